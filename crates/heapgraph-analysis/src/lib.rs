@@ -1,0 +1,3 @@
+//! Analyses on a heapgraph object graph.
+//!
+//! Work in progress: see the analysis issues.

@@ -1,0 +1,249 @@
+//! Interned strings: one byte buffer plus offsets.
+//!
+//! Strings are stored as raw bytes, because the formats do not all guarantee
+//! UTF-8: HPROF uses modified UTF-8, tracemalloc filenames may hold lone
+//! surrogates (WTF-8), V8 escapes may encode unpaired surrogates. Identity and
+//! ordering use the raw bytes; [`StringTable::get`] decodes lossily for display.
+//!
+//! ```text
+//! bytes:   "" "Object" "length" ...   (concatenated, no separators)
+//! offsets: [0, 0, 6, 12, ...]         (string_count + 1 entries)
+//! ```
+
+use std::borrow::Cow;
+use std::hash::BuildHasher;
+
+use hashbrown::HashTable;
+
+use crate::StringId;
+
+/// An immutable table of interned strings, indexed by [`StringId`].
+///
+/// [`StringId::EMPTY`] (0) is always the empty string.
+#[derive(Clone, Debug)]
+pub struct StringTable {
+    /// All strings, concatenated.
+    bytes: Vec<u8>,
+    /// `len() + 1` monotone offsets into `bytes`; the last equals `bytes.len()`.
+    offsets: Vec<u64>,
+}
+
+impl Default for StringTable {
+    fn default() -> Self {
+        StringTable {
+            bytes: Vec::new(),
+            offsets: vec![0, 0],
+        }
+    }
+}
+
+impl StringTable {
+    /// The number of strings, including the empty string.
+    pub fn len(&self) -> usize {
+        self.offsets.len() - 1
+    }
+
+    /// Always false: the empty string is always present.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// The raw bytes of a string (UTF-8, WTF-8 or modified UTF-8).
+    ///
+    /// An id from another table that is out of range yields the empty slice.
+    pub fn bytes(&self, id: StringId) -> &[u8] {
+        let i = id.index();
+        match (self.offsets.get(i), self.offsets.get(i + 1)) {
+            (Some(&start), Some(&end)) => self
+                .bytes
+                .get(start as usize..end as usize)
+                .unwrap_or_default(),
+            _ => &[],
+        }
+    }
+
+    /// A string decoded for display: invalid sequences become U+FFFD.
+    pub fn get(&self, id: StringId) -> Cow<'_, str> {
+        String::from_utf8_lossy(self.bytes(id))
+    }
+
+    /// Iterates over `(id, bytes)` pairs in id order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (StringId, &[u8])> + '_ {
+        (0..self.len()).map(move |i| {
+            let id = StringId(i as u32);
+            (id, self.bytes(id))
+        })
+    }
+
+    /// Heap bytes held by the table.
+    pub fn heap_bytes(&self) -> usize {
+        self.bytes.capacity() + self.offsets.capacity() * 8
+    }
+
+    /// Looks up a string by content. This is a linear scan; use a
+    /// [`StringInterner`] while building when many lookups are needed.
+    pub fn find(&self, s: &[u8]) -> Option<StringId> {
+        self.iter().find(|(_, b)| *b == s).map(|(id, _)| id)
+    }
+}
+
+/// Builds a [`StringTable`], deduplicating equal byte strings.
+///
+/// The interner keeps one 4-byte hash-table slot per distinct string, besides
+/// the bytes themselves; no string is allocated on its own.
+pub struct StringInterner {
+    table: StringTable,
+    index: HashTable<u32>,
+    hasher: hashbrown::DefaultHashBuilder,
+}
+
+impl Default for StringInterner {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for StringInterner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StringInterner")
+            .field("len", &self.table.len())
+            .finish()
+    }
+}
+
+/// Error returned when a string table would exceed `u32::MAX` strings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("too many distinct strings (more than 4294967295)")]
+pub struct TooManyStrings;
+
+impl StringInterner {
+    /// An interner holding only the empty string.
+    pub fn new() -> Self {
+        let mut interner = StringInterner {
+            table: StringTable::default(),
+            index: HashTable::new(),
+            hasher: hashbrown::DefaultHashBuilder::default(),
+        };
+        let hash = interner.hasher.hash_one(b"" as &[u8]);
+        interner.index.insert_unique(hash, 0, |_| hash);
+        interner
+    }
+
+    /// Interns `s`, returning the id of an equal string if one exists.
+    pub fn intern(&mut self, s: &[u8]) -> Result<StringId, TooManyStrings> {
+        let hash = self.hasher.hash_one(s);
+        let table = &self.table;
+        if let Some(&id) = self.index.find(hash, |&id| table.bytes(StringId(id)) == s) {
+            return Ok(StringId(id));
+        }
+        let id = u32::try_from(self.table.len()).map_err(|_| TooManyStrings)?;
+        if id == u32::MAX {
+            return Err(TooManyStrings);
+        }
+        self.table.bytes.extend_from_slice(s);
+        self.table.offsets.push(self.table.bytes.len() as u64);
+        let (table, hasher) = (&self.table, &self.hasher);
+        self.index.insert_unique(hash, id, |&other| {
+            hasher.hash_one(table.bytes(StringId(other)))
+        });
+        Ok(StringId(id))
+    }
+
+    /// Interns a UTF-8 string.
+    pub fn intern_str(&mut self, s: &str) -> Result<StringId, TooManyStrings> {
+        self.intern(s.as_bytes())
+    }
+
+    /// Appends `s` as a new string without deduplicating it.
+    ///
+    /// For producers whose own string table is already deduplicated (V8) and
+    /// whose indices must be preserved. Later [`intern`](Self::intern) calls
+    /// may return either copy of an equal string.
+    pub fn push_unique(&mut self, s: &[u8]) -> Result<StringId, TooManyStrings> {
+        let id = u32::try_from(self.table.len()).map_err(|_| TooManyStrings)?;
+        if id == u32::MAX {
+            return Err(TooManyStrings);
+        }
+        self.table.bytes.extend_from_slice(s);
+        self.table.offsets.push(self.table.bytes.len() as u64);
+        let hash = self.hasher.hash_one(s);
+        let (table, hasher) = (&self.table, &self.hasher);
+        self.index.insert_unique(hash, id, |&other| {
+            hasher.hash_one(table.bytes(StringId(other)))
+        });
+        Ok(StringId(id))
+    }
+
+    /// The strings interned so far.
+    pub fn table(&self) -> &StringTable {
+        &self.table
+    }
+
+    /// The number of strings interned so far.
+    pub fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    /// Always false: the empty string is always present.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// Drops the lookup index and returns the frozen table.
+    pub fn finish(mut self) -> StringTable {
+        self.table.bytes.shrink_to_fit();
+        self.table.offsets.shrink_to_fit();
+        self.table
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interning_deduplicates_and_keeps_raw_bytes() {
+        let mut interner = StringInterner::new();
+        let a = interner.intern_str("Object").unwrap();
+        let b = interner.intern_str("Array").unwrap();
+        let a2 = interner.intern(b"Object").unwrap();
+        let empty = interner.intern(b"").unwrap();
+        // A lone surrogate as WTF-8 (not valid UTF-8) survives as bytes.
+        let wtf8 = interner.intern(b"x\xED\xB3\xBFy").unwrap();
+        assert_eq!(a, a2);
+        assert_ne!(a, b);
+        assert_eq!(empty, StringId::EMPTY);
+        let table = interner.finish();
+        assert_eq!(table.len(), 4);
+        assert_eq!(table.get(a), "Object");
+        assert_eq!(table.get(b), "Array");
+        assert_eq!(table.bytes(wtf8), b"x\xED\xB3\xBFy");
+        assert_eq!(table.get(wtf8), "x\u{FFFD}\u{FFFD}\u{FFFD}y");
+        assert_eq!(table.find(b"Array"), Some(b));
+        assert_eq!(table.find(b"nope"), None);
+        assert_eq!(table.bytes(StringId::new(99)), b"");
+    }
+
+    #[test]
+    fn push_unique_keeps_positions() {
+        let mut interner = StringInterner::new();
+        let x1 = interner.push_unique(b"x").unwrap();
+        let x2 = interner.push_unique(b"x").unwrap();
+        assert_eq!((x1.as_u32(), x2.as_u32()), (1, 2));
+        let found = interner.intern(b"x").unwrap();
+        assert!(found == x1 || found == x2);
+        assert_eq!(interner.len(), 3);
+    }
+
+    #[test]
+    fn many_strings_rehash_correctly() {
+        let mut interner = StringInterner::new();
+        let ids: Vec<_> = (0..10_000)
+            .map(|i| interner.intern_str(&format!("s{i}")).unwrap())
+            .collect();
+        for (i, id) in ids.iter().enumerate() {
+            assert_eq!(interner.intern_str(&format!("s{i}")).unwrap(), *id);
+        }
+        assert_eq!(interner.len(), 10_001);
+    }
+}

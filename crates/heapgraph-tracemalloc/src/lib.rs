@@ -1,0 +1,4 @@
+//! CPython `tracemalloc.Snapshot.dump()` pickles into the heapgraph object
+//! graph.
+//!
+//! Work in progress: see the tracemalloc issue.
