@@ -1,3 +1,7 @@
 //! Analyses on a heapgraph object graph.
 //!
 //! Work in progress: see the analysis issues.
+
+#![deny(missing_docs)]
+
+pub mod sites;

@@ -1,0 +1,3 @@
+//! Allocation-site statistics with CPython tracemalloc's exact semantics.
+//!
+//! Work in progress: see the tracemalloc issue.
