@@ -1,1 +1,189 @@
-//! x
+//! Read heap dumps from V8, the JVM and CPython into one object graph.
+//!
+//! `heapgraph` is the facade Rust users depend on. [`open`] detects the
+//! format from the file's first bytes (never its name), decompresses `.gz`
+//! transparently, memory-maps plain files, and returns a [`Dump`]: the
+//! common [`HeapGraph`] plus the format's own details.
+//!
+//! ```no_run
+//! let dump = heapgraph::open("app.heapsnapshot")?;
+//! let graph = dump.graph();
+//! println!("{} nodes, {} edges, {} bytes", graph.node_count(), graph.edge_count(),
+//!          graph.total_self_size());
+//! # Ok::<(), heapgraph::Error>(())
+//! ```
+//!
+//! The graph model lives in [`heapgraph_core`] and is re-exported here as
+//! [`core`].
+
+#![deny(missing_docs)]
+
+mod sniff;
+mod source;
+
+use std::path::Path;
+
+pub use heapgraph_core as core;
+pub use heapgraph_core::{Format, HeapGraph};
+pub use sniff::{sniff, InputKind};
+pub use source::Source;
+
+/// Why a dump could not be opened.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+    /// The gzip stream is corrupt or truncated.
+    #[error("corrupt gzip data: {0}")]
+    Gzip(std::io::Error),
+    /// The decompressed data would exceed the configured size limit.
+    #[error("decompressed data exceeds the limit of {limit} bytes")]
+    TooLarge {
+        /// The configured limit.
+        limit: u64,
+    },
+    /// The content is not a format heapgraph reads.
+    #[error(
+        "not a supported heap dump: expected a V8 .heapsnapshot or .heapprofile, a Java HPROF \
+         dump or a Python tracemalloc pickle, but the file starts with {start}"
+    )]
+    UnsupportedFormat {
+        /// The first bytes, escaped for display.
+        start: String,
+    },
+    /// The format was recognised but this build has no parser for it.
+    #[error("{0} files are recognised but not supported by this build of heapgraph yet")]
+    NoParser(&'static str),
+    /// Building the graph failed (limits exceeded).
+    #[error(transparent)]
+    Build(#[from] heapgraph_core::BuildError),
+}
+
+/// Options for [`open_with`].
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct OpenOptions {
+    /// Memory-map plain files instead of reading them into memory
+    /// (default: true). See [`Source`] for what mapping assumes.
+    pub memory_map: bool,
+    /// The largest decompressed size accepted for gzip input, in bytes
+    /// (default: unlimited).
+    pub max_decompressed_bytes: u64,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions {
+            memory_map: true,
+            max_decompressed_bytes: u64::MAX,
+        }
+    }
+}
+
+/// A parsed dump: the common graph plus where it came from.
+#[derive(Debug)]
+pub struct Dump {
+    source: Source,
+    graph: HeapGraph,
+    input: InputKind,
+}
+
+impl Dump {
+    /// The object graph.
+    pub fn graph(&self) -> &HeapGraph {
+        &self.graph
+    }
+
+    /// The file format.
+    pub fn format(&self) -> Format {
+        self.graph.format()
+    }
+
+    /// The producer the file names, e.g. `"Node.js (V8)"`.
+    pub fn producer(&self) -> &str {
+        &self.graph.info().producer
+    }
+
+    /// The kind of input that was read.
+    pub fn input_kind(&self) -> InputKind {
+        self.input
+    }
+
+    /// The (decompressed) bytes of the file, which some formats read lazily
+    /// (HPROF primitive arrays).
+    pub fn bytes(&self) -> &[u8] {
+        self.source.bytes()
+    }
+}
+
+/// Opens and parses a heap dump with default options.
+pub fn open(path: impl AsRef<Path>) -> Result<Dump, Error> {
+    open_with(path, &OpenOptions::default())
+}
+
+/// Opens and parses a heap dump.
+pub fn open_with(path: impl AsRef<Path>, options: &OpenOptions) -> Result<Dump, Error> {
+    let source = Source::open(path.as_ref(), options)?;
+    parse_source(source)
+}
+
+/// Parses a dump already in memory (gzip is decompressed first).
+pub fn parse_bytes(bytes: Vec<u8>) -> Result<Dump, Error> {
+    let source = Source::from_vec(bytes, &OpenOptions::default())?;
+    parse_source(source)
+}
+
+fn parse_source(source: Source) -> Result<Dump, Error> {
+    let bytes = source.bytes();
+    let input = sniff(bytes).ok_or_else(|| Error::UnsupportedFormat {
+        start: describe_start(bytes),
+    })?;
+    let graph = match input {
+        InputKind::V8HeapSnapshot
+        | InputKind::V8HeapProfile
+        | InputKind::Hprof
+        | InputKind::Pickle => return Err(Error::NoParser(input.as_str())),
+        // Source::open decompresses gzip, so nested gzip is the only way here.
+        InputKind::Gzip => return Err(Error::NoParser("nested gzip")),
+    };
+    #[allow(unreachable_code)]
+    Ok(Dump {
+        source,
+        graph,
+        input,
+    })
+}
+
+/// The first bytes of a file, escaped, for error messages.
+fn describe_start(bytes: &[u8]) -> String {
+    if bytes.is_empty() {
+        return "nothing (the file is empty)".to_string();
+    }
+    let head = &bytes[..bytes.len().min(16)];
+    format!("\"{}\"", head.escape_ascii())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn non_dump_content_is_a_clear_error() {
+        let err = parse_bytes(b"hello, world\n".to_vec()).unwrap_err();
+        assert!(matches!(err, Error::UnsupportedFormat { .. }));
+        assert_eq!(
+            err.to_string(),
+            "not a supported heap dump: expected a V8 .heapsnapshot or .heapprofile, a Java \
+             HPROF dump or a Python tracemalloc pickle, but the file starts with \"hello, world\\n\""
+        );
+        let empty = parse_bytes(Vec::new()).unwrap_err();
+        assert!(empty.to_string().ends_with("nothing (the file is empty)"));
+    }
+}

@@ -1,0 +1,165 @@
+//! The bytes of an input file: memory-mapped, read, or decompressed.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
+use crate::{Error, OpenOptions};
+
+/// The bytes a dump was parsed from, kept alive with the [`crate::Dump`].
+///
+/// Plain files are memory-mapped by default. A mapping assumes that no other
+/// process truncates or rewrites the file while it is open (the same promise
+/// every memory-mapping tool makes); set [`OpenOptions::memory_map`] to
+/// `false` to read the file into memory instead. gzip files are always
+/// decompressed into memory.
+pub struct Source(Inner);
+
+enum Inner {
+    Mapped(memmap2::Mmap),
+    Owned(Vec<u8>),
+}
+
+impl std::fmt::Debug for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match self.0 {
+            Inner::Mapped(_) => "mapped",
+            Inner::Owned(_) => "owned",
+        };
+        f.debug_struct("Source")
+            .field("kind", &kind)
+            .field("len", &self.bytes().len())
+            .finish()
+    }
+}
+
+impl Source {
+    /// The bytes.
+    pub fn bytes(&self) -> &[u8] {
+        match &self.0 {
+            Inner::Mapped(map) => map,
+            Inner::Owned(vec) => vec,
+        }
+    }
+
+    pub(crate) fn open(path: &Path, options: &OpenOptions) -> Result<Source, Error> {
+        let io = |source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut file = File::open(path).map_err(io)?;
+        let mut magic = [0u8; 2];
+        let is_gzip = match file.read_exact(&mut magic) {
+            Ok(()) => magic == [0x1F, 0x8B],
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => false,
+            Err(e) => return Err(io(e)),
+        };
+        let file = File::open(path).map_err(io)?;
+        if is_gzip {
+            return gunzip(file, options.max_decompressed_bytes);
+        }
+        let len = file.metadata().map_err(io)?.len();
+        if options.memory_map && len > 0 {
+            // SAFETY: `Mmap::map` is unsafe because the mapped file could be
+            // changed by another process while we hold the slice, which Rust
+            // cannot rule out. We only ever read through the mapping, and the
+            // documented contract of `open` (see the type docs) is that the
+            // dump is not modified while it is open, the same contract
+            // ripgrep and other mmap-based readers rely on. Parsers never
+            // trust the bytes (every length is checked), so even a changed
+            // file yields errors rather than out-of-bounds access.
+            #[allow(unsafe_code)]
+            let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
+            return Ok(Source(Inner::Mapped(map)));
+        }
+        let mut bytes = Vec::new();
+        (&file).read_to_end(&mut bytes).map_err(io)?;
+        Ok(Source(Inner::Owned(bytes)))
+    }
+
+    pub(crate) fn from_vec(bytes: Vec<u8>, options: &OpenOptions) -> Result<Source, Error> {
+        if bytes.starts_with(&[0x1F, 0x8B]) {
+            return gunzip(&bytes[..], options.max_decompressed_bytes);
+        }
+        Ok(Source(Inner::Owned(bytes)))
+    }
+}
+
+/// Decompresses a gzip stream (all members), refusing more than `limit`
+/// bytes of output.
+fn gunzip(input: impl Read, limit: u64) -> Result<Source, Error> {
+    let decoder = flate2::read::MultiGzDecoder::new(input);
+    let mut bytes = Vec::new();
+    let read = decoder
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(Error::Gzip)?;
+    if read as u64 > limit {
+        return Err(Error::TooLarge { limit });
+    }
+    Ok(Source(Inner::Owned(bytes)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(data).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    #[test]
+    fn gzip_is_decompressed_transparently() {
+        let source =
+            Source::from_vec(gzip(b"JAVA PROFILE 1.0.2\0"), &OpenOptions::default()).unwrap();
+        assert_eq!(source.bytes(), b"JAVA PROFILE 1.0.2\0");
+    }
+
+    #[test]
+    fn truncated_gzip_is_an_error() {
+        let mut data = gzip(&[7u8; 10_000]);
+        data.truncate(data.len() / 2);
+        let err = Source::from_vec(data, &OpenOptions::default()).unwrap_err();
+        assert!(matches!(err, Error::Gzip(_)), "{err}");
+    }
+
+    #[test]
+    fn decompression_limit_is_enforced() {
+        let options = OpenOptions {
+            max_decompressed_bytes: 100,
+            ..OpenOptions::default()
+        };
+        let err = Source::from_vec(gzip(&[0u8; 1000]), &options).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "decompressed data exceeds the limit of 100 bytes"
+        );
+    }
+
+    #[test]
+    fn files_are_mapped_or_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.bin");
+        std::fs::write(&path, b"abc").unwrap();
+        for memory_map in [true, false] {
+            let options = OpenOptions {
+                memory_map,
+                ..OpenOptions::default()
+            };
+            assert_eq!(Source::open(&path, &options).unwrap().bytes(), b"abc");
+        }
+        let empty = dir.path().join("empty");
+        std::fs::write(&empty, b"").unwrap();
+        assert_eq!(
+            Source::open(&empty, &OpenOptions::default())
+                .unwrap()
+                .bytes(),
+            b""
+        );
+        let missing = Source::open(&dir.path().join("missing"), &OpenOptions::default());
+        assert!(matches!(missing, Err(Error::Io { .. })));
+    }
+}
