@@ -6,3 +6,4 @@
 
 pub mod sites;
 pub mod trend;
+pub mod strings;
