@@ -131,9 +131,21 @@ mod tests {
     #[test]
     fn growing_groups_rank_first_and_steady_ones_are_not_flagged() {
         let snapshots = vec![
-            vec![("Leak", totals(10, 100)), ("Steady", totals(5, 500)), ("Noise", totals(3, 30))],
-            vec![("Leak", totals(20, 200)), ("Steady", totals(5, 500)), ("Noise", totals(1, 10))],
-            vec![("Leak", totals(30, 300)), ("Steady", totals(5, 500)), ("Noise", totals(4, 40))],
+            vec![
+                ("Leak", totals(10, 100)),
+                ("Steady", totals(5, 500)),
+                ("Noise", totals(3, 30)),
+            ],
+            vec![
+                ("Leak", totals(20, 200)),
+                ("Steady", totals(5, 500)),
+                ("Noise", totals(1, 10)),
+            ],
+            vec![
+                ("Leak", totals(30, 300)),
+                ("Steady", totals(5, 500)),
+                ("Noise", totals(4, 40)),
+            ],
             vec![("Leak", totals(40, 400)), ("Steady", totals(5, 500))],
         ];
         let result = trends(&snapshots);
