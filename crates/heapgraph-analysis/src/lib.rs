@@ -4,6 +4,20 @@
 
 #![deny(missing_docs)]
 
+pub mod analysis;
+pub mod classes;
+pub mod distance;
+pub mod dominators;
+pub mod paths;
+pub mod policy;
+pub mod shallow;
 pub mod sites;
-pub mod trend;
+
+pub use analysis::{ClassHistogram, ClassStats, HeapAnalysis, HistogramOrder};
+pub use classes::{ClassId, ClassTable};
+pub use distance::{NO_DISTANCE, SYSTEM_DISTANCE};
+pub use dominators::{DominatedNodes, DominatorTree, UnreachableReport};
+pub use paths::{PathStep, Retainer, RetentionPath};
+pub use policy::{EdgePolicy, EdgeSet, Semantics, UnreachableNodes};
 pub mod strings;
+pub mod trend;
