@@ -1,0 +1,341 @@
+//! [`HeapAnalysis`]: everything Analysis I computes for one graph, under one
+//! edge policy.
+
+use std::sync::OnceLock;
+
+use heapgraph_core::{HeapGraph, NodeIndex};
+
+use crate::classes::{ClassId, ClassTable};
+use crate::distance::{bfs_distances, devtools_distances, NO_DISTANCE};
+use crate::dominators::{DominatedNodes, DominatorTree, UnreachableReport};
+use crate::paths::{retainers, shortest_paths, Retainer, RetentionPath};
+use crate::policy::{EdgePolicy, Semantics};
+use crate::shallow::devtools_shallow_sizes;
+
+/// Dominators, retained sizes, distances and classes of one graph.
+///
+/// ```
+/// use heapgraph_analysis::HeapAnalysis;
+/// use heapgraph_core::{EdgeKind, Format, GraphBuilder, NodeKind, RootKind};
+///
+/// let mut b = GraphBuilder::new(Format::Synthetic);
+/// let name = b.intern(b"Node")?;
+/// let root = b.add_node(NodeKind::Synthetic, name, 0, 0)?;
+/// let head = b.add_node(NodeKind::Object, name, 1, 10)?;
+/// let tail = b.add_node(NodeKind::Object, name, 2, 5)?;
+/// let next = b.intern(b"next")?;
+/// b.add_named_edge(head, tail, EdgeKind::Property, next)?;
+/// b.add_gc_root(head, RootKind::JniGlobal);
+/// let graph = b.finish()?;
+///
+/// let analysis = HeapAnalysis::new(&graph);
+/// assert_eq!(analysis.retained_size(head), 15);
+/// assert_eq!(analysis.immediate_dominator(tail), Some(head));
+/// assert_eq!(analysis.retained_size(root), 15);
+/// # Ok::<(), heapgraph_core::BuildError>(())
+/// ```
+#[derive(Debug)]
+pub struct HeapAnalysis<'g> {
+    graph: &'g HeapGraph,
+    policy: EdgePolicy,
+    shallow: Vec<u64>,
+    tree: DominatorTree,
+    retained: Vec<u64>,
+    distances: Vec<u32>,
+    classes: ClassTable,
+    children: OnceLock<DominatedNodes>,
+    path_distances: OnceLock<Vec<u32>>,
+}
+
+impl<'g> HeapAnalysis<'g> {
+    /// Analyses `graph` under the reference tool's rules for its format
+    /// ([`EdgePolicy::for_format`]).
+    pub fn new(graph: &'g HeapGraph) -> HeapAnalysis<'g> {
+        HeapAnalysis::with_policy(graph, EdgePolicy::for_format(graph.format()))
+    }
+
+    /// Analyses `graph` under `policy`.
+    pub fn with_policy(graph: &'g HeapGraph, policy: EdgePolicy) -> HeapAnalysis<'g> {
+        let devtools = policy.semantics == Semantics::DevTools;
+        let shallow = if devtools {
+            devtools_shallow_sizes(graph)
+        } else {
+            graph.self_sizes().to_vec()
+        };
+        let tree = {
+            let edges = policy.dominator_edges(graph);
+            DominatorTree::compute(graph, &edges, policy.unreachable)
+        };
+        let retained = tree.retained_sizes(&shallow);
+        let path_distances = OnceLock::new();
+        let distances = if devtools {
+            devtools_distances(graph)
+        } else {
+            let d = bfs_distances(graph, &policy.path_edges(graph));
+            let _ = path_distances.set(d.clone());
+            d
+        };
+        HeapAnalysis {
+            graph,
+            policy,
+            shallow,
+            tree,
+            retained,
+            distances,
+            classes: ClassTable::for_graph(graph),
+            children: OnceLock::new(),
+            path_distances,
+        }
+    }
+
+    /// The graph analysed.
+    pub fn graph(&self) -> &'g HeapGraph {
+        self.graph
+    }
+
+    /// The policy used.
+    pub fn policy(&self) -> EdgePolicy {
+        self.policy
+    }
+
+    /// The size shown as the node's own: DevTools' re-attributed size for
+    /// V8, the self size otherwise.
+    pub fn shallow_size(&self, node: NodeIndex) -> u64 {
+        self.shallow.get(node.index()).copied().unwrap_or(0)
+    }
+
+    /// The shown shallow sizes, per node.
+    pub fn shallow_sizes(&self) -> &[u64] {
+        &self.shallow
+    }
+
+    /// The bytes freed if `node` went away: the shallow sizes of everything
+    /// it dominates. 0 for nodes outside the dominator tree.
+    pub fn retained_size(&self, node: NodeIndex) -> u64 {
+        self.retained.get(node.index()).copied().unwrap_or(0)
+    }
+
+    /// The retained sizes, per node.
+    pub fn retained_sizes(&self) -> &[u64] {
+        &self.retained
+    }
+
+    /// The immediate dominator of `node` (`None` for the root and excluded
+    /// unreachable nodes).
+    pub fn immediate_dominator(&self, node: NodeIndex) -> Option<NodeIndex> {
+        self.tree.immediate_dominator(node)
+    }
+
+    /// The dominator tree.
+    pub fn dominator_tree(&self) -> &DominatorTree {
+        &self.tree
+    }
+
+    /// The nodes not reachable from the root over dominator edges.
+    pub fn unreachable(&self) -> &UnreachableReport {
+        self.tree.unreachable()
+    }
+
+    /// The node's distance from the root (DevTools' rules for V8, where
+    /// system-only objects are at least [`crate::SYSTEM_DISTANCE`] away).
+    pub fn distance(&self, node: NodeIndex) -> Option<u32> {
+        match self.distances.get(node.index()) {
+            Some(&d) if d != NO_DISTANCE => Some(d),
+            _ => None,
+        }
+    }
+
+    /// The class table.
+    pub fn classes(&self) -> &ClassTable {
+        &self.classes
+    }
+
+    /// The class of `node`, if any.
+    pub fn class_of(&self, node: NodeIndex) -> Option<ClassId> {
+        self.classes.class_of(node)
+    }
+
+    /// The class name of `node` (empty for the root and root groups).
+    pub fn class_name(&self, node: NodeIndex) -> &str {
+        self.classes
+            .class_of(node)
+            .map_or("", |c| self.classes.name(c))
+    }
+
+    /// The children of each node in the dominator tree, built on first use.
+    pub fn dominated(&self) -> &DominatedNodes {
+        self.children.get_or_init(|| self.tree.children())
+    }
+
+    /// The nodes `node` immediately dominates, largest retained size first,
+    /// at most `limit` of them: the dominator tree browsed from `node`.
+    pub fn top_dominators(&self, node: NodeIndex, limit: usize) -> Vec<NodeIndex> {
+        let mut children: Vec<NodeIndex> = self.dominated().of(node).collect();
+        children.sort_by(|&a, &b| {
+            self.retained_size(b)
+                .cmp(&self.retained_size(a))
+                .then(a.cmp(&b))
+        });
+        children.truncate(limit);
+        children
+    }
+
+    /// Whether `node` counts as an instance of its class in the histogram:
+    /// it has a class and a place in the dominator tree, and for V8 a
+    /// non-zero shown size (DevTools lists no empty objects).
+    pub fn is_instance(&self, node: NodeIndex) -> bool {
+        self.classes.class_of(node).is_some()
+            && self.tree.contains(node)
+            && (self.policy.semantics != Semantics::DevTools || self.shallow_size(node) != 0)
+    }
+
+    /// The instances of `class`, in node order.
+    pub fn instances_of(&self, class: ClassId) -> Vec<NodeIndex> {
+        self.graph
+            .nodes()
+            .filter(|&n| self.classes.class_of(n) == Some(class) && self.is_instance(n))
+            .collect()
+    }
+
+    /// Count, shallow and retained size per class. A class's retained size
+    /// is the sum over its instances that no other instance of the class
+    /// dominates (MAT's and DevTools' definition).
+    pub fn class_histogram(&self) -> ClassHistogram {
+        let mut rows: Vec<ClassStats> = (0..self.classes.len())
+            .map(|i| ClassStats {
+                class: ClassId(i as u32),
+                count: 0,
+                shallow_size: 0,
+                retained_size: 0,
+            })
+            .collect();
+        for node in self.graph.nodes() {
+            if !self.is_instance(node) {
+                continue;
+            }
+            if let Some(class) = self.classes.class_of(node) {
+                let row = &mut rows[class.index()];
+                row.count += 1;
+                row.shallow_size = row.shallow_size.saturating_add(self.shallow_size(node));
+            }
+        }
+        // Walk the dominator tree, counting an instance only when no
+        // instance of its class is above it.
+        let dominated = self.dominated();
+        let mut active = vec![0u32; self.classes.len()];
+        let mut stack: Vec<(NodeIndex, bool)> = Vec::new();
+        if self.graph.node_count() > 0 {
+            stack.push((NodeIndex::new(0), false));
+        }
+        while let Some((node, leaving)) = stack.pop() {
+            let class = self
+                .classes
+                .class_of(node)
+                .filter(|_| self.is_instance(node));
+            if leaving {
+                if let Some(c) = class {
+                    active[c.index()] -= 1;
+                }
+                continue;
+            }
+            if let Some(c) = class {
+                if active[c.index()] == 0 {
+                    let row = &mut rows[c.index()];
+                    row.retained_size = row.retained_size.saturating_add(self.retained_size(node));
+                }
+                active[c.index()] += 1;
+            }
+            stack.push((node, true));
+            stack.extend(dominated.of(node).map(|child| (child, false)));
+        }
+        rows.retain(|r| r.count > 0);
+        let mut histogram = ClassHistogram { rows };
+        histogram.sort_by(HistogramOrder::RetainedSize);
+        histogram
+    }
+
+    /// The edges pointing to `node`, in edge order, each marked with whether
+    /// retention paths may follow it.
+    pub fn retainers(&self, node: NodeIndex) -> Vec<Retainer> {
+        retainers(self.graph, &self.policy, node)
+    }
+
+    /// Breadth-first distances from the root over the policy's path edges
+    /// (the root at 0), built on first use.
+    pub fn path_distances(&self) -> &[u32] {
+        self.path_distances
+            .get_or_init(|| bfs_distances(self.graph, &self.policy.path_edges(self.graph)))
+    }
+
+    /// Up to `k` shortest distinct retention paths from the root to `node`
+    /// over path edges (no weak references), shortest first.
+    pub fn retention_paths(&self, node: NodeIndex, k: usize) -> Vec<RetentionPath> {
+        shortest_paths(self.graph, &self.policy, self.path_distances(), node, k)
+    }
+}
+
+/// One row of a [`ClassHistogram`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClassStats {
+    /// The class.
+    pub class: ClassId,
+    /// The number of instances.
+    pub count: u64,
+    /// The sum of the instances' shown shallow sizes.
+    pub shallow_size: u64,
+    /// The sum of the retained sizes of the instances no other instance of
+    /// the class dominates.
+    pub retained_size: u64,
+}
+
+/// How to order a [`ClassHistogram`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HistogramOrder {
+    /// Largest retained size first.
+    RetainedSize,
+    /// Largest shallow size first.
+    ShallowSize,
+    /// Most instances first.
+    Count,
+    /// By class id (first seen first).
+    Class,
+}
+
+/// Per-class counts and sizes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClassHistogram {
+    rows: Vec<ClassStats>,
+}
+
+impl ClassHistogram {
+    /// The rows, in the current order.
+    pub fn rows(&self) -> &[ClassStats] {
+        &self.rows
+    }
+
+    /// Reorders the rows (ties broken by class id).
+    pub fn sort_by(&mut self, order: HistogramOrder) {
+        match order {
+            HistogramOrder::RetainedSize => self.rows.sort_by(|a, b| {
+                b.retained_size
+                    .cmp(&a.retained_size)
+                    .then(a.class.cmp(&b.class))
+            }),
+            HistogramOrder::ShallowSize => self.rows.sort_by(|a, b| {
+                b.shallow_size
+                    .cmp(&a.shallow_size)
+                    .then(a.class.cmp(&b.class))
+            }),
+            HistogramOrder::Count => self
+                .rows
+                .sort_by(|a, b| b.count.cmp(&a.count).then(a.class.cmp(&b.class))),
+            HistogramOrder::Class => self.rows.sort_by_key(|r| r.class),
+        }
+    }
+
+    /// The row of `class`, if it has instances.
+    pub fn get(&self, class: ClassId) -> Option<&ClassStats> {
+        self.rows.iter().find(|r| r.class == class)
+    }
+}

@@ -1,0 +1,459 @@
+//! Class names per format, and the class histogram.
+//!
+//! * **V8** follows Chrome DevTools' Summary view (`calculateObjectNames`):
+//!   `hidden` → `(system)`, `code` → `(compiled code)`, `closure` →
+//!   `Function`, `regexp` → `RegExp`, `object`/`native` → the node's name
+//!   (`<div id="a">` → `<div>`), anything else → `(<V8 type>)` such as
+//!   `(string)`, `(array)`, `(concatenated string)`. Plain `Object`s are then
+//!   renamed after their properties (`{x, y}`) when at least 2 objects and
+//!   one in a thousand plain objects share that shape
+//!   (`inferInterfaceDefinitions` / `applyInterfaceDefinitions`).
+//!   Not reproduced: DevTools' split of one class into several rows by
+//!   allocation location, and `Detached ` names, both of which need data the
+//!   common graph does not carry.
+//! * **HPROF**: the class name; `java.lang.Class` for class objects, as MAT
+//!   shows them.
+//! * **tracemalloc**: the allocation site (the node's name).
+//!
+//! The root and root-group nodes belong to no class.
+
+use std::cmp::Ordering;
+
+use hashbrown::HashMap;
+use heapgraph_core::{EdgeKind, EdgeLabel, Format, HeapGraph, NodeIndex, NodeKind};
+
+/// A class in a [`ClassTable`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ClassId(pub(crate) u32);
+
+impl ClassId {
+    /// The class's position in its table.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+const NO_CLASS: u32 = u32::MAX;
+
+/// The class of every node.
+#[derive(Clone, Debug)]
+pub struct ClassTable {
+    class_of: Vec<u32>,
+    names: Vec<String>,
+}
+
+impl ClassTable {
+    /// Class names the way the reference tool for the graph's format shows
+    /// them (see the [module docs](self)).
+    pub fn for_graph(graph: &HeapGraph) -> ClassTable {
+        match graph.format() {
+            Format::V8HeapSnapshot => devtools_classes(graph),
+            Format::Hprof => named_classes(graph, |kind| {
+                (kind == NodeKind::Class).then_some("java.lang.Class")
+            }),
+            _ => named_classes(graph, |_| None),
+        }
+    }
+
+    /// The class of `node`, if it has one.
+    pub fn class_of(&self, node: NodeIndex) -> Option<ClassId> {
+        match self.class_of.get(node.index()) {
+            Some(&c) if c != NO_CLASS => Some(ClassId(c)),
+            _ => None,
+        }
+    }
+
+    /// A class's name.
+    pub fn name(&self, class: ClassId) -> &str {
+        self.names.get(class.index()).map_or("", String::as_str)
+    }
+
+    /// The number of classes.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// Whether there are no classes.
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    /// Finds classes by name (several V8 classes may share one name, as in
+    /// DevTools, where a synthesized `Function` differs from an object named
+    /// `Function`).
+    pub fn find<'a>(&'a self, name: &'a str) -> impl Iterator<Item = ClassId> + 'a {
+        self.names
+            .iter()
+            .enumerate()
+            .filter(move |(_, n)| n.as_str() == name)
+            .map(|(i, _)| ClassId(i as u32))
+    }
+
+    /// The per-node class column (`u32::MAX` = none).
+    pub fn column(&self) -> &[u32] {
+        &self.class_of
+    }
+}
+
+/// Interns class names; `synthesized` names (made up by the tool) and raw
+/// node names are kept apart, as DevTools keeps them apart.
+struct Interner {
+    map: HashMap<(String, bool), u32>,
+    names: Vec<String>,
+}
+
+impl Interner {
+    fn new() -> Self {
+        Interner {
+            map: HashMap::new(),
+            names: Vec::new(),
+        }
+    }
+
+    fn intern(&mut self, name: &str, synthesized: bool) -> u32 {
+        if let Some(&id) = self.map.get(&(name.to_owned(), synthesized)) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        self.names.push(name.to_owned());
+        self.map.insert((name.to_owned(), synthesized), id);
+        id
+    }
+}
+
+fn is_root_like(graph: &HeapGraph, node: NodeIndex) -> bool {
+    node.index() == 0 || graph.kind(node) == NodeKind::RootGroup
+}
+
+fn named_classes(
+    graph: &HeapGraph,
+    special: impl Fn(NodeKind) -> Option<&'static str>,
+) -> ClassTable {
+    let mut by_string: HashMap<u32, u32> = HashMap::new();
+    let mut interner = Interner::new();
+    let mut class_of = vec![NO_CLASS; graph.node_count()];
+    for node in graph.nodes() {
+        if is_root_like(graph, node) {
+            continue;
+        }
+        let kind = graph.kind(node);
+        class_of[node.index()] = match special(kind) {
+            Some(name) => interner.intern(name, true),
+            None => {
+                let name = graph.name(node);
+                *by_string
+                    .entry(name.as_u32())
+                    .or_insert_with(|| interner.intern(&graph.strings().get(name), false))
+            }
+        };
+    }
+    ClassTable {
+        class_of,
+        names: interner.names,
+    }
+}
+
+/// The V8 type name DevTools shows in `(…)` class names.
+fn v8_type_name(kind: NodeKind) -> &'static str {
+    match kind {
+        NodeKind::Hidden => "hidden",
+        NodeKind::Array => "array",
+        NodeKind::String => "string",
+        NodeKind::Object => "object",
+        NodeKind::Code => "code",
+        NodeKind::Closure => "closure",
+        NodeKind::RegExp => "regexp",
+        NodeKind::Number => "number",
+        NodeKind::Native => "native",
+        NodeKind::Synthetic | NodeKind::RootGroup => "synthetic",
+        NodeKind::ConsString => "concatenated string",
+        NodeKind::SlicedString => "sliced string",
+        NodeKind::Symbol => "symbol",
+        NodeKind::BigInt => "bigint",
+        NodeKind::ObjectShape => "object shape",
+        other => other.as_str(),
+    }
+}
+
+/// `<div id="a">` → `<div>`; `Detached <div id="a">` → `Detached <div>`.
+fn shorten_tag(name: &str) -> Option<String> {
+    if name.starts_with('<') {
+        return Some(match name.find(' ') {
+            Some(space) => format!("{}>", &name[..space]),
+            None => name.to_owned(),
+        });
+    }
+    if name.starts_with("Detached <") {
+        let after = "Detached <".len();
+        return Some(match name[after..].find(' ') {
+            Some(space) => format!("{}>", &name[..after + space]),
+            None => name.to_owned(),
+        });
+    }
+    None
+}
+
+fn devtools_classes(graph: &HeapGraph) -> ClassTable {
+    let mut interner = Interner::new();
+    let mut raw: HashMap<u32, u32> = HashMap::new();
+    let mut class_of = vec![NO_CLASS; graph.node_count()];
+    for node in graph.nodes() {
+        if node.index() == 0 {
+            continue;
+        }
+        let kind = graph.kind(node);
+        class_of[node.index()] = match kind {
+            NodeKind::Hidden => interner.intern("(system)", true),
+            NodeKind::Code => interner.intern("(compiled code)", true),
+            NodeKind::Closure => interner.intern("Function", true),
+            NodeKind::RegExp => interner.intern("RegExp", true),
+            NodeKind::Object | NodeKind::Native => {
+                let name = graph.strings().get(graph.name(node));
+                match shorten_tag(&name) {
+                    Some(short) => interner.intern(&short, true),
+                    None => *raw
+                        .entry(graph.name(node).as_u32())
+                        .or_insert_with(|| interner.intern(&name, false)),
+                }
+            }
+            other => interner.intern(&format!("({})", v8_type_name(other)), true),
+        };
+    }
+    apply_interfaces(graph, &mut class_of, &mut interner);
+    ClassTable {
+        class_of,
+        names: interner.names,
+    }
+}
+
+fn is_plain_object(graph: &HeapGraph, node: NodeIndex) -> bool {
+    graph.kind(node) == NodeKind::Object && graph.strings().bytes(graph.name(node)) == b"Object"
+}
+
+fn property_names(graph: &HeapGraph, node: NodeIndex) -> impl Iterator<Item = String> + '_ {
+    graph
+        .edges(node)
+        .filter_map(move |edge| match (edge.kind, edge.label) {
+            (EdgeKind::Property, EdgeLabel::Name(id)) => Some(graph.strings().get(id).into_owned()),
+            (EdgeKind::Property, EdgeLabel::Index(i)) => Some(i.to_string()),
+            _ => None,
+        })
+}
+
+/// JavaScript string order (UTF-16 code units).
+fn js_cmp(a: &str, b: &str) -> Ordering {
+    a.encode_utf16().cmp(b.encode_utf16())
+}
+
+fn js_len(s: &str) -> usize {
+    s.encode_utf16().count()
+}
+
+/// DevTools' `formatPropertyName`: names with `,'"{}` are JSON-quoted.
+fn format_property_name(name: &str) -> String {
+    if !name.contains([',', '\'', '"', '{', '}']) {
+        return name.to_owned();
+    }
+    let mut out = String::with_capacity(name.len() + 2);
+    out.push('"');
+    for c in name.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+const MAX_INTERFACE_NAME_LENGTH: usize = 120;
+const MIN_OBJECT_COUNT_PER_INTERFACE: f64 = 2.0;
+const MIN_OBJECT_PROPORTION_PER_INTERFACE: f64 = 1000.0;
+
+struct Interface {
+    name: String,
+    properties: Vec<String>,
+    count: u64,
+}
+
+/// DevTools' interface inference for plain `Object`s.
+fn infer_interfaces(graph: &HeapGraph) -> Vec<Interface> {
+    let mut candidates: Vec<Interface> = Vec::new();
+    let mut by_name: HashMap<String, usize> = HashMap::new();
+    let mut total_objects = 0u64;
+    for node in graph.nodes() {
+        if !is_plain_object(graph, node) {
+            continue;
+        }
+        total_objects += 1;
+        let mut name = String::from("{");
+        let mut name_len = 1usize;
+        let mut properties = Vec::new();
+        for property in property_names(graph, node) {
+            if property == "__proto__" {
+                continue;
+            }
+            let formatted = format_property_name(&property);
+            let formatted_len = js_len(&formatted);
+            if name_len > 1 && name_len + formatted_len > MAX_INTERFACE_NAME_LENGTH {
+                break;
+            }
+            if name_len != 1 {
+                name.push_str(", ");
+                name_len += 2;
+            }
+            name.push_str(&formatted);
+            name_len += formatted_len;
+            properties.push(property);
+        }
+        if properties.is_empty() {
+            continue;
+        }
+        name.push('}');
+        match by_name.get(&name) {
+            Some(&i) => candidates[i].count += 1,
+            None => {
+                by_name.insert(name.clone(), candidates.len());
+                candidates.push(Interface {
+                    name,
+                    properties,
+                    count: 1,
+                });
+            }
+        }
+    }
+    // Stable, like JavaScript's sort: ties keep first-seen order.
+    candidates.sort_by_key(|c| std::cmp::Reverse(c.count));
+    let min_count = MIN_OBJECT_COUNT_PER_INTERFACE
+        .max(total_objects as f64 / MIN_OBJECT_PROPORTION_PER_INTERFACE);
+    candidates
+        .into_iter()
+        .take_while(|c| c.count as f64 >= min_count)
+        .collect()
+}
+
+struct TreeNode {
+    next: HashMap<String, usize>,
+    /// `(property count, definition index)` of the interface ending here.
+    matched: Option<(usize, usize)>,
+    greatest_next: Option<String>,
+}
+
+fn better(a: (usize, usize), b: Option<(usize, usize)>) -> (usize, usize) {
+    match b {
+        None => a,
+        Some(b) if b.0 > a.0 || (b.0 == a.0 && b.1 < a.1) => b,
+        Some(_) => a,
+    }
+}
+
+fn apply_interfaces(graph: &HeapGraph, class_of: &mut [u32], interner: &mut Interner) {
+    let definitions = infer_interfaces(graph);
+    if definitions.is_empty() {
+        return;
+    }
+    let mut tree = vec![TreeNode {
+        next: HashMap::new(),
+        matched: None,
+        greatest_next: None,
+    }];
+    for (index, definition) in definitions.iter().enumerate() {
+        let mut properties = definition.properties.clone();
+        properties.sort_by(|a, b| js_cmp(a, b));
+        let mut current = 0usize;
+        for property in properties {
+            let existing = tree[current].next.get(&property).copied();
+            current = match existing {
+                Some(next) => next,
+                None => {
+                    let next = tree.len();
+                    tree.push(TreeNode {
+                        next: HashMap::new(),
+                        matched: None,
+                        greatest_next: None,
+                    });
+                    let node = &mut tree[current];
+                    if node
+                        .greatest_next
+                        .as_deref()
+                        .is_none_or(|g| js_cmp(g, &property) == Ordering::Less)
+                    {
+                        node.greatest_next = Some(property.clone());
+                    }
+                    node.next.insert(property, next);
+                    next
+                }
+            };
+        }
+        if tree[current].matched.is_none() {
+            tree[current].matched = Some((definition.properties.len(), index));
+        }
+    }
+    // (property count 0, index "infinity") stands for "plain Object".
+    let fallback = (0usize, usize::MAX);
+    let mut states: Vec<usize> = Vec::new();
+    for node in graph.nodes() {
+        if !is_plain_object(graph, node) {
+            continue;
+        }
+        let mut properties: Vec<String> = property_names(graph, node).collect();
+        properties.sort_by(|a, b| js_cmp(a, b));
+        states.clear();
+        states.push(0);
+        let mut best = better(fallback, tree[0].matched);
+        for property in &properties {
+            // Literal emulation of DevTools' insertion-ordered `Set`.
+            let snapshot = states.clone();
+            for state in snapshot {
+                let tree_node = &tree[state];
+                let exhausted = tree_node
+                    .greatest_next
+                    .as_deref()
+                    .is_none_or(|g| js_cmp(property, g) != Ordering::Less);
+                if exhausted {
+                    states.retain(|&s| s != state);
+                }
+                if let Some(&next) = tree_node.next.get(property) {
+                    if !states.contains(&next) {
+                        states.push(next);
+                    }
+                    best = better(best, tree[next].matched);
+                }
+            }
+        }
+        if best != fallback {
+            let name = &definitions[best.1].name;
+            class_of[node.index()] = interner.intern(name, true);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_are_shortened() {
+        assert_eq!(shorten_tag("<div id=\"a\">").as_deref(), Some("<div>"));
+        assert_eq!(shorten_tag("<div>").as_deref(), Some("<div>"));
+        assert_eq!(
+            shorten_tag("Detached <span class=x>").as_deref(),
+            Some("Detached <span>")
+        );
+        assert_eq!(shorten_tag("Object"), None);
+    }
+
+    #[test]
+    fn property_names_are_quoted_like_json() {
+        assert_eq!(format_property_name("x"), "x");
+        assert_eq!(format_property_name("a,b"), "\"a,b\"");
+        assert_eq!(format_property_name("say \"hi\""), "\"say \\\"hi\\\"\"");
+    }
+}
