@@ -1,0 +1,1005 @@
+//! The two passes: index (pass 1) and graph edges (pass 2).
+//!
+//! Pass 1 reads every record once, keeping per object only its id, class
+//! id, array length and kind (24 bytes), the record offset (8 bytes), the
+//! CLASS DUMPs, the GC roots and the small top-level tables (strings, class
+//! names, frames, traces). Between the passes the classes are resolved
+//! (names, flattened field layouts, sizes) and the ids sorted into a
+//! compact `(id, node)` array. Pass 2 re-reads the heap-dump stream
+//! sequentially and emits every edge in source order.
+
+use std::collections::HashMap;
+
+use heapgraph_core::{
+    EdgeKind, Format, Frame, GraphBuilder, NodeIndex, NodeKind, RootKind, StackId, StringId,
+};
+
+use crate::dump::{ClassLayout, FlatField, HprofDump, PrimitiveArrayData};
+use crate::names::normalize_class_name;
+use crate::stream::{self, Body, ClassDump, HeapVisitor, RecordVisitor, SubRecord};
+use crate::{
+    BasicType, HprofError, HprofErrorKind, HprofOptions, HprofVersion, RecordStats, SizeModel,
+};
+
+const KIND_CLASS: u8 = 0;
+const KIND_INSTANCE: u8 = 1;
+const KIND_OBJECT_ARRAY: u8 = 2;
+/// Primitive arrays: `KIND_PRIMITIVE_BASE + type code`.
+const KIND_PRIMITIVE_BASE: u8 = 16;
+
+/// One heap object as pass 1 saw it.
+#[derive(Clone, Copy)]
+struct Pending {
+    id: u64,
+    /// The class id (instances, arrays) or the class index (classes).
+    class: u64,
+    length: u32,
+    kind: u8,
+}
+
+struct FrameRecord {
+    method_name: u64,
+    source_file: u64,
+    class_serial: u32,
+    line: i32,
+}
+
+/// Top-level records other than heap dumps.
+#[derive(Default)]
+struct TopLevel<'a> {
+    strings: HashMap<u64, &'a [u8]>,
+    class_names: HashMap<u64, u64>,
+    class_serials: HashMap<u32, u64>,
+    frames: HashMap<u64, FrameRecord>,
+    /// (serial, frame ids, innermost first).
+    traces: Vec<(u32, &'a [u8])>,
+    thread_serials: HashMap<u32, u64>,
+}
+
+impl<'a> RecordVisitor<'a> for TopLevel<'a> {
+    fn record(&mut self, tag: u8, body: Body<'a>) -> Result<(), HprofError> {
+        let id = usize::from(body.id_size);
+        let r = (|| -> Result<(), stream::Short> {
+            match tag {
+                0x01 => {
+                    let string_id = body.id(0)?;
+                    let text = body.data.get(id..).unwrap_or(&[]);
+                    self.strings.insert(string_id, text);
+                }
+                0x02 => {
+                    let serial = body.u4(0)?;
+                    let class_id = body.id(4)?;
+                    let name_id = body.id(8 + id)?;
+                    self.class_names.insert(class_id, name_id);
+                    self.class_serials.insert(serial, class_id);
+                }
+                0x04 => {
+                    let frame_id = body.id(0)?;
+                    let method_name = body.id(id)?;
+                    let source_file = body.id(3 * id)?;
+                    let class_serial = body.u4(4 * id)?;
+                    let line = body.u4(4 * id + 4)? as i32;
+                    self.frames.insert(
+                        frame_id,
+                        FrameRecord {
+                            method_name,
+                            source_file,
+                            class_serial,
+                            line,
+                        },
+                    );
+                }
+                0x05 => {
+                    let serial = body.u4(0)?;
+                    let n = stream::len_usize(body.u4(8)?);
+                    let frames = body.bytes(12, n.saturating_mul(id))?;
+                    self.traces.push((serial, frames));
+                }
+                0x0A => {
+                    let serial = body.u4(0)?;
+                    let thread_id = body.id(4)?;
+                    self.thread_serials.insert(serial, thread_id);
+                }
+                // Handled on purpose by being counted only: UNLOAD CLASS,
+                // ALLOC SITES, HEAP SUMMARY, END THREAD, CPU SAMPLES,
+                // CONTROL SETTINGS, HEAP DUMP END and unknown tags.
+                _ => {}
+            }
+            Ok(())
+        })();
+        r.map_err(|short| body.short(short))
+    }
+}
+
+/// Pass 1 over the heap-dump stream.
+#[derive(Default)]
+struct HeapIndex {
+    pending: Vec<Pending>,
+    /// Per pending object: the record offset, or `u64::MAX` when the record
+    /// is split across segments.
+    offsets: Vec<u64>,
+    classes: Vec<ClassDump>,
+    /// (tag, id, first u4, second u4).
+    roots: Vec<(u8, u64, u32, u32)>,
+    /// (ordinal, data offset) of primitive arrays with contiguous data.
+    primitive_data: Vec<(u32, u64)>,
+    /// (first ordinal, heap id) runs from HEAP DUMP INFO.
+    heap_runs: Vec<(u32, u32)>,
+    heap_names: Vec<(u32, u64)>,
+    current_heap: Option<u32>,
+}
+
+impl HeapVisitor for HeapIndex {
+    fn sub_record(
+        &mut self,
+        record: SubRecord<'_>,
+        offset: u64,
+        contiguous: bool,
+    ) -> Result<(), HprofError> {
+        let pending = match record {
+            SubRecord::Root {
+                tag,
+                id,
+                first,
+                second,
+            } => {
+                self.roots.push((tag, id, first, second));
+                return Ok(());
+            }
+            SubRecord::HeapInfo { heap_id, name_id } => {
+                if !self.heap_names.iter().any(|&(h, _)| h == heap_id) {
+                    self.heap_names.push((heap_id, name_id));
+                }
+                if self.current_heap != Some(heap_id) {
+                    self.current_heap = Some(heap_id);
+                    self.heap_runs.push((self.pending.len() as u32, heap_id));
+                }
+                return Ok(());
+            }
+            SubRecord::Class(class) => {
+                let pending = Pending {
+                    id: class.id,
+                    class: self.classes.len() as u64,
+                    length: 0,
+                    kind: KIND_CLASS,
+                };
+                self.classes.push(class);
+                pending
+            }
+            SubRecord::Instance {
+                id,
+                class_id,
+                fields,
+                ..
+            } => Pending {
+                id,
+                class: class_id,
+                length: u32::try_from(fields.len()).unwrap_or(u32::MAX),
+                kind: KIND_INSTANCE,
+            },
+            SubRecord::ObjectArray {
+                id,
+                class_id,
+                length,
+                ..
+            } => Pending {
+                id,
+                class: class_id,
+                length,
+                kind: KIND_OBJECT_ARRAY,
+            },
+            SubRecord::PrimitiveArray {
+                id,
+                ty,
+                length,
+                data_offset,
+                ..
+            } => {
+                if let Some(data) = data_offset {
+                    self.primitive_data.push((self.pending.len() as u32, data));
+                }
+                Pending {
+                    id,
+                    class: 0,
+                    length,
+                    kind: KIND_PRIMITIVE_BASE + ty.code(),
+                }
+            }
+        };
+        if self.pending.len() >= (u32::MAX - 64) as usize {
+            return Err(HprofError::graph(
+                offset,
+                heapgraph_core::BuildError::TooManyNodes,
+            ));
+        }
+        self.pending.push(pending);
+        self.offsets
+            .push(if contiguous { offset } else { u64::MAX });
+        Ok(())
+    }
+}
+
+/// Per class, resolved between the passes.
+struct ClassInfo {
+    node: u32,
+    name: StringId,
+    /// Range into `flat_fields`: own fields first, then up the super chain.
+    flat_start: u32,
+    flat_end: u32,
+    /// Field bytes as written in instance records.
+    file_bytes: u64,
+    mat_size: u64,
+    raw_size: u64,
+    static_size: u64,
+}
+
+struct Labels {
+    class: StringId,
+    super_class: StringId,
+    class_loader: StringId,
+    java_local: StringId,
+    jni_local: StringId,
+}
+
+/// Parses a whole dump; see [`crate::parse`].
+pub(crate) fn parse(bytes: &[u8], options: &HprofOptions) -> Result<HprofDump, HprofError> {
+    let header = stream::parse_header(bytes)?;
+    let id_size = header.id_size;
+    let mut stats = RecordStats::default();
+    let mut top = TopLevel::default();
+    let mut index = HeapIndex::default();
+    stream::walk(bytes, &header, Some(&mut top), &mut index, &mut stats)?;
+
+    let mut builder = GraphBuilder::new(Format::Hprof);
+    let kind = match header.version {
+        HprofVersion::V1_0_3 => "Android",
+        _ => "HotSpot",
+    };
+    builder.set_producer(format!(
+        "{kind} ({}, {id_size}-byte ids)",
+        header.version.as_str()
+    ));
+    let graph_err = |e| HprofError::graph(0, e);
+    let lookup_string = |id: u64| top.strings.get(&id).copied().unwrap_or(&[]);
+
+    // --- classes: names, layouts, sizes ---------------------------------
+    let n_classes = index.classes.len();
+    let mut class_by_id: HashMap<u64, u32> = HashMap::with_capacity(n_classes);
+    let mut class_nodes = vec![0u32; n_classes];
+    for (ordinal, p) in index.pending.iter().enumerate() {
+        if p.kind == KIND_CLASS {
+            if let Some(slot) = class_nodes.get_mut(p.class as usize) {
+                *slot = ordinal as u32 + 1;
+            }
+        }
+    }
+    for (i, class) in index.classes.iter().enumerate() {
+        class_by_id.entry(class.id).or_insert(i as u32);
+    }
+    let compressed = options.compressed_references.unwrap_or(id_size == 8);
+    let pointer = u64::from(id_size);
+    let reference = if compressed { 4 } else { pointer };
+    let model = options.size_model;
+
+    let mut field_names: HashMap<u64, StringId> = HashMap::new();
+    let mut intern_name =
+        |builder: &mut GraphBuilder, name_id: u64| -> Result<StringId, HprofError> {
+            if let Some(&s) = field_names.get(&name_id) {
+                return Ok(s);
+            }
+            let s = builder.intern(lookup_string(name_id)).map_err(graph_err)?;
+            field_names.insert(name_id, s);
+            Ok(s)
+        };
+    let mut class_names: Vec<StringId> = Vec::with_capacity(n_classes);
+    let mut class_name_text: Vec<Vec<u8>> = Vec::with_capacity(n_classes);
+    for class in &index.classes {
+        let text = match top.class_names.get(&class.id) {
+            Some(&name_id) => normalize_class_name(lookup_string(name_id)),
+            None => format!("(class 0x{:x})", class.id).into_bytes(),
+        };
+        class_names.push(builder.intern(&text).map_err(graph_err)?);
+        class_name_text.push(text);
+    }
+    // Reference subclasses: the kind of edge their `referent` becomes.
+    let reference_kind = |name: &[u8]| match name {
+        b"java.lang.ref.WeakReference" => Some(EdgeKind::Weak),
+        b"java.lang.ref.SoftReference" => Some(EdgeKind::Soft),
+        b"java.lang.ref.PhantomReference" => Some(EdgeKind::Phantom),
+        b"java.lang.ref.FinalReference" => Some(EdgeKind::Final),
+        _ => None,
+    };
+    let referent_name = builder.intern(b"referent").map_err(graph_err)?;
+    let per_level_rounding = header.version == HprofVersion::V1_0_1;
+    // JVM-injected instance fields exist in HotSpot; the JDK 9+ set applies
+    // when `java.lang.Module` was dumped.
+    let hotspot_modules = header.version != HprofVersion::V1_0_3
+        && class_name_text
+            .iter()
+            .any(|n| n.as_slice() == b"java.lang.Module");
+    let mut flat_fields: Vec<FlatField> = Vec::new();
+    let mut infos: Vec<ClassInfo> = Vec::with_capacity(n_classes);
+    let mut chain: Vec<u32> = Vec::new();
+    for (i, class) in index.classes.iter().enumerate() {
+        chain.clear();
+        let mut current = Some(i as u32);
+        while let Some(c) = current {
+            if chain.len() > n_classes {
+                let offset = index
+                    .offsets
+                    .get(class_nodes.get(i).map_or(0, |&n| n as usize - 1))
+                    .copied()
+                    .unwrap_or(0);
+                return Err(HprofError::new(
+                    offset,
+                    HprofErrorKind::SuperclassCycle { class_id: class.id },
+                ));
+            }
+            chain.push(c);
+            let super_id = index.classes.get(c as usize).map_or(0, |k| k.super_id);
+            current = if super_id == 0 {
+                None
+            } else {
+                class_by_id.get(&super_id).copied()
+            };
+        }
+        let weak_kind = chain.iter().find_map(|&c| {
+            class_name_text
+                .get(c as usize)
+                .and_then(|t| reference_kind(t))
+        });
+        let flat_start = flat_fields.len() as u32;
+        let mut file_bytes = 0u64;
+        for &c in &chain {
+            let Some(k) = index.classes.get(c as usize) else {
+                continue;
+            };
+            let declared_by_reference = class_name_text
+                .get(c as usize)
+                .is_some_and(|t| t.as_slice() == b"java.lang.ref.Reference");
+            for &(name_id, ty) in &k.fields {
+                let name = intern_name(&mut builder, name_id)?;
+                let edge_kind = match weak_kind {
+                    Some(kind) if declared_by_reference && name == referent_name => kind,
+                    _ => EdgeKind::Property,
+                };
+                flat_fields.push(FlatField {
+                    name,
+                    ty,
+                    edge_kind,
+                });
+                file_bytes += u64::from(ty.file_size(id_size));
+            }
+        }
+        // MAT: S(top) = ptr + ref + own; S(c) = alignUp(S(super) + own, ref)
+        // for the classic layout (JDK ≤ 14 writes 1.0.1 up to JDK 8); since
+        // JDK 15 HotSpot packs subclass fields into the superclass's gaps,
+        // so 1.0.2/1.0.3 dumps sum the fields without per-level rounding.
+        let mut level = pointer + reference;
+        for &c in chain.iter().rev() {
+            let own: u64 = index.classes.get(c as usize).map_or(0, |k| {
+                k.fields
+                    .iter()
+                    .map(|&(_, ty)| {
+                        if ty == BasicType::Object {
+                            reference
+                        } else {
+                            u64::from(ty.file_size(id_size))
+                        }
+                    })
+                    .sum()
+            });
+            let injected = class_name_text.get(c as usize).map_or(0, |name| {
+                injected_bytes(name, hotspot_modules, pointer, reference)
+            });
+            level += own + injected;
+            if per_level_rounding {
+                level = align_up(level, reference);
+            }
+        }
+        let static_size: u64 = class
+            .statics
+            .iter()
+            .map(|s| {
+                if s.ty == BasicType::Object {
+                    reference
+                } else {
+                    u64::from(s.ty.file_size(id_size))
+                }
+            })
+            .sum();
+        infos.push(ClassInfo {
+            node: class_nodes.get(i).copied().unwrap_or(0),
+            name: class_names.get(i).copied().unwrap_or(StringId::EMPTY),
+            flat_start,
+            flat_end: flat_fields.len() as u32,
+            file_bytes,
+            mat_size: align_up(level, 8),
+            raw_size: 2 * pointer + file_bytes,
+            static_size,
+        });
+    }
+    // Classes of primitive arrays, found by name (`[I` → `int[]`).
+    let mut primitive_class: [Option<u32>; 12] = [None; 12];
+    for code in 4u8..=11 {
+        let Some(ty) = BasicType::from_code(code) else {
+            continue;
+        };
+        let name = format!("{}[]", ty.java_name());
+        let id = builder.intern(name.as_bytes()).map_err(graph_err)?;
+        if let Some(slot) = primitive_class.get_mut(usize::from(code)) {
+            *slot = infos.iter().position(|c| c.name == id).map(|i| i as u32);
+        }
+    }
+    let mut primitive_names = [StringId::EMPTY; 12];
+    for code in 4u8..=11 {
+        if let (Some(ty), Some(slot)) = (
+            BasicType::from_code(code),
+            primitive_names.get_mut(usize::from(code)),
+        ) {
+            *slot = builder
+                .intern(format!("{}[]", ty.java_name()).as_bytes())
+                .map_err(graph_err)?;
+        }
+    }
+
+    // --- nodes --------------------------------------------------------------
+    let root_name = builder.intern(b"(root)").map_err(graph_err)?;
+    let unknown_class_name = builder.intern(b"(unknown class)").map_err(graph_err)?;
+    builder.reserve(
+        index.pending.len() + 1,
+        index.pending.len().saturating_mul(3),
+    );
+    builder
+        .add_node(NodeKind::Synthetic, root_name, 0, 0)
+        .map_err(graph_err)?;
+    for p in &index.pending {
+        let (kind, name, size) = match p.kind {
+            KIND_CLASS => {
+                let info = infos.get(p.class as usize);
+                let size = match model {
+                    SizeModel::Raw => 0,
+                    _ => info.map_or(0, |c| c.static_size),
+                };
+                (
+                    NodeKind::Class,
+                    info.map_or(unknown_class_name, |c| c.name),
+                    size,
+                )
+            }
+            KIND_INSTANCE => match class_by_id
+                .get(&p.class)
+                .and_then(|&c| infos.get(c as usize))
+            {
+                Some(c) => {
+                    let size = match model {
+                        SizeModel::Raw => c.raw_size,
+                        _ => c.mat_size,
+                    };
+                    (NodeKind::Object, c.name, size)
+                }
+                None => {
+                    stats.missing_classes += 1;
+                    (
+                        NodeKind::Object,
+                        unknown_class_name,
+                        2 * pointer + u64::from(p.length),
+                    )
+                }
+            },
+            KIND_OBJECT_ARRAY => {
+                let name = match class_by_id
+                    .get(&p.class)
+                    .and_then(|&c| infos.get(c as usize))
+                {
+                    Some(c) => c.name,
+                    None => {
+                        stats.missing_classes += 1;
+                        unknown_class_name
+                    }
+                };
+                let n = u64::from(p.length);
+                let size = match model {
+                    SizeModel::Raw => 2 * pointer + 8 + pointer * n,
+                    _ => align_up(pointer + reference + 4 + reference * n, 8),
+                };
+                (NodeKind::Array, name, size)
+            }
+            _ => {
+                let code = p.kind.wrapping_sub(KIND_PRIMITIVE_BASE);
+                let element =
+                    BasicType::from_code(code).map_or(1, |t| u64::from(t.file_size(id_size)));
+                let n = u64::from(p.length);
+                let size = match model {
+                    SizeModel::Raw => 2 * pointer + 8 + element * n,
+                    _ => align_up(
+                        align_up(pointer + reference + 4, reference) + element * n,
+                        8,
+                    ),
+                };
+                let name = primitive_names
+                    .get(usize::from(code))
+                    .copied()
+                    .unwrap_or(StringId::EMPTY);
+                (NodeKind::PrimitiveArray, name, size)
+            }
+        };
+        builder
+            .add_node(kind, name, p.id, size)
+            .map_err(graph_err)?;
+    }
+
+    // --- id → node ----------------------------------------------------------
+    let mut ids: Vec<(u64, u32)> = index
+        .pending
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.id, i as u32 + 1))
+        .collect();
+    ids.sort_unstable();
+    let before = ids.len();
+    ids.dedup_by_key(|e| e.0);
+    stats.duplicate_ids = (before - ids.len()) as u64;
+    let resolve = |id: u64| -> Option<u32> {
+        ids.binary_search_by_key(&id, |e| e.0)
+            .ok()
+            .and_then(|i| ids.get(i))
+            .map(|e| e.1)
+    };
+
+    // --- stacks ---------------------------------------------------------------
+    let mut trace_stacks: HashMap<u32, StackId> = HashMap::with_capacity(top.traces.len());
+    for &(serial, frame_bytes) in &top.traces {
+        let mut frames = Vec::with_capacity(frame_bytes.len() / usize::from(id_size));
+        for chunk in frame_bytes.chunks_exact(usize::from(id_size)) {
+            let frame_id = stream::id_at(chunk, id_size);
+            let frame = match top.frames.get(&frame_id) {
+                Some(f) => {
+                    let class_name = top
+                        .class_serials
+                        .get(&f.class_serial)
+                        .and_then(|id| top.class_names.get(id))
+                        .map(|&name_id| normalize_class_name(lookup_string(name_id)))
+                        .unwrap_or_default();
+                    let mut function = class_name.clone();
+                    if !function.is_empty() {
+                        function.push(b'.');
+                    }
+                    function.extend_from_slice(lookup_string(f.method_name));
+                    let source = lookup_string(f.source_file);
+                    let file = if source.is_empty() {
+                        class_name.as_slice()
+                    } else {
+                        source
+                    };
+                    Frame {
+                        function: builder.intern(&function).map_err(graph_err)?,
+                        file: builder.intern(file).map_err(graph_err)?,
+                        line: u32::try_from(f.line).unwrap_or(0),
+                        column: 0,
+                    }
+                }
+                None => Frame {
+                    function: builder
+                        .intern(format!("(frame 0x{frame_id:x})").as_bytes())
+                        .map_err(graph_err)?,
+                    ..Frame::default()
+                },
+            };
+            frames.push(
+                builder
+                    .stacks()
+                    .intern_frame(frame)
+                    .map_err(|e| graph_err(e.into()))?,
+            );
+        }
+        if let Some(stack) = builder
+            .stacks()
+            .intern_innermost_first(frames)
+            .map_err(|e| graph_err(e.into()))?
+        {
+            trace_stacks.insert(serial, stack);
+        }
+    }
+
+    // --- threads and their locals ------------------------------------------
+    let mut thread_by_serial: HashMap<u32, u64> = top.thread_serials.clone();
+    let mut thread_stacks: Vec<(NodeIndex, StackId)> = Vec::new();
+    for &(tag, id, serial, trace) in &index.roots {
+        if tag == 0x08 {
+            thread_by_serial.insert(serial, id);
+            if let (Some(node), Some(&stack)) = (resolve(id), trace_stacks.get(&trace)) {
+                thread_stacks.push((NodeIndex::new(node), stack));
+            }
+        }
+    }
+    let mut locals: Vec<(u32, u64, u8)> = Vec::new();
+    for &(tag, id, serial, _) in &index.roots {
+        if tag == 0x02 || tag == 0x03 {
+            if let Some(thread) = thread_by_serial.get(&serial).and_then(|&t| resolve(t)) {
+                locals.push((thread, id, tag));
+            }
+        }
+    }
+    locals.sort_by_key(|l| l.0);
+
+    let labels = Labels {
+        class: builder.intern(b"<class>").map_err(graph_err)?,
+        super_class: builder.intern(b"<super>").map_err(graph_err)?,
+        class_loader: builder.intern(b"<classloader>").map_err(graph_err)?,
+        java_local: builder.intern(b"<Java Local>").map_err(graph_err)?,
+        jni_local: builder.intern(b"<JNI Local>").map_err(graph_err)?,
+    };
+    let mut static_names: Vec<Vec<StringId>> = Vec::with_capacity(n_classes);
+    for class in &index.classes {
+        let mut names = Vec::with_capacity(class.statics.len());
+        for s in &class.statics {
+            names.push(intern_name(&mut builder, s.name_id)?);
+        }
+        static_names.push(names);
+    }
+
+    // --- pass 2: edges ------------------------------------------------------
+    let mut emitter = EdgeEmitter {
+        builder: &mut builder,
+        id_size,
+        ordinal: 0,
+        resolve: &resolve,
+        class_by_id: &class_by_id,
+        infos: &infos,
+        flat_fields: &flat_fields,
+        static_names: &static_names,
+        primitive_class: &primitive_class,
+        locals: &locals,
+        local_cursor: 0,
+        trace_stacks: &trace_stacks,
+        labels: &labels,
+        extra_bytes: 0,
+    };
+    let mut pass2_stats = RecordStats::default();
+    stream::walk(bytes, &header, None, &mut emitter, &mut pass2_stats)?;
+    stats.instances_with_extra_bytes = emitter.extra_bytes;
+
+    // --- GC roots -------------------------------------------------------------
+    let has_sticky = index.roots.iter().any(|r| r.0 == 0x05);
+    for &(tag, id, serial, _) in &index.roots {
+        if (tag == 0x02 || tag == 0x03)
+            && thread_by_serial
+                .get(&serial)
+                .and_then(|&t| resolve(t))
+                .is_some()
+        {
+            continue; // an edge from its thread
+        }
+        let kind = root_kind(tag);
+        match resolve(id) {
+            Some(node) => builder.add_gc_root(NodeIndex::new(node), kind),
+            None => builder.count_unresolved_reference(),
+        }
+    }
+    if !has_sticky {
+        // As MAT does: classes of the boot loader are roots.
+        for (class, info) in index.classes.iter().zip(&infos) {
+            if class.loader_id == 0 && info.node != 0 {
+                builder.add_gc_root(NodeIndex::new(info.node), RootKind::StickyClass);
+            }
+        }
+    }
+
+    // --- side tables ------------------------------------------------------------
+    let primitive_arrays: Vec<PrimitiveArrayData> = index
+        .primitive_data
+        .iter()
+        .filter_map(|&(ordinal, offset)| {
+            let p = index.pending.get(ordinal as usize)?;
+            Some(PrimitiveArrayData {
+                node: ordinal + 1,
+                ty: BasicType::from_code(p.kind.wrapping_sub(KIND_PRIMITIVE_BASE))?,
+                length: p.length,
+                offset,
+            })
+        })
+        .collect();
+    let mut heap_names: Vec<String> = Vec::new();
+    let mut heap_runs: Vec<(u32, u16)> = Vec::with_capacity(index.heap_runs.len());
+    for &(first, heap_id) in &index.heap_runs {
+        let name = match index.heap_names.iter().find(|h| h.0 == heap_id) {
+            Some(&(_, name_id)) => String::from_utf8_lossy(lookup_string(name_id)).into_owned(),
+            None => format!("heap {heap_id}"),
+        };
+        let slot = match heap_names.iter().position(|n| *n == name) {
+            Some(i) => i,
+            None => {
+                heap_names.push(name);
+                heap_names.len() - 1
+            }
+        };
+        heap_runs.push((first + 1, u16::try_from(slot).unwrap_or(u16::MAX)));
+    }
+    let layouts: Vec<ClassLayout> = infos
+        .iter()
+        .map(|c| ClassLayout {
+            node: c.node,
+            flat_start: c.flat_start,
+            flat_end: c.flat_end,
+        })
+        .collect();
+    let mut object_offsets = index.offsets;
+    object_offsets.insert(0, u64::MAX);
+
+    let graph = builder.finish().map_err(graph_err)?;
+    Ok(HprofDump {
+        graph,
+        version: header.version,
+        id_size,
+        timestamp_ms: header.timestamp_ms,
+        size_model: model,
+        stats,
+        object_offsets,
+        primitive_arrays,
+        classes: layouts,
+        flat_fields,
+        heap_runs,
+        heap_names,
+        thread_stacks,
+    })
+}
+
+/// Bytes of HotSpot's injected instance fields (`javaClasses.hpp`,
+/// `*_INJECTED_FIELDS`), which live in the object but are never dumped.
+/// JDK 9+ set (used when `java.lang.Module` exists); none otherwise.
+fn injected_bytes(class_name: &[u8], jdk9_plus: bool, pointer: u64, reference: u64) -> u64 {
+    if !jdk9_plus {
+        return 0;
+    }
+    match class_name {
+        b"java.lang.ClassLoader" => pointer,       // loader_data
+        b"java.lang.Module" => pointer,            // module_entry
+        b"java.lang.invoke.MemberName" => pointer, // vmindex
+        b"java.lang.invoke.ResolvedMethodName" => pointer + reference, // vmtarget, vmholder
+        b"java.lang.invoke.MethodHandleNatives$CallSiteContext" => pointer + 8, // vmdependencies, last_cleanup
+        b"java.lang.StackFrameInfo" => 2,                                       // version
+        b"java.lang.InternalError" => 1, // during_unsafe_access
+        b"java.lang.String" => 1,        // flags
+        _ => 0,
+    }
+}
+
+fn align_up(value: u64, alignment: u64) -> u64 {
+    if alignment <= 1 {
+        return value;
+    }
+    value.div_ceil(alignment).saturating_mul(alignment)
+}
+
+/// The core root kind of an HPROF root sub-record tag.
+pub(crate) fn root_kind(tag: u8) -> RootKind {
+    match tag {
+        0x01 => RootKind::JniGlobal,
+        0x02 => RootKind::JniLocal,
+        0x03 => RootKind::JavaFrame,
+        0x04 => RootKind::NativeStack,
+        0x05 => RootKind::StickyClass,
+        0x06 => RootKind::ThreadBlock,
+        0x07 => RootKind::MonitorUsed,
+        0x08 => RootKind::ThreadObject,
+        0x89 => RootKind::InternedString,
+        0x8A => RootKind::Finalizing,
+        0x8B => RootKind::Debugger,
+        0x8C => RootKind::ReferenceCleanup,
+        0x8D => RootKind::VmInternal,
+        0x8E => RootKind::JniMonitor,
+        // 0xFF ROOT UNKNOWN and ART's 0x90 UNREACHABLE (which hprof-conv
+        // turns into ROOT UNKNOWN for MAT).
+        _ => RootKind::Unknown,
+    }
+}
+
+/// Pass 2: emits the edges of every heap object, in node order.
+struct EdgeEmitter<'b, R: Fn(u64) -> Option<u32>> {
+    builder: &'b mut GraphBuilder,
+    id_size: u8,
+    ordinal: u32,
+    resolve: &'b R,
+    class_by_id: &'b HashMap<u64, u32>,
+    infos: &'b [ClassInfo],
+    flat_fields: &'b [FlatField],
+    static_names: &'b [Vec<StringId>],
+    primitive_class: &'b [Option<u32>; 12],
+    locals: &'b [(u32, u64, u8)],
+    local_cursor: usize,
+    trace_stacks: &'b HashMap<u32, StackId>,
+    labels: &'b Labels,
+    extra_bytes: u64,
+}
+
+impl<R: Fn(u64) -> Option<u32>> EdgeEmitter<'_, R> {
+    #[inline]
+    fn reference(
+        &mut self,
+        source: u32,
+        target_id: u64,
+        kind: EdgeKind,
+        label: u32,
+        offset: u64,
+    ) -> Result<(), HprofError> {
+        if target_id == 0 {
+            return Ok(());
+        }
+        match (self.resolve)(target_id) {
+            Some(target) => self
+                .builder
+                .push_edge(source, target, kind, label)
+                .map_err(|e| HprofError::graph(offset, e)),
+            None => {
+                self.builder.count_unresolved_reference();
+                Ok(())
+            }
+        }
+    }
+
+    fn class_edge(
+        &mut self,
+        source: u32,
+        class_index: Option<u32>,
+        offset: u64,
+    ) -> Result<(), HprofError> {
+        if let Some(info) = class_index.and_then(|c| self.infos.get(c as usize)) {
+            if info.node != 0 {
+                let label = self.labels.class;
+                self.builder
+                    .push_edge(source, info.node, EdgeKind::Internal, label.as_u32())
+                    .map_err(|e| HprofError::graph(offset, e))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<R: Fn(u64) -> Option<u32>> HeapVisitor for EdgeEmitter<'_, R> {
+    fn sub_record(
+        &mut self,
+        record: SubRecord<'_>,
+        offset: u64,
+        _contiguous: bool,
+    ) -> Result<(), HprofError> {
+        let node = self.ordinal + 1;
+        let id_size = usize::from(self.id_size);
+        let trace_serial = match record {
+            SubRecord::Root { .. } | SubRecord::HeapInfo { .. } => return Ok(()),
+            SubRecord::Class(class) => {
+                let class_index = self.ordinal_class(node);
+                self.reference(
+                    node,
+                    class.super_id,
+                    EdgeKind::Internal,
+                    self.labels.super_class.as_u32(),
+                    offset,
+                )?;
+                self.reference(
+                    node,
+                    class.loader_id,
+                    EdgeKind::Internal,
+                    self.labels.class_loader.as_u32(),
+                    offset,
+                )?;
+                for (i, s) in class.statics.iter().enumerate() {
+                    if s.ty == BasicType::Object {
+                        let name = class_index
+                            .and_then(|c| self.static_names.get(c as usize))
+                            .and_then(|names| names.get(i))
+                            .copied()
+                            .unwrap_or(StringId::EMPTY);
+                        self.reference(node, s.value, EdgeKind::Property, name.as_u32(), offset)?;
+                    }
+                }
+                class.trace_serial
+            }
+            SubRecord::Instance {
+                class_id,
+                fields,
+                trace_serial,
+                ..
+            } => {
+                let class_index = self.class_by_id.get(&class_id).copied();
+                self.class_edge(node, class_index, offset)?;
+                if let Some(info) = class_index.and_then(|c| self.infos.get(c as usize)) {
+                    if (fields.len() as u64) < info.file_bytes {
+                        return Err(HprofError::new(
+                            offset,
+                            HprofErrorKind::ClassChainTooShort {
+                                class_id,
+                                needed: info.file_bytes,
+                                available: fields.len() as u64,
+                            },
+                        ));
+                    }
+                    if (fields.len() as u64) > info.file_bytes {
+                        self.extra_bytes += 1;
+                    }
+                    let layout = self
+                        .flat_fields
+                        .get(info.flat_start as usize..info.flat_end as usize)
+                        .unwrap_or(&[]);
+                    let mut at = 0usize;
+                    for field in layout {
+                        let width = usize::from(field.ty.file_size(self.id_size));
+                        if field.ty == BasicType::Object {
+                            let value = fields
+                                .get(at..at + id_size)
+                                .map_or(0, |b| stream::id_at(b, self.id_size));
+                            self.reference(
+                                node,
+                                value,
+                                field.edge_kind,
+                                field.name.as_u32(),
+                                offset,
+                            )?;
+                        }
+                        at += width;
+                    }
+                }
+                trace_serial
+            }
+            SubRecord::ObjectArray {
+                class_id,
+                elements,
+                trace_serial,
+                ..
+            } => {
+                let class_index = self.class_by_id.get(&class_id).copied();
+                self.class_edge(node, class_index, offset)?;
+                for (i, chunk) in elements.chunks_exact(id_size).enumerate() {
+                    let value = stream::id_at(chunk, self.id_size);
+                    self.reference(node, value, EdgeKind::Element, i as u32, offset)?;
+                }
+                trace_serial
+            }
+            SubRecord::PrimitiveArray {
+                ty, trace_serial, ..
+            } => {
+                let class_index = self
+                    .primitive_class
+                    .get(usize::from(ty.code()))
+                    .copied()
+                    .flatten();
+                self.class_edge(node, class_index, offset)?;
+                trace_serial
+            }
+        };
+        // Locals of this thread (JAVA FRAME / JNI LOCAL roots, as MAT does).
+        while let Some(&(thread, target, tag)) = self.locals.get(self.local_cursor) {
+            if thread > node {
+                break;
+            }
+            self.local_cursor += 1;
+            if thread == node {
+                let label = if tag == 0x03 {
+                    self.labels.java_local
+                } else {
+                    self.labels.jni_local
+                };
+                self.reference(node, target, EdgeKind::Internal, label.as_u32(), offset)?;
+            }
+        }
+        if trace_serial != 0 {
+            if let Some(&stack) = self.trace_stacks.get(&trace_serial) {
+                self.builder.set_node_stack(NodeIndex::new(node), stack);
+            }
+        }
+        self.ordinal += 1;
+        Ok(())
+    }
+}
+
+impl<R: Fn(u64) -> Option<u32>> EdgeEmitter<'_, R> {
+    /// The class index of the class node `node` (classes are few: a scan
+    /// from the last hit would do, but a binary search over infos by node
+    /// works since infos are in file order).
+    fn ordinal_class(&self, node: u32) -> Option<u32> {
+        self.infos
+            .binary_search_by_key(&node, |c| c.node)
+            .ok()
+            .map(|i| i as u32)
+    }
+}

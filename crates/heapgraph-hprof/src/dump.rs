@@ -1,0 +1,286 @@
+//! [`HprofDump`]: the graph plus the HPROF-only side tables (primitive array
+//! contents by offset, field layouts, Android heap names, thread stacks).
+
+use byteorder::{BigEndian, ByteOrder, LittleEndian};
+use heapgraph_core::{EdgeKind, EdgeLabel, HeapGraph, NodeIndex, NodeKind, StackId, StringId};
+
+use crate::stream::{self, Body};
+use crate::{BasicType, HprofLocation, HprofVersion, PrimitiveType, RecordStats, SizeModel};
+
+/// One instance field in a class's flattened layout.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FlatField {
+    pub name: StringId,
+    pub ty: BasicType,
+    /// `Property`, or the typed weak kind for `Reference.referent`.
+    pub edge_kind: EdgeKind,
+}
+
+/// A class's node and its flattened instance layout.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ClassLayout {
+    pub node: u32,
+    pub flat_start: u32,
+    pub flat_end: u32,
+}
+
+/// Where a primitive array's contents are in the file.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PrimitiveArrayData {
+    pub node: u32,
+    pub ty: BasicType,
+    pub length: u32,
+    pub offset: u64,
+}
+
+/// A field value read from an instance record.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum FieldValue {
+    /// A reference: the target's object id (0 is null).
+    Object(u64),
+    /// `boolean`.
+    Boolean(bool),
+    /// `char` (a UTF-16 code unit).
+    Char(u16),
+    /// `float`.
+    Float(f32),
+    /// `double`.
+    Double(f64),
+    /// `byte`.
+    Byte(i8),
+    /// `short`.
+    Short(i16),
+    /// `int`.
+    Int(i32),
+    /// `long`.
+    Long(i64),
+}
+
+/// A parsed HPROF dump: the object graph and HPROF-specific side tables.
+///
+/// Node layout: node 0 is the synthetic root; then one node per heap object
+/// in file order (classes from CLASS DUMP as [`NodeKind::Class`], instances
+/// as [`NodeKind::Object`], object arrays as [`NodeKind::Array`], primitive
+/// arrays as [`NodeKind::PrimitiveArray`]); then the root-group nodes. A
+/// class node and the instances of that class share a name
+/// (`java.lang.String`); the kind tells them apart.
+#[derive(Debug)]
+pub struct HprofDump {
+    pub(crate) graph: HeapGraph,
+    pub(crate) version: HprofVersion,
+    pub(crate) id_size: u8,
+    pub(crate) timestamp_ms: u64,
+    pub(crate) size_model: SizeModel,
+    pub(crate) stats: RecordStats,
+    /// Per node: the offset of its sub-record, `u64::MAX` if none or split.
+    pub(crate) object_offsets: Vec<u64>,
+    /// Sorted by node.
+    pub(crate) primitive_arrays: Vec<PrimitiveArrayData>,
+    pub(crate) classes: Vec<ClassLayout>,
+    pub(crate) flat_fields: Vec<FlatField>,
+    /// (first node, index into `heap_names`), sorted by node.
+    pub(crate) heap_runs: Vec<(u32, u16)>,
+    pub(crate) heap_names: Vec<String>,
+    pub(crate) thread_stacks: Vec<(NodeIndex, StackId)>,
+}
+
+impl HprofDump {
+    /// The object graph.
+    pub fn graph(&self) -> &HeapGraph {
+        &self.graph
+    }
+
+    /// The object graph, dropping the side tables.
+    pub fn into_graph(self) -> HeapGraph {
+        self.graph
+    }
+
+    /// The header's format version.
+    pub fn version(&self) -> HprofVersion {
+        self.version
+    }
+
+    /// The identifier size (4 or 8).
+    pub fn id_size(&self) -> u8 {
+        self.id_size
+    }
+
+    /// The header timestamp, milliseconds since the Unix epoch.
+    pub fn timestamp_ms(&self) -> u64 {
+        self.timestamp_ms
+    }
+
+    /// The size model the graph's self sizes follow.
+    pub fn size_model(&self) -> SizeModel {
+        self.size_model
+    }
+
+    /// What was read: records and sub-records by tag, oddities counted.
+    pub fn record_stats(&self) -> &RecordStats {
+        &self.stats
+    }
+
+    /// The Android heap (`app`, `image`, `zygote`, ...) a node was dumped
+    /// in; `None` for dumps without HEAP DUMP INFO records.
+    pub fn heap_name(&self, node: NodeIndex) -> Option<&str> {
+        let n = node.as_u32();
+        let i = self.heap_runs.partition_point(|&(first, _)| first <= n);
+        let (_, name) = *self.heap_runs.get(i.checked_sub(1)?)?;
+        if n as usize >= self.object_offsets.len() {
+            return None;
+        }
+        self.heap_names.get(usize::from(name)).map(String::as_str)
+    }
+
+    /// The stack of a thread object (from its ROOT THREAD OBJECT's trace).
+    pub fn thread_stack(&self, node: NodeIndex) -> Option<StackId> {
+        self.thread_stacks.iter().find(|t| t.0 == node).map(|t| t.1)
+    }
+
+    /// All thread objects with a known stack.
+    pub fn thread_stacks(&self) -> &[(NodeIndex, StackId)] {
+        &self.thread_stacks
+    }
+
+    /// The element type and raw contents (big-endian, as in the file) of a
+    /// primitive array node, read from `file` (the bytes that were parsed).
+    /// `None` for other nodes, Android NODATA arrays and arrays split across
+    /// heap-dump segments.
+    pub fn primitive_array<'f>(
+        &self,
+        file: &'f [u8],
+        node: NodeIndex,
+    ) -> Option<(PrimitiveType, &'f [u8])> {
+        let i = self
+            .primitive_arrays
+            .binary_search_by_key(&node.as_u32(), |p| p.node)
+            .ok()?;
+        let p = self.primitive_arrays.get(i)?;
+        let start = usize::try_from(p.offset).ok()?;
+        let len =
+            stream::len_usize(p.length).checked_mul(usize::from(p.ty.file_size(self.id_size)))?;
+        Some((p.ty, file.get(start..start.checked_add(len)?)?))
+    }
+
+    /// The instance fields of an [`NodeKind::Object`] node, own class first
+    /// then up the super chain, read lazily from `file`. `None` if the node
+    /// is not an instance, its class is unknown or `file` differs.
+    pub fn instance_fields(
+        &self,
+        file: &[u8],
+        node: NodeIndex,
+    ) -> Option<Vec<(StringId, FieldValue)>> {
+        if self.graph.kind(node) != NodeKind::Object {
+            return None;
+        }
+        let offset = usize::try_from(*self.object_offsets.get(node.index())?).ok()?;
+        let body = Body {
+            data: file,
+            base: 0,
+            id_size: self.id_size,
+            location: HprofLocation::SubRecord(0x21),
+        };
+        let id = usize::from(self.id_size);
+        if body.u1(offset).ok()? != 0x21 {
+            return None;
+        }
+        let n = stream::len_usize(body.u4(offset + 1 + 2 * id + 4).ok()?);
+        let fields = body.bytes(offset + 1 + 2 * id + 8, n).ok()?;
+        let class_node = self
+            .graph
+            .edges(node)
+            .find(|e| {
+                e.kind == EdgeKind::Internal
+                    && matches!(e.label, EdgeLabel::Name(n) if self.graph.strings().bytes(n) == b"<class>")
+            })?
+            .target;
+        let class = self
+            .classes
+            .binary_search_by_key(&class_node.as_u32(), |c| c.node)
+            .ok()
+            .and_then(|i| self.classes.get(i))?;
+        let layout = self
+            .flat_fields
+            .get(class.flat_start as usize..class.flat_end as usize)?;
+        let mut out = Vec::with_capacity(layout.len());
+        let mut at = 0usize;
+        for field in layout {
+            let width = usize::from(field.ty.file_size(self.id_size));
+            let b = fields.get(at..at + width)?;
+            let value = match field.ty {
+                BasicType::Object => FieldValue::Object(stream::id_at(b, self.id_size)),
+                BasicType::Boolean => FieldValue::Boolean(b.first().copied()? != 0),
+                BasicType::Char => FieldValue::Char(BigEndian::read_u16(b)),
+                BasicType::Float => FieldValue::Float(BigEndian::read_f32(b)),
+                BasicType::Double => FieldValue::Double(BigEndian::read_f64(b)),
+                BasicType::Byte => FieldValue::Byte(b.first().copied()? as i8),
+                BasicType::Short => FieldValue::Short(BigEndian::read_i16(b)),
+                BasicType::Int => FieldValue::Int(BigEndian::read_i32(b)),
+                BasicType::Long => FieldValue::Long(BigEndian::read_i64(b)),
+            };
+            out.push((field.name, value));
+            at += width;
+        }
+        Some(out)
+    }
+
+    /// The text of a `java.lang.String` instance, read lazily from `file`.
+    ///
+    /// Handles JDK 9+ compact strings (`byte[] value` + `byte coder`: 0
+    /// Latin-1, 1 UTF-16 in the dumping machine's byte order, assumed
+    /// little-endian), JDK ≤ 8 `char[] value` with optional `offset` and
+    /// `count`, and Android's `value` array (`char[]`, or `byte[]` Latin-1
+    /// for compressed strings).
+    pub fn java_string_value(&self, file: &[u8], node: NodeIndex) -> Option<String> {
+        if self.graph.name_str(node) != "java.lang.String" {
+            return None;
+        }
+        let fields = self.instance_fields(file, node)?;
+        let strings = self.graph.strings();
+        let field = |name: &[u8]| {
+            fields
+                .iter()
+                .find(|(n, _)| strings.bytes(*n) == name)
+                .map(|f| f.1)
+        };
+        let Some(FieldValue::Object(value_id)) = field(b"value") else {
+            return None;
+        };
+        if value_id == 0 {
+            return Some(String::new());
+        }
+        let value_node = self.graph.node_by_object_id(value_id)?;
+        let (ty, data) = self.primitive_array(file, value_node)?;
+        let coder = match field(b"coder") {
+            Some(FieldValue::Byte(c)) => Some(c),
+            _ => None,
+        };
+        match ty {
+            BasicType::Byte => match coder {
+                Some(1) => {
+                    let units: Vec<u16> =
+                        data.chunks_exact(2).map(LittleEndian::read_u16).collect();
+                    Some(String::from_utf16_lossy(&units))
+                }
+                _ => Some(data.iter().map(|&b| char::from(b)).collect()),
+            },
+            BasicType::Char => {
+                let mut units: Vec<u16> = data.chunks_exact(2).map(BigEndian::read_u16).collect();
+                let offset = match field(b"offset") {
+                    Some(FieldValue::Int(o)) => usize::try_from(o).ok()?,
+                    _ => 0,
+                };
+                let count = match field(b"count") {
+                    Some(FieldValue::Int(c)) => usize::try_from(c).ok()?,
+                    _ => units.len().saturating_sub(offset),
+                };
+                if let Some(window) = units.get(offset..offset.checked_add(count)?) {
+                    units = window.to_vec();
+                }
+                Some(String::from_utf16_lossy(&units))
+            }
+            _ => None,
+        }
+    }
+}
