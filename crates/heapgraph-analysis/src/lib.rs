@@ -6,12 +6,15 @@
 
 pub mod analysis;
 pub mod classes;
+pub mod diff;
 pub mod distance;
 pub mod dominators;
+pub mod leaks;
 pub mod paths;
 pub mod policy;
 pub mod shallow;
 pub mod sites;
+pub mod suspects;
 
 pub use analysis::{ClassHistogram, ClassStats, HeapAnalysis, HistogramOrder};
 pub use classes::{ClassId, ClassTable};
