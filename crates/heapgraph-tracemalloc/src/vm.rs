@@ -1,0 +1,1320 @@
+//! A small pickle virtual machine that understands only what
+//! `tracemalloc.Snapshot.dump()` (and `pickle.dump(snapshot, f, 0..=5)`)
+//! writes, and streams the traces into a [`GraphBuilder`].
+//!
+//! It never imports or calls anything: the only globals it accepts are the
+//! allow-listed class names, which become inert tags. Stack values are small
+//! `Copy` handles; frames, tracebacks and traces are interned the moment their
+//! tuple is built, so the memo is a dense vector of 4-byte tagged handles
+//! (a 65 MB dump holds about 9 M memo entries).
+
+use heapgraph_core::{
+    EdgeKind, Format, Frame, FrameId, GraphBuilder, NodeKind, StackId, StringId,
+};
+
+use crate::error::{TracemallocError, TracemallocErrorKind as Kind};
+use crate::{TraceShape, TracemallocSnapshot};
+
+/// Most values the stack may hold at once.
+const MAX_STACK: usize = 1 << 20;
+/// Most nested MARKs.
+const MAX_MARKS: usize = 1 << 16;
+/// Most memoized values that are not strings, frames, tracebacks or traces.
+const MAX_MISC_MEMO: usize = 1 << 20;
+/// Most items held by generic containers (dicts, lists, tuples) together.
+const MAX_CONTAINER_ITEMS: usize = 1 << 20;
+/// Most generic containers and objects.
+const MAX_CONTAINERS: usize = 1 << 20;
+/// Frames of one traceback tuple.
+const MAX_FRAMES: usize = 1 << 16;
+
+const TAG_SHIFT: u32 = 29;
+const PAYLOAD_MASK: u32 = (1 << TAG_SHIFT) - 1;
+const TAG_STR: u32 = 0;
+const TAG_FRAME: u32 = 1;
+const TAG_TB: u32 = 2;
+const TAG_TRACE: u32 = 3;
+const TAG_MISC: u32 = 4;
+const MEMO_EMPTY: u32 = u32::MAX;
+const NO_STACK: u32 = u32::MAX;
+
+/// The allow-listed globals.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Global {
+    Snapshot,
+    Traces,
+    Reconstructor,
+    Object,
+}
+
+/// A stack value: a cheap handle.
+#[derive(Clone, Copy, Debug)]
+enum Val {
+    Int(i128),
+    None,
+    Bool(bool),
+    Str(StringId),
+    Global(Global),
+    /// Index into `objects`.
+    Obj(u32),
+    Frame(FrameId),
+    /// Index into `tracebacks`.
+    Traceback(u32),
+    /// Trace index (node = index + 1).
+    Trace(u32),
+    /// Index into `containers`.
+    Container(u32),
+    EmptyTuple,
+}
+
+impl Val {
+    fn type_name(self) -> &'static str {
+        match self {
+            Val::Int(_) => "an int",
+            Val::None => "None",
+            Val::Bool(_) => "a bool",
+            Val::Str(_) => "a str",
+            Val::Global(_) => "a class",
+            Val::Obj(_) => "an object",
+            Val::Frame(_) => "a frame tuple",
+            Val::Traceback(_) => "a traceback tuple",
+            Val::Trace(_) => "a trace tuple",
+            Val::Container(_) => "a container",
+            Val::EmptyTuple => "an empty tuple",
+        }
+    }
+}
+
+#[derive(Debug)]
+enum Container {
+    Dict(Vec<(Val, Val)>),
+    List(Vec<Val>),
+    Tuple(Vec<Val>),
+    /// The list (or tuple) holding the traces; the traces are graph nodes.
+    Traces,
+}
+
+#[derive(Debug)]
+struct Object {
+    class: Global,
+    state: Option<Val>,
+}
+
+struct Tb {
+    stack: u32,
+    name: StringId,
+}
+
+/// Reads a whole dump.
+pub(crate) fn run(data: &[u8]) -> Result<TracemallocSnapshot, TracemallocError> {
+    let mut vm = Vm::new(data)?;
+    vm.execute()?;
+    vm.finish()
+}
+
+struct Vm<'a> {
+    data: &'a [u8],
+    pos: usize,
+    op_start: usize,
+    op: Option<u8>,
+    protocol: u8,
+    builder: GraphBuilder,
+    stack: Vec<Val>,
+    marks: Vec<usize>,
+    memo: Vec<u32>,
+    misc: Vec<Val>,
+    containers: Vec<Container>,
+    container_items: usize,
+    objects: Vec<Object>,
+    tracebacks: Vec<Tb>,
+    frame_names: Vec<u32>,
+    scratch: Vec<Val>,
+    frame_scratch: Vec<FrameId>,
+    text: Vec<u8>,
+    // Traces.
+    trace_count: u32,
+    appended: u32,
+    traces_container: Option<u32>,
+    domains: Option<Vec<u32>>,
+    total_nframe: Option<Vec<u32>>,
+    shape: Option<TraceShape>,
+    result: Option<Val>,
+}
+
+fn err_at(offset: usize, opcode: Option<u8>, kind: Kind) -> TracemallocError {
+    TracemallocError {
+        offset: offset as u64,
+        opcode,
+        kind,
+    }
+}
+
+impl<'a> Vm<'a> {
+    fn new(data: &'a [u8]) -> Result<Self, TracemallocError> {
+        let mut builder = GraphBuilder::new(Format::Tracemalloc);
+        let root_name = builder
+            .intern(b"(tracemalloc snapshot)")
+            .map_err(|e| err_at(0, None, e.into()))?;
+        builder
+            .add_node(NodeKind::Synthetic, root_name, 0, 0)
+            .map_err(|e| err_at(0, None, e.into()))?;
+        Ok(Vm {
+            data,
+            pos: 0,
+            op_start: 0,
+            op: None,
+            protocol: 0,
+            builder,
+            stack: Vec::new(),
+            marks: Vec::new(),
+            memo: Vec::new(),
+            misc: Vec::new(),
+            containers: Vec::new(),
+            container_items: 0,
+            objects: Vec::new(),
+            tracebacks: Vec::new(),
+            frame_names: Vec::new(),
+            scratch: Vec::new(),
+            frame_scratch: Vec::new(),
+            text: Vec::new(),
+            trace_count: 0,
+            appended: 0,
+            traces_container: None,
+            domains: None,
+            total_nframe: None,
+            shape: None,
+            result: None,
+        })
+    }
+
+    fn err(&self, kind: Kind) -> TracemallocError {
+        err_at(self.op_start, self.op, kind)
+    }
+
+    fn unexpected(&self, expected: &'static str, found: Val) -> TracemallocError {
+        self.err(Kind::Unexpected {
+            expected,
+            found: found.type_name(),
+        })
+    }
+
+    // ---- input -------------------------------------------------------
+
+    fn take(&mut self, n: usize, expected: &'static str) -> Result<&'a [u8], TracemallocError> {
+        let data = self.data;
+        match self.pos.checked_add(n).and_then(|end| data.get(self.pos..end)) {
+            Some(bytes) => {
+                self.pos += n;
+                Ok(bytes)
+            }
+            None => Err(err_at(self.pos, self.op, Kind::Truncated { expected })),
+        }
+    }
+
+    fn take_array<const N: usize>(
+        &mut self,
+        expected: &'static str,
+    ) -> Result<[u8; N], TracemallocError> {
+        let bytes = self.take(N, expected)?;
+        let mut out = [0u8; N];
+        out.copy_from_slice(bytes);
+        Ok(out)
+    }
+
+    fn u8(&mut self, expected: &'static str) -> Result<u8, TracemallocError> {
+        Ok(self.take_array::<1>(expected)?[0])
+    }
+
+    /// A length field checked against the bytes left.
+    fn length(&mut self, declared: u64) -> Result<usize, TracemallocError> {
+        let remaining = (self.data.len() - self.pos) as u64;
+        if declared > remaining {
+            return Err(err_at(
+                self.pos,
+                self.op,
+                Kind::LengthTooLarge {
+                    length: declared,
+                    remaining,
+                },
+            ));
+        }
+        Ok(declared as usize)
+    }
+
+    /// A text line without its `\n`.
+    fn line(&mut self, expected: &'static str) -> Result<&'a [u8], TracemallocError> {
+        let rest = self.data.get(self.pos..).unwrap_or_default();
+        match rest.iter().position(|&b| b == b'\n') {
+            Some(n) => {
+                let line = &rest[..n];
+                self.pos += n + 1;
+                Ok(line)
+            }
+            None => Err(err_at(
+                self.data.len(),
+                self.op,
+                Kind::Truncated { expected },
+            )),
+        }
+    }
+
+    // ---- stack -------------------------------------------------------
+
+    fn push(&mut self, v: Val) -> Result<(), TracemallocError> {
+        if self.stack.len() >= MAX_STACK {
+            return Err(self.err(Kind::LimitExceeded {
+                what: "pickle stack depth",
+                limit: MAX_STACK as u64,
+            }));
+        }
+        self.stack.push(v);
+        Ok(())
+    }
+
+    fn pop(&mut self) -> Result<Val, TracemallocError> {
+        let floor = self.marks.last().copied().unwrap_or(0);
+        if self.stack.len() <= floor {
+            return Err(self.err(Kind::StackUnderflow));
+        }
+        self.stack.pop().ok_or_else(|| self.err(Kind::StackUnderflow))
+    }
+
+    fn top(&self) -> Result<Val, TracemallocError> {
+        let floor = self.marks.last().copied().unwrap_or(0);
+        if self.stack.len() <= floor {
+            return Err(self.err(Kind::StackUnderflow));
+        }
+        self.stack
+            .last()
+            .copied()
+            .ok_or_else(|| self.err(Kind::StackUnderflow))
+    }
+
+    /// Moves the items above the last mark into `scratch` and drops the mark.
+    fn pop_mark(&mut self) -> Result<Vec<Val>, TracemallocError> {
+        let mark = self.marks.pop().ok_or_else(|| self.err(Kind::MissingMark))?;
+        let mut items = std::mem::take(&mut self.scratch);
+        items.clear();
+        items.extend_from_slice(self.stack.get(mark..).unwrap_or_default());
+        self.stack.truncate(mark);
+        Ok(items)
+    }
+
+    fn pop_n(&mut self, n: usize) -> Result<Vec<Val>, TracemallocError> {
+        let floor = self.marks.last().copied().unwrap_or(0);
+        if self.stack.len() < floor + n {
+            return Err(self.err(Kind::StackUnderflow));
+        }
+        let start = self.stack.len() - n;
+        let mut items = std::mem::take(&mut self.scratch);
+        items.clear();
+        items.extend_from_slice(&self.stack[start..]);
+        self.stack.truncate(start);
+        Ok(items)
+    }
+
+    // ---- memo --------------------------------------------------------
+
+    fn encode_memo(&mut self, v: Val) -> Result<u32, TracemallocError> {
+        let (tag, payload) = match v {
+            Val::Str(s) => (TAG_STR, s.as_u32()),
+            Val::Frame(f) => (TAG_FRAME, f.as_u32()),
+            Val::Traceback(t) => (TAG_TB, t),
+            Val::Trace(t) => (TAG_TRACE, t),
+            other => {
+                if self.misc.len() >= MAX_MISC_MEMO {
+                    return Err(self.err(Kind::LimitExceeded {
+                        what: "memoized values other than strings and tuples",
+                        limit: MAX_MISC_MEMO as u64,
+                    }));
+                }
+                self.misc.push(other);
+                (TAG_MISC, (self.misc.len() - 1) as u32)
+            }
+        };
+        if payload > PAYLOAD_MASK {
+            return Err(self.err(Kind::LimitExceeded {
+                what: "memoized handle",
+                limit: u64::from(PAYLOAD_MASK),
+            }));
+        }
+        Ok((tag << TAG_SHIFT) | payload)
+    }
+
+    fn memo_put(&mut self, index: u64) -> Result<(), TracemallocError> {
+        let v = self.top()?;
+        // Every memo entry needs at least one byte of input, so a genuine
+        // pickle never stores beyond its own length.
+        if index > self.data.len() as u64 {
+            return Err(self.err(Kind::MemoIndexTooLarge(index)));
+        }
+        let packed = self.encode_memo(v)?;
+        let i = index as usize;
+        if i == self.memo.len() {
+            self.memo.push(packed);
+        } else {
+            if i > self.memo.len() {
+                self.memo.resize(i + 1, MEMO_EMPTY);
+            }
+            self.memo[i] = packed;
+        }
+        Ok(())
+    }
+
+    fn memo_get(&mut self, index: u64) -> Result<(), TracemallocError> {
+        let packed = usize::try_from(index)
+            .ok()
+            .and_then(|i| self.memo.get(i))
+            .copied()
+            .unwrap_or(MEMO_EMPTY);
+        let payload = packed & PAYLOAD_MASK;
+        let v = match packed >> TAG_SHIFT {
+            TAG_STR => Val::Str(StringId::new(payload)),
+            TAG_FRAME => Val::Frame(FrameId::new(payload)),
+            TAG_TB => Val::Traceback(payload),
+            TAG_TRACE => Val::Trace(payload),
+            TAG_MISC => match self.misc.get(payload as usize) {
+                Some(&v) => v,
+                None => return Err(self.err(Kind::MissingMemo(index))),
+            },
+            _ => return Err(self.err(Kind::MissingMemo(index))),
+        };
+        self.push(v)
+    }
+
+    // ---- values ------------------------------------------------------
+
+    fn new_container(&mut self, c: Container) -> Result<Val, TracemallocError> {
+        if self.containers.len() >= MAX_CONTAINERS {
+            return Err(self.err(Kind::LimitExceeded {
+                what: "containers",
+                limit: MAX_CONTAINERS as u64,
+            }));
+        }
+        self.containers.push(c);
+        Ok(Val::Container((self.containers.len() - 1) as u32))
+    }
+
+    fn count_items(&mut self, n: usize) -> Result<(), TracemallocError> {
+        self.container_items += n;
+        if self.container_items > MAX_CONTAINER_ITEMS {
+            return Err(self.err(Kind::LimitExceeded {
+                what: "items in non-trace containers",
+                limit: MAX_CONTAINER_ITEMS as u64,
+            }));
+        }
+        Ok(())
+    }
+
+    fn intern_str(&mut self, bytes: &[u8]) -> Result<Val, TracemallocError> {
+        let id = self
+            .builder
+            .intern(bytes)
+            .map_err(|e| self.err(e.into()))?;
+        Ok(Val::Str(id))
+    }
+
+    fn push_int_checked(&mut self, v: i128) -> Result<(), TracemallocError> {
+        self.push(Val::Int(v))
+    }
+
+    fn frame_name(&mut self, frame: FrameId) -> Result<StringId, TracemallocError> {
+        let i = frame.index();
+        if let Some(&name) = self.frame_names.get(i) {
+            if name != u32::MAX {
+                return Ok(StringId::new(name));
+            }
+        }
+        let f = self.builder.stacks().table().frame(frame);
+        let mut label = Vec::new();
+        label.extend_from_slice(self.builder.strings().table().bytes(f.file));
+        label.push(b':');
+        label.extend_from_slice(f.line.to_string().as_bytes());
+        let name = self
+            .builder
+            .intern(&label)
+            .map_err(|e| self.err(e.into()))?;
+        if self.frame_names.len() <= i {
+            self.frame_names.resize(i + 1, u32::MAX);
+        }
+        self.frame_names[i] = name.as_u32();
+        Ok(name)
+    }
+
+    /// Builds a tuple from `items`, recognising frames, tracebacks and traces.
+    fn make_tuple(&mut self, items: &[Val]) -> Result<Val, TracemallocError> {
+        match items {
+            [] => return Ok(Val::EmptyTuple),
+            [Val::Str(file), Val::Int(line)] => {
+                if let Ok(line) = u32::try_from(*line) {
+                    let frame = Frame {
+                        function: StringId::EMPTY,
+                        file: *file,
+                        line,
+                        column: 0,
+                    };
+                    let id = self
+                        .builder
+                        .stacks()
+                        .intern_frame(frame)
+                        .map_err(|e| self.err(Kind::Build(e.into())))?;
+                    return Ok(Val::Frame(id));
+                }
+            }
+            [Val::Int(size), tb @ (Val::Traceback(_) | Val::EmptyTuple)] => {
+                return self.make_trace(TraceShape::SizeTraceback, 0, *size, *tb, None);
+            }
+            [Val::Int(domain), Val::Int(size), tb @ (Val::Traceback(_) | Val::EmptyTuple)] => {
+                return self.make_trace(TraceShape::DomainSizeTraceback, *domain, *size, *tb, None);
+            }
+            [Val::Int(domain), Val::Int(size), tb @ (Val::Traceback(_) | Val::EmptyTuple), Val::Int(nframe)] =>
+            {
+                return self.make_trace(TraceShape::WithTotalNframe, *domain, *size, *tb, Some(*nframe));
+            }
+            _ => {}
+        }
+        if items.iter().all(|v| matches!(v, Val::Frame(_))) {
+            return self.make_traceback(items);
+        }
+        if items.iter().all(|v| matches!(v, Val::Trace(_))) {
+            let list = self.new_container(Container::List(Vec::new()))?;
+            let Val::Container(id) = list else {
+                return Err(self.err(Kind::StackUnderflow));
+            };
+            self.append(id, items)?;
+            return Ok(list);
+        }
+        self.count_items(items.len())?;
+        self.new_container(Container::Tuple(items.to_vec()))
+    }
+
+    fn make_traceback(&mut self, items: &[Val]) -> Result<Val, TracemallocError> {
+        if items.len() > MAX_FRAMES {
+            return Err(self.err(Kind::LimitExceeded {
+                what: "frames in a traceback",
+                limit: MAX_FRAMES as u64,
+            }));
+        }
+        let mut frames = std::mem::take(&mut self.frame_scratch);
+        frames.clear();
+        frames.extend(items.iter().filter_map(|v| match v {
+            Val::Frame(f) => Some(*f),
+            _ => None,
+        }));
+        let stack = self
+            .builder
+            .stacks()
+            .intern_innermost_first(frames.iter().copied())
+            .map_err(|e| self.err(Kind::Build(e.into())))?;
+        let name = match frames.first() {
+            Some(&f) => self.frame_name(f)?,
+            None => StringId::EMPTY,
+        };
+        self.frame_scratch = frames;
+        self.tracebacks.push(Tb {
+            stack: stack.map_or(NO_STACK, StackId::as_u32),
+            name,
+        });
+        Ok(Val::Traceback((self.tracebacks.len() - 1) as u32))
+    }
+
+    fn make_trace(
+        &mut self,
+        shape: TraceShape,
+        domain: i128,
+        size: i128,
+        traceback: Val,
+        nframe: Option<i128>,
+    ) -> Result<Val, TracemallocError> {
+        match self.shape {
+            None => self.shape = Some(shape),
+            Some(s) if s == shape => {}
+            Some(_) => {
+                return Err(self.err(Kind::Unexpected {
+                    expected: "trace tuples of one shape",
+                    found: "a trace tuple of another length",
+                }))
+            }
+        }
+        let domain = u32::try_from(domain)
+            .map_err(|_| self.err(Kind::BadInteger { what: "trace domain" }))?;
+        let size =
+            u64::try_from(size).map_err(|_| self.err(Kind::BadInteger { what: "trace size" }))?;
+        let nframe = match nframe {
+            Some(n) => Some(
+                u32::try_from(n)
+                    .map_err(|_| self.err(Kind::BadInteger { what: "total_nframe" }))?,
+            ),
+            None => None,
+        };
+        let (stack, name) = match traceback {
+            Val::Traceback(t) => match self.tracebacks.get(t as usize) {
+                Some(tb) => (tb.stack, tb.name),
+                None => (NO_STACK, StringId::EMPTY),
+            },
+            _ => (NO_STACK, StringId::EMPTY),
+        };
+        self.emit_trace(domain, size, stack, name, nframe)
+    }
+
+    fn emit_trace(
+        &mut self,
+        domain: u32,
+        size: u64,
+        stack: u32,
+        name: StringId,
+        nframe: Option<u32>,
+    ) -> Result<Val, TracemallocError> {
+        let index = self.trace_count;
+        if index >= PAYLOAD_MASK {
+            return Err(self.err(Kind::LimitExceeded {
+                what: "traces",
+                limit: u64::from(PAYLOAD_MASK),
+            }));
+        }
+        let node = self
+            .builder
+            .add_node(NodeKind::AllocationBlock, name, u64::from(index), size)
+            .map_err(|e| self.err(e.into()))?;
+        self.builder
+            .push_edge(0, node.as_u32(), EdgeKind::Element, index)
+            .map_err(|e| self.err(e.into()))?;
+        if stack != NO_STACK {
+            self.builder.set_node_stack(node, StackId::new(stack));
+        }
+        if domain != 0 && self.domains.is_none() {
+            self.domains = Some(vec![0; index as usize]);
+        }
+        if let Some(domains) = &mut self.domains {
+            domains.push(domain);
+        }
+        if let Some(n) = nframe {
+            self.total_nframe
+                .get_or_insert_with(|| Vec::with_capacity(1024))
+                .push(n);
+        }
+        self.trace_count += 1;
+        Ok(Val::Trace(index))
+    }
+
+    /// Appends values to the list `id`.
+    fn append(&mut self, id: u32, items: &[Val]) -> Result<(), TracemallocError> {
+        let Some(container) = self.containers.get_mut(id as usize) else {
+            return Err(self.err(Kind::StackUnderflow));
+        };
+        let traces = items.iter().filter(|v| matches!(v, Val::Trace(_))).count();
+        match container {
+            Container::List(list) if traces == 0 => {
+                list.extend_from_slice(items);
+                return self.count_items(items.len());
+            }
+            Container::List(list) if list.is_empty() && traces == items.len() => {
+                if self.traces_container.is_some() {
+                    return Err(self.err(Kind::Unexpected {
+                        expected: "one list of traces",
+                        found: "a second list of traces",
+                    }));
+                }
+                *container = Container::Traces;
+                self.traces_container = Some(id);
+            }
+            Container::Traces if traces == items.len() => {}
+            Container::Dict(_) | Container::Tuple(_) => {
+                return Err(self.err(Kind::Unexpected {
+                    expected: "a list to append to",
+                    found: "a dict or tuple",
+                }))
+            }
+            _ => {
+                return Err(self.err(Kind::Unexpected {
+                    expected: "only trace tuples in the traces list",
+                    found: "a mix of traces and other values",
+                }))
+            }
+        }
+        for &item in items {
+            let Val::Trace(index) = item else { continue };
+            if index == self.appended {
+                self.appended += 1;
+            } else if index < self.appended {
+                return Err(self.err(Kind::Unexpected {
+                    expected: "each trace tuple listed once",
+                    found: "a trace tuple listed twice",
+                }));
+            } else {
+                return Err(self.err(Kind::Unexpected {
+                    expected: "trace tuples appended in the order they were built",
+                    found: "a trace tuple built earlier but not yet listed",
+                }));
+            }
+        }
+        Ok(())
+    }
+
+    fn setitems(&mut self, dict: Val, items: &[Val]) -> Result<(), TracemallocError> {
+        if items.len() % 2 != 0 {
+            return Err(self.err(Kind::Unexpected {
+                expected: "key/value pairs",
+                found: "an odd number of items",
+            }));
+        }
+        let Val::Container(id) = dict else {
+            return Err(self.unexpected("a dict", dict));
+        };
+        self.count_items(items.len())?;
+        match self.containers.get_mut(id as usize) {
+            Some(Container::Dict(pairs)) => {
+                for pair in items.chunks_exact(2) {
+                    pairs.push((pair[0], pair[1]));
+                }
+                Ok(())
+            }
+            _ => Err(self.unexpected("a dict", dict)),
+        }
+    }
+
+    fn global(&mut self, module: &[u8], name: &[u8]) -> Result<(), TracemallocError> {
+        let g = match (module, name) {
+            (b"tracemalloc", b"Snapshot") => Global::Snapshot,
+            (b"tracemalloc", b"_Traces") => Global::Traces,
+            (b"copy_reg" | b"copyreg", b"_reconstructor") => Global::Reconstructor,
+            (b"__builtin__" | b"builtins", b"object") => Global::Object,
+            _ => {
+                return Err(self.err(Kind::NotASnapshot {
+                    what: format!(
+                        "{}.{}",
+                        String::from_utf8_lossy(module),
+                        String::from_utf8_lossy(name)
+                    ),
+                }))
+            }
+        };
+        self.push(Val::Global(g))
+    }
+
+    fn new_object(&mut self, class: Val) -> Result<Val, TracemallocError> {
+        match class {
+            Val::Global(g @ (Global::Snapshot | Global::Traces)) => {
+                if self.objects.len() >= MAX_CONTAINERS {
+                    return Err(self.err(Kind::LimitExceeded {
+                        what: "objects",
+                        limit: MAX_CONTAINERS as u64,
+                    }));
+                }
+                self.objects.push(Object {
+                    class: g,
+                    state: None,
+                });
+                Ok(Val::Obj((self.objects.len() - 1) as u32))
+            }
+            Val::Global(g) => Err(self.err(Kind::NotASnapshot {
+                what: format!("an instance of {g:?}"),
+            })),
+            other => Err(self.unexpected("a class", other)),
+        }
+    }
+
+    fn str_bytes(&mut self, v: Val) -> Option<Vec<u8>> {
+        match v {
+            Val::Str(s) => Some(self.builder.strings().table().bytes(s).to_vec()),
+            _ => None,
+        }
+    }
+
+    // ---- the loop ----------------------------------------------------
+
+    fn execute(&mut self) -> Result<(), TracemallocError> {
+        loop {
+            self.op_start = self.pos;
+            self.op = None;
+            let op = self.u8("an opcode")?;
+            self.op = Some(op);
+            match op {
+                // Framing and protocol.
+                0x80 => {
+                    let p = self.u8("a protocol number")?;
+                    if p > 5 {
+                        return Err(self.err(Kind::UnsupportedProtocol(p)));
+                    }
+                    self.protocol = p;
+                }
+                0x95 => {
+                    let len = u64::from_le_bytes(self.take_array::<8>("a FRAME length")?);
+                    self.length(len)?;
+                }
+                b'.' => {
+                    let v = self.pop()?;
+                    self.result = Some(v);
+                    return Ok(());
+                }
+                // Marks.
+                b'(' => {
+                    if self.marks.len() >= MAX_MARKS {
+                        return Err(self.err(Kind::LimitExceeded {
+                            what: "nested MARKs",
+                            limit: MAX_MARKS as u64,
+                        }));
+                    }
+                    self.marks.push(self.stack.len());
+                }
+                // Integers.
+                b'K' => {
+                    let v = self.u8("a BININT1 value")?;
+                    self.push_int_checked(i128::from(v))?;
+                }
+                b'M' => {
+                    let v = u16::from_le_bytes(self.take_array::<2>("a BININT2 value")?);
+                    self.push_int_checked(i128::from(v))?;
+                }
+                b'J' => {
+                    let v = i32::from_le_bytes(self.take_array::<4>("a BININT value")?);
+                    self.push_int_checked(i128::from(v))?;
+                }
+                0x8a => {
+                    let n = self.u8("a LONG1 length")?;
+                    self.long_bytes(u64::from(n))?;
+                }
+                0x8b => {
+                    let n = u32::from_le_bytes(self.take_array::<4>("a LONG4 length")?);
+                    self.long_bytes(u64::from(n))?;
+                }
+                b'I' => {
+                    let line = self.line("an INT line")?;
+                    let v = match line {
+                        b"01" => Val::Bool(true),
+                        b"00" => Val::Bool(false),
+                        digits => Val::Int(self.parse_decimal(digits, "INT")?),
+                    };
+                    self.push(v)?;
+                }
+                b'L' => {
+                    let line = self.line("a LONG line")?;
+                    let digits = line.strip_suffix(b"L").unwrap_or(line);
+                    let v = self.parse_decimal(digits, "LONG")?;
+                    self.push_int_checked(v)?;
+                }
+                b'N' => self.push(Val::None)?,
+                0x88 => self.push(Val::Bool(true))?,
+                0x89 => self.push(Val::Bool(false))?,
+                // Strings.
+                0x8c => {
+                    let n = self.u8("a SHORT_BINUNICODE length")?;
+                    let n = self.length(u64::from(n))?;
+                    let bytes = self.take(n, "string bytes")?;
+                    let v = self.intern_str(bytes)?;
+                    self.push(v)?;
+                }
+                b'X' => {
+                    let n = u32::from_le_bytes(self.take_array::<4>("a BINUNICODE length")?);
+                    let n = self.length(u64::from(n))?;
+                    let bytes = self.take(n, "string bytes")?;
+                    let v = self.intern_str(bytes)?;
+                    self.push(v)?;
+                }
+                0x8d => {
+                    let n = u64::from_le_bytes(self.take_array::<8>("a BINUNICODE8 length")?);
+                    let n = self.length(n)?;
+                    let bytes = self.take(n, "string bytes")?;
+                    let v = self.intern_str(bytes)?;
+                    self.push(v)?;
+                }
+                b'V' => {
+                    let line = self.line("a UNICODE line")?;
+                    let mut text = std::mem::take(&mut self.text);
+                    text.clear();
+                    let decoded = decode_raw_unicode_escape(line, &mut text);
+                    let v = match decoded {
+                        Ok(()) => self.intern_str(&text),
+                        Err(what) => Err(self.err(Kind::BadString(what))),
+                    };
+                    self.text = text;
+                    self.push(v?)?;
+                }
+                // Memo.
+                0x94 => {
+                    let next = self.memo.len() as u64;
+                    self.memo_put(next)?;
+                }
+                b'q' => {
+                    let i = self.u8("a BINPUT index")?;
+                    self.memo_put(u64::from(i))?;
+                }
+                b'r' => {
+                    let i = u32::from_le_bytes(self.take_array::<4>("a LONG_BINPUT index")?);
+                    self.memo_put(u64::from(i))?;
+                }
+                b'p' => {
+                    let line = self.line("a PUT index")?;
+                    let i = self.parse_index(line)?;
+                    self.memo_put(i)?;
+                }
+                b'h' => {
+                    let i = self.u8("a BINGET index")?;
+                    self.memo_get(u64::from(i))?;
+                }
+                b'j' => {
+                    let i = u32::from_le_bytes(self.take_array::<4>("a LONG_BINGET index")?);
+                    self.memo_get(u64::from(i))?;
+                }
+                b'g' => {
+                    let line = self.line("a GET index")?;
+                    let i = self.parse_index(line)?;
+                    self.memo_get(i)?;
+                }
+                // Tuples.
+                b')' => self.push(Val::EmptyTuple)?,
+                0x85..=0x87 => {
+                    let n = usize::from(op - 0x84);
+                    let items = self.pop_n(n)?;
+                    let v = self.make_tuple(&items);
+                    self.scratch = items;
+                    self.push(v?)?;
+                }
+                b't' => {
+                    let items = self.pop_mark()?;
+                    let v = self.make_tuple(&items);
+                    self.scratch = items;
+                    self.push(v?)?;
+                }
+                // Lists.
+                b']' => {
+                    let v = self.new_container(Container::List(Vec::new()))?;
+                    self.push(v)?;
+                }
+                b'l' => {
+                    let items = self.pop_mark()?;
+                    let result = self.new_list_from(&items);
+                    self.scratch = items;
+                    let v = result?;
+                    self.push(v)?;
+                }
+                b'a' => {
+                    let item = self.pop()?;
+                    let list = self.top()?;
+                    let Val::Container(id) = list else {
+                        return Err(self.unexpected("a list", list));
+                    };
+                    self.append(id, &[item])?;
+                }
+                b'e' => {
+                    let items = self.pop_mark()?;
+                    let list = self.top();
+                    let result = match list {
+                        Ok(Val::Container(id)) => self.append(id, &items),
+                        Ok(other) => Err(self.unexpected("a list", other)),
+                        Err(e) => Err(e),
+                    };
+                    self.scratch = items;
+                    result?;
+                }
+                // Dicts.
+                b'}' => {
+                    let v = self.new_container(Container::Dict(Vec::new()))?;
+                    self.push(v)?;
+                }
+                b'd' => {
+                    let items = self.pop_mark()?;
+                    let result = self
+                        .new_container(Container::Dict(Vec::new()))
+                        .and_then(|d| self.setitems(d, &items).map(|()| d));
+                    self.scratch = items;
+                    let v = result?;
+                    self.push(v)?;
+                }
+                b's' => {
+                    let value = self.pop()?;
+                    let key = self.pop()?;
+                    let dict = self.top()?;
+                    self.setitems(dict, &[key, value])?;
+                }
+                b'u' => {
+                    let items = self.pop_mark()?;
+                    let result = self.top().and_then(|d| self.setitems(d, &items));
+                    self.scratch = items;
+                    result?;
+                }
+                // Classes and objects.
+                b'c' => {
+                    let module = self.line("a GLOBAL module")?;
+                    let name = self.line("a GLOBAL name")?;
+                    self.global(module, name)?;
+                }
+                0x93 => {
+                    let name = self.pop()?;
+                    let module = self.pop()?;
+                    let (Some(m), Some(n)) = (self.str_bytes(module), self.str_bytes(name)) else {
+                        return Err(self.unexpected("module and name strings", module));
+                    };
+                    self.global(&m, &n)?;
+                }
+                0x81 => {
+                    let args = self.pop()?;
+                    let class = self.pop()?;
+                    if !self.is_empty_args(args) {
+                        return Err(self.unexpected("empty constructor arguments", args));
+                    }
+                    let obj = self.new_object(class)?;
+                    self.push(obj)?;
+                }
+                b'R' => {
+                    let args = self.pop()?;
+                    let callable = self.pop()?;
+                    let obj = self.reduce(callable, args)?;
+                    self.push(obj)?;
+                }
+                b'b' => {
+                    let state = self.pop()?;
+                    let obj = self.top()?;
+                    let Val::Obj(i) = obj else {
+                        return Err(self.unexpected("an object to BUILD", obj));
+                    };
+                    if let Some(o) = self.objects.get_mut(i as usize) {
+                        o.state = Some(state);
+                    }
+                }
+                // Known opcodes that snapshots never need.
+                b'0' | b'1' | b'2' | b'F' | b'P' | b'Q' | b'S' | b'T' | b'U' | b'i' | b'o'
+                | b'G' | b'B' | b'C' | 0x82..=0x84 | 0x8e..=0x92 | 0x96..=0x98 => {
+                    return Err(self.err(Kind::ForbiddenOpcode));
+                }
+                other => return Err(self.err(Kind::UnknownOpcode(other))),
+            }
+        }
+    }
+
+    fn new_list_from(&mut self, items: &[Val]) -> Result<Val, TracemallocError> {
+        let list = self.new_container(Container::List(Vec::new()))?;
+        if let Val::Container(id) = list {
+            self.append(id, items)?;
+        }
+        Ok(list)
+    }
+
+    fn is_empty_args(&self, args: Val) -> bool {
+        match args {
+            Val::EmptyTuple => true,
+            Val::Container(id) => {
+                matches!(self.containers.get(id as usize), Some(Container::Tuple(t)) if t.is_empty())
+            }
+            _ => false,
+        }
+    }
+
+    fn reduce(&mut self, callable: Val, args: Val) -> Result<Val, TracemallocError> {
+        if !matches!(callable, Val::Global(Global::Reconstructor)) {
+            return Err(match callable {
+                Val::Global(g) => self.err(Kind::NotASnapshot {
+                    what: format!("a call of {g:?}"),
+                }),
+                other => self.unexpected("copyreg._reconstructor", other),
+            });
+        }
+        let class = match args {
+            Val::Container(id) => match self.containers.get(id as usize) {
+                Some(Container::Tuple(t)) => match t.as_slice() {
+                    [class, Val::Global(Global::Object), Val::None] => Some(*class),
+                    _ => None,
+                },
+                _ => None,
+            },
+            _ => None,
+        };
+        match class {
+            Some(class) => self.new_object(class),
+            None => Err(self.unexpected("(class, object, None) arguments", args)),
+        }
+    }
+
+    fn long_bytes(&mut self, n: u64) -> Result<(), TracemallocError> {
+        let n = self.length(n)?;
+        let bytes = self.take(n, "integer bytes")?;
+        if bytes.len() > 16 {
+            return Err(self.err(Kind::BadInteger {
+                what: "an integer wider than 128 bits",
+            }));
+        }
+        let mut buf = [0u8; 16];
+        if bytes.last().is_some_and(|&b| b & 0x80 != 0) {
+            buf = [0xff; 16];
+        }
+        buf[..bytes.len()].copy_from_slice(bytes);
+        self.push_int_checked(i128::from_le_bytes(buf))
+    }
+
+    fn parse_decimal(&self, digits: &[u8], what: &'static str) -> Result<i128, TracemallocError> {
+        std::str::from_utf8(digits)
+            .ok()
+            .and_then(|s| s.trim().parse::<i128>().ok())
+            .ok_or_else(|| self.err(Kind::BadInteger { what }))
+    }
+
+    fn parse_index(&self, line: &[u8]) -> Result<u64, TracemallocError> {
+        std::str::from_utf8(line)
+            .ok()
+            .and_then(|s| s.parse::<u64>().ok())
+            .ok_or_else(|| self.err(Kind::BadInteger { what: "memo index" }))
+    }
+
+    // ---- the result ----------------------------------------------------
+
+    fn dict_get(&mut self, dict: Val, key: &[u8]) -> Option<Val> {
+        let Val::Container(id) = dict else {
+            return None;
+        };
+        let Some(Container::Dict(pairs)) = self.containers.get(id as usize) else {
+            return None;
+        };
+        let strings = self.builder.strings().table();
+        pairs
+            .iter()
+            .rev()
+            .find(|(k, _)| matches!(k, Val::Str(s) if strings.bytes(*s) == key))
+            .map(|&(_, v)| v)
+    }
+
+    fn object_state(&self, v: Val, class: Global) -> Option<Val> {
+        let Val::Obj(i) = v else { return None };
+        let o = self.objects.get(i as usize)?;
+        if o.class != class {
+            return None;
+        }
+        o.state
+    }
+
+    fn finish(mut self) -> Result<TracemallocSnapshot, TracemallocError> {
+        let stop = self.op_start;
+        let fail = |kind: Kind| err_at(stop, Some(b'.'), kind);
+        let result = self.result.unwrap_or(Val::None);
+        let Some(state) = self.object_state(result, Global::Snapshot) else {
+            return Err(fail(Kind::NotASnapshot {
+                what: match result {
+                    Val::Obj(_) => "a _Traces object or an unbuilt Snapshot".to_owned(),
+                    other => other.type_name().to_owned(),
+                },
+            }));
+        };
+        let traceback_limit = match self.dict_get(state, b"traceback_limit") {
+            Some(Val::Int(v)) => u64::try_from(v).map_err(|_| {
+                fail(Kind::BadInteger {
+                    what: "traceback_limit",
+                })
+            })?,
+            Some(Val::Bool(b)) => u64::from(b),
+            Some(other) => {
+                return Err(fail(Kind::Unexpected {
+                    expected: "an int traceback_limit",
+                    found: other.type_name(),
+                }))
+            }
+            None => {
+                return Err(fail(Kind::Unexpected {
+                    expected: "a traceback_limit in the Snapshot state",
+                    found: "none",
+                }))
+            }
+        };
+        let traces_obj = self.dict_get(state, b"traces").unwrap_or(Val::None);
+        let Some(traces_state) = self.object_state(traces_obj, Global::Traces) else {
+            return Err(fail(Kind::Unexpected {
+                expected: "a built tracemalloc._Traces as Snapshot.traces",
+                found: traces_obj.type_name(),
+            }));
+        };
+        let list = self.dict_get(traces_state, b"_traces").unwrap_or(Val::None);
+        let ok = match list {
+            Val::EmptyTuple => self.trace_count == 0,
+            Val::Container(id) => match self.containers.get(id as usize) {
+                Some(Container::Traces) => self.traces_container == Some(id),
+                Some(Container::List(v) | Container::Tuple(v)) => {
+                    v.is_empty() && self.trace_count == 0
+                }
+                _ => false,
+            },
+            _ => false,
+        };
+        if !ok || self.appended != self.trace_count {
+            return Err(fail(Kind::Unexpected {
+                expected: "_Traces._traces to be the list of every trace tuple",
+                found: "another value or stray trace tuples",
+            }));
+        }
+        let trailing = self.data.len() - self.pos;
+        if trailing != 0 {
+            return Err(err_at(self.pos, None, Kind::TrailingBytes(trailing as u64)));
+        }
+        self.builder.set_producer(format!(
+            "CPython tracemalloc (pickle protocol {}, {})",
+            self.protocol,
+            self.shape.map_or("no traces", TraceShape::describe)
+        ));
+        let graph = self.builder.finish().map_err(|e| fail(e.into()))?;
+        Ok(TracemallocSnapshot {
+            graph,
+            domains: self.domains,
+            total_nframe: self.total_nframe,
+            traceback_limit,
+            protocol: self.protocol,
+            shape: self.shape,
+            trace_count: self.trace_count,
+        })
+    }
+}
+
+/// Decodes Python's `raw-unicode-escape` (protocol 0 `UNICODE`) into
+/// generalized UTF-8 (lone surrogates as 3-byte sequences, like
+/// `surrogatepass`).
+fn decode_raw_unicode_escape(line: &[u8], out: &mut Vec<u8>) -> Result<(), &'static str> {
+    let mut i = 0;
+    while i < line.len() {
+        let b = line[i];
+        if b != b'\\' {
+            push_code_point(out, u32::from(b));
+            i += 1;
+            continue;
+        }
+        // Count a run of backslashes: only an odd run escapes.
+        let run_start = i;
+        while i < line.len() && line[i] == b'\\' {
+            i += 1;
+        }
+        let run = i - run_start;
+        let next = line.get(i).copied();
+        let escapes = run % 2 == 1 && matches!(next, Some(b'u' | b'U'));
+        let literal = if escapes { run - 1 } else { run };
+        for _ in 0..literal {
+            out.push(b'\\');
+        }
+        if !escapes {
+            continue;
+        }
+        let digits = if next == Some(b'u') { 4 } else { 8 };
+        let hex = line
+            .get(i + 1..i + 1 + digits)
+            .ok_or("truncated \\u escape")?;
+        let mut cp = 0u32;
+        for &h in hex {
+            let d = (h as char).to_digit(16).ok_or("bad hex digit in \\u escape")?;
+            cp = cp.checked_mul(16).ok_or("bad \\U escape")? + d;
+        }
+        if cp > 0x10FFFF {
+            return Err("\\U escape beyond U+10FFFF");
+        }
+        push_code_point(out, cp);
+        i += 1 + digits;
+    }
+    Ok(())
+}
+
+/// Encodes one code point as (generalized) UTF-8.
+fn push_code_point(out: &mut Vec<u8>, cp: u32) {
+    if cp < 0x80 {
+        out.push(cp as u8);
+    } else if cp < 0x800 {
+        out.extend_from_slice(&[0xC0 | (cp >> 6) as u8, 0x80 | (cp & 0x3F) as u8]);
+    } else if cp < 0x10000 {
+        out.extend_from_slice(&[
+            0xE0 | (cp >> 12) as u8,
+            0x80 | ((cp >> 6) & 0x3F) as u8,
+            0x80 | (cp & 0x3F) as u8,
+        ]);
+    } else {
+        out.extend_from_slice(&[
+            0xF0 | (cp >> 18) as u8,
+            0x80 | ((cp >> 12) & 0x3F) as u8,
+            0x80 | ((cp >> 6) & 0x3F) as u8,
+            0x80 | (cp & 0x3F) as u8,
+        ]);
+    }
+}
+
+/// The pickletools name of an opcode byte, for error messages.
+pub(crate) fn opcode_name(op: u8) -> String {
+    let name = match op {
+        b'(' => "MARK",
+        b'.' => "STOP",
+        b'0' => "POP",
+        b'1' => "POP_MARK",
+        b'2' => "DUP",
+        b'F' => "FLOAT",
+        b'I' => "INT",
+        b'J' => "BININT",
+        b'K' => "BININT1",
+        b'L' => "LONG",
+        b'M' => "BININT2",
+        b'N' => "NONE",
+        b'P' => "PERSID",
+        b'Q' => "BINPERSID",
+        b'R' => "REDUCE",
+        b'S' => "STRING",
+        b'T' => "BINSTRING",
+        b'U' => "SHORT_BINSTRING",
+        b'V' => "UNICODE",
+        b'X' => "BINUNICODE",
+        b'a' => "APPEND",
+        b'b' => "BUILD",
+        b'c' => "GLOBAL",
+        b'd' => "DICT",
+        b'}' => "EMPTY_DICT",
+        b'e' => "APPENDS",
+        b'g' => "GET",
+        b'h' => "BINGET",
+        b'i' => "INST",
+        b'j' => "LONG_BINGET",
+        b'l' => "LIST",
+        b']' => "EMPTY_LIST",
+        b'o' => "OBJ",
+        b'p' => "PUT",
+        b'q' => "BINPUT",
+        b'r' => "LONG_BINPUT",
+        b's' => "SETITEM",
+        b't' => "TUPLE",
+        b')' => "EMPTY_TUPLE",
+        b'u' => "SETITEMS",
+        b'G' => "BINFLOAT",
+        b'B' => "BINBYTES",
+        b'C' => "SHORT_BINBYTES",
+        0x80 => "PROTO",
+        0x81 => "NEWOBJ",
+        0x82 => "EXT1",
+        0x83 => "EXT2",
+        0x84 => "EXT4",
+        0x85 => "TUPLE1",
+        0x86 => "TUPLE2",
+        0x87 => "TUPLE3",
+        0x88 => "NEWTRUE",
+        0x89 => "NEWFALSE",
+        0x8a => "LONG1",
+        0x8b => "LONG4",
+        0x8c => "SHORT_BINUNICODE",
+        0x8d => "BINUNICODE8",
+        0x8e => "BINBYTES8",
+        0x8f => "EMPTY_SET",
+        0x90 => "ADDITEMS",
+        0x91 => "FROZENSET",
+        0x92 => "NEWOBJ_EX",
+        0x93 => "STACK_GLOBAL",
+        0x94 => "MEMOIZE",
+        0x95 => "FRAME",
+        0x96 => "BYTEARRAY8",
+        0x97 => "NEXT_BUFFER",
+        0x98 => "READONLY_BUFFER",
+        _ => return format!("0x{op:02x}"),
+    };
+    format!("{name} 0x{op:02x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_unicode_escape_decodes_latin1_escapes_and_surrogates() {
+        let mut out = Vec::new();
+        decode_raw_unicode_escape(b"a\xe9\\u005c\\udcff\\U0001f600\\\\u", &mut out).unwrap();
+        let mut expected = b"a\xc3\xa9\\\xed\xb3\xbf\xf0\x9f\x98\x80".to_vec();
+        expected.extend_from_slice(b"\\\\u");
+        assert_eq!(out, expected);
+        assert!(decode_raw_unicode_escape(b"\\u12", &mut Vec::new()).is_err());
+        assert!(decode_raw_unicode_escape(b"\\U00110000", &mut Vec::new()).is_err());
+    }
+}
