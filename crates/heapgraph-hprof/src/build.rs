@@ -14,7 +14,7 @@ use heapgraph_core::{
     EdgeKind, Format, Frame, GraphBuilder, NodeIndex, NodeKind, RootKind, StackId, StringId,
 };
 
-use crate::dump::{ClassLayout, FlatField, HprofDump, PrimitiveArrayData};
+use crate::dump::{for_each_field, ClassLayout, HprofDump, OwnField, PrimitiveArrayData};
 use crate::names::normalize_class_name;
 use crate::stream::{self, Body, ClassDump, HeapVisitor, RecordVisitor, SubRecord};
 use crate::{
@@ -221,11 +221,10 @@ impl HeapVisitor for HeapIndex {
 
 /// Per class, resolved between the passes.
 struct ClassInfo {
-    node: u32,
+    layout: ClassLayout,
     name: StringId,
-    /// Range into `flat_fields`: own fields first, then up the super chain.
-    flat_start: u32,
-    flat_end: u32,
+    /// The kind of edge `Reference.referent` becomes in instances.
+    weak_kind: Option<EdgeKind>,
     /// Field bytes as written in instance records.
     file_bytes: u64,
     mat_size: u64,
@@ -317,86 +316,131 @@ pub(crate) fn parse(bytes: &[u8], options: &HprofOptions) -> Result<HprofDump, H
         && class_name_text
             .iter()
             .any(|n| n.as_slice() == b"java.lang.Module");
-    let mut flat_fields: Vec<FlatField> = Vec::new();
-    let mut infos: Vec<ClassInfo> = Vec::with_capacity(n_classes);
-    let mut chain: Vec<u32> = Vec::new();
-    for (i, class) in index.classes.iter().enumerate() {
-        chain.clear();
-        let mut current = Some(i as u32);
-        while let Some(c) = current {
-            if chain.len() > n_classes {
-                let offset = index
-                    .offsets
-                    .get(class_nodes.get(i).map_or(0, |&n| n as usize - 1))
-                    .copied()
-                    .unwrap_or(0);
-                return Err(HprofError::new(
-                    offset,
-                    HprofErrorKind::SuperclassCycle { class_id: class.id },
-                ));
-            }
-            chain.push(c);
-            let super_id = index.classes.get(c as usize).map_or(0, |k| k.super_id);
-            current = if super_id == 0 {
+    // Per class: the super class (if dumped), own fields, and memoised
+    // chain sums computed top-down, so deep or cyclic chains cost O(classes).
+    let super_index: Vec<Option<u32>> = index
+        .classes
+        .iter()
+        .map(|k| {
+            if k.super_id == 0 {
                 None
             } else {
-                class_by_id.get(&super_id).copied()
-            };
-        }
-        let weak_kind = chain.iter().find_map(|&c| {
-            class_name_text
-                .get(c as usize)
-                .and_then(|t| reference_kind(t))
-        });
-        let flat_start = flat_fields.len() as u32;
-        let mut file_bytes = 0u64;
-        for &c in &chain {
-            let Some(k) = index.classes.get(c as usize) else {
-                continue;
-            };
-            let declared_by_reference = class_name_text
-                .get(c as usize)
-                .is_some_and(|t| t.as_slice() == b"java.lang.ref.Reference");
-            for &(name_id, ty) in &k.fields {
-                let name = intern_name(&mut builder, name_id)?;
-                let edge_kind = match weak_kind {
-                    Some(kind) if declared_by_reference && name == referent_name => kind,
-                    _ => EdgeKind::Property,
-                };
-                flat_fields.push(FlatField {
-                    name,
-                    ty,
-                    edge_kind,
-                });
-                file_bytes += u64::from(ty.file_size(id_size));
+                class_by_id.get(&k.super_id).copied()
             }
-        }
-        // MAT: S(top) = ptr + ref + own; S(c) = alignUp(S(super) + own, ref)
-        // for the classic layout (JDK ≤ 14 writes 1.0.1 up to JDK 8); since
-        // JDK 15 HotSpot packs subclass fields into the superclass's gaps,
-        // so 1.0.2/1.0.3 dumps sum the fields without per-level rounding.
-        let mut level = pointer + reference;
-        for &c in chain.iter().rev() {
-            let own: u64 = index.classes.get(c as usize).map_or(0, |k| {
-                k.fields
-                    .iter()
-                    .map(|&(_, ty)| {
-                        if ty == BasicType::Object {
-                            reference
-                        } else {
-                            u64::from(ty.file_size(id_size))
-                        }
-                    })
-                    .sum()
+        })
+        .collect();
+    let mut own_fields: Vec<OwnField> = Vec::new();
+    let mut own_range: Vec<(u32, u32)> = Vec::with_capacity(n_classes);
+    for (c, class) in index.classes.iter().enumerate() {
+        let start = own_fields.len() as u32;
+        let declared_by_reference = class_name_text
+            .get(c)
+            .is_some_and(|t| t.as_slice() == b"java.lang.ref.Reference");
+        for &(name_id, ty) in &class.fields {
+            let name = intern_name(&mut builder, name_id)?;
+            own_fields.push(OwnField {
+                name,
+                ty,
+                is_referent: declared_by_reference && name == referent_name,
             });
-            let injected = class_name_text.get(c as usize).map_or(0, |name| {
+        }
+        own_range.push((start, own_fields.len() as u32));
+    }
+    const TODO: u8 = 0;
+    const ON_PATH: u8 = 1;
+    const DONE: u8 = 2;
+    let mut state = vec![TODO; n_classes];
+    let mut file_bytes = vec![0u64; n_classes];
+    let mut level = vec![0u64; n_classes];
+    let mut weak_kind: Vec<Option<EdgeKind>> = vec![None; n_classes];
+    let mut first_with_fields: Vec<Option<u32>> = vec![None; n_classes];
+    let mut path: Vec<u32> = Vec::new();
+    for i in 0..n_classes {
+        path.clear();
+        let mut current = Some(i as u32);
+        while let Some(c) = current {
+            match state.get(c as usize) {
+                Some(&DONE) | None => break,
+                Some(&ON_PATH) => {
+                    let class = index.classes.get(c as usize);
+                    let node = class_nodes.get(c as usize).copied().unwrap_or(1);
+                    let offset = index
+                        .offsets
+                        .get((node as usize).saturating_sub(1))
+                        .copied()
+                        .unwrap_or(0);
+                    return Err(HprofError::new(
+                        offset,
+                        HprofErrorKind::SuperclassCycle {
+                            class_id: class.map_or(0, |k| k.id),
+                        },
+                    ));
+                }
+                Some(_) => {}
+            }
+            if let Some(s) = state.get_mut(c as usize) {
+                *s = ON_PATH;
+            }
+            path.push(c);
+            current = super_index.get(c as usize).copied().flatten();
+        }
+        for &c in path.iter().rev() {
+            let c = c as usize;
+            let parent = super_index.get(c).copied().flatten().map(|p| p as usize);
+            let (own_file, own_ref_sized) = index.classes.get(c).map_or((0, 0), |k| {
+                k.fields.iter().fold((0u64, 0u64), |(f, r), &(_, ty)| {
+                    let width = u64::from(ty.file_size(id_size));
+                    let sized = if ty == BasicType::Object {
+                        reference
+                    } else {
+                        width
+                    };
+                    (f + width, r + sized)
+                })
+            });
+            let injected = class_name_text.get(c).map_or(0, |name| {
                 injected_bytes(name, hotspot_modules, pointer, reference)
             });
-            level += own + injected;
+            // MAT: S(top) = ptr + ref + own; S(c) = alignUp(S(super) + own,
+            // ref) for the classic layout (JDK ≤ 8 dumps are 1.0.1); since
+            // JDK 15 HotSpot packs subclass fields into the superclass's
+            // gaps, so 1.0.2/1.0.3 dumps sum the fields without per-level
+            // rounding.
+            let base = parent
+                .and_then(|p| level.get(p).copied())
+                .unwrap_or(pointer + reference);
+            let mut this_level = base + own_ref_sized + injected;
             if per_level_rounding {
-                level = align_up(level, reference);
+                this_level = align_up(this_level, reference);
+            }
+            let parent_bytes = parent.and_then(|p| file_bytes.get(p).copied()).unwrap_or(0);
+            let own_kind = class_name_text.get(c).and_then(|t| reference_kind(t));
+            let parent_kind = parent.and_then(|p| weak_kind.get(p).copied()).flatten();
+            let has_own = own_range.get(c).is_some_and(|r| r.1 > r.0);
+            let parent_first = parent
+                .and_then(|p| first_with_fields.get(p).copied())
+                .flatten();
+            if let (Some(l), Some(f), Some(w), Some(ff), Some(st)) = (
+                level.get_mut(c),
+                file_bytes.get_mut(c),
+                weak_kind.get_mut(c),
+                first_with_fields.get_mut(c),
+                state.get_mut(c),
+            ) {
+                *l = this_level;
+                *f = parent_bytes + own_file;
+                *w = own_kind.or(parent_kind);
+                *ff = if has_own {
+                    Some(c as u32)
+                } else {
+                    parent_first
+                };
+                *st = DONE;
             }
         }
+    }
+    let mut infos: Vec<ClassInfo> = Vec::with_capacity(n_classes);
+    for (i, class) in index.classes.iter().enumerate() {
         let static_size: u64 = class
             .statics
             .iter()
@@ -408,17 +452,30 @@ pub(crate) fn parse(bytes: &[u8], options: &HprofOptions) -> Result<HprofDump, H
                 }
             })
             .sum();
+        let (own_start, own_end) = own_range.get(i).copied().unwrap_or((0, 0));
+        let bytes = file_bytes.get(i).copied().unwrap_or(0);
+        let next_with_fields = super_index
+            .get(i)
+            .copied()
+            .flatten()
+            .and_then(|p| first_with_fields.get(p as usize).copied().flatten());
         infos.push(ClassInfo {
-            node: class_nodes.get(i).copied().unwrap_or(0),
+            layout: ClassLayout {
+                node: class_nodes.get(i).copied().unwrap_or(0),
+                own_start,
+                own_end,
+                first_with_fields: first_with_fields.get(i).copied().flatten(),
+                next_with_fields,
+            },
             name: class_names.get(i).copied().unwrap_or(StringId::EMPTY),
-            flat_start,
-            flat_end: flat_fields.len() as u32,
-            file_bytes,
-            mat_size: align_up(level, 8),
-            raw_size: 2 * pointer + file_bytes,
+            file_bytes: bytes,
+            mat_size: align_up(level.get(i).copied().unwrap_or(0), 8),
+            raw_size: 2 * pointer + bytes,
             static_size,
+            weak_kind: weak_kind.get(i).copied().flatten(),
         });
     }
+    let layouts: Vec<ClassLayout> = infos.iter().map(|c| c.layout).collect();
     // Classes of primitive arrays, found by name (`[I` → `int[]`).
     let mut primitive_class: [Option<u32>; 12] = [None; 12];
     for code in 4u8..=11 {
@@ -647,7 +704,8 @@ pub(crate) fn parse(bytes: &[u8], options: &HprofOptions) -> Result<HprofDump, H
         resolve: &resolve,
         class_by_id: &class_by_id,
         infos: &infos,
-        flat_fields: &flat_fields,
+        own_fields: &own_fields,
+        layouts: &layouts,
         static_names: &static_names,
         primitive_class: &primitive_class,
         locals: &locals,
@@ -680,8 +738,8 @@ pub(crate) fn parse(bytes: &[u8], options: &HprofOptions) -> Result<HprofDump, H
     if !has_sticky {
         // As MAT does: classes of the boot loader are roots.
         for (class, info) in index.classes.iter().zip(&infos) {
-            if class.loader_id == 0 && info.node != 0 {
-                builder.add_gc_root(NodeIndex::new(info.node), RootKind::StickyClass);
+            if class.loader_id == 0 && info.layout.node != 0 {
+                builder.add_gc_root(NodeIndex::new(info.layout.node), RootKind::StickyClass);
             }
         }
     }
@@ -716,14 +774,6 @@ pub(crate) fn parse(bytes: &[u8], options: &HprofOptions) -> Result<HprofDump, H
         };
         heap_runs.push((first + 1, u16::try_from(slot).unwrap_or(u16::MAX)));
     }
-    let layouts: Vec<ClassLayout> = infos
-        .iter()
-        .map(|c| ClassLayout {
-            node: c.node,
-            flat_start: c.flat_start,
-            flat_end: c.flat_end,
-        })
-        .collect();
     let mut object_offsets = index.offsets;
     object_offsets.insert(0, u64::MAX);
 
@@ -738,7 +788,7 @@ pub(crate) fn parse(bytes: &[u8], options: &HprofOptions) -> Result<HprofDump, H
         object_offsets,
         primitive_arrays,
         classes: layouts,
-        flat_fields,
+        own_fields,
         heap_runs,
         heap_names,
         thread_stacks,
@@ -803,7 +853,8 @@ struct EdgeEmitter<'b, R: Fn(u64) -> Option<u32>> {
     resolve: &'b R,
     class_by_id: &'b HashMap<u64, u32>,
     infos: &'b [ClassInfo],
-    flat_fields: &'b [FlatField],
+    own_fields: &'b [OwnField],
+    layouts: &'b [ClassLayout],
     static_names: &'b [Vec<StringId>],
     primitive_class: &'b [Option<u32>; 12],
     locals: &'b [(u32, u64, u8)],
@@ -845,10 +896,10 @@ impl<R: Fn(u64) -> Option<u32>> EdgeEmitter<'_, R> {
         offset: u64,
     ) -> Result<(), HprofError> {
         if let Some(info) = class_index.and_then(|c| self.infos.get(c as usize)) {
-            if info.node != 0 {
+            if info.layout.node != 0 {
                 let label = self.labels.class;
                 self.builder
-                    .push_edge(source, info.node, EdgeKind::Internal, label.as_u32())
+                    .push_edge(source, info.layout.node, EdgeKind::Internal, label.as_u32())
                     .map_err(|e| HprofError::graph(offset, e))?;
             }
         }
@@ -917,27 +968,24 @@ impl<R: Fn(u64) -> Option<u32>> HeapVisitor for EdgeEmitter<'_, R> {
                     if (fields.len() as u64) > info.file_bytes {
                         self.extra_bytes += 1;
                     }
-                    let layout = self
-                        .flat_fields
-                        .get(info.flat_start as usize..info.flat_end as usize)
-                        .unwrap_or(&[]);
-                    let mut at = 0usize;
-                    for field in layout {
-                        let width = usize::from(field.ty.file_size(self.id_size));
-                        if field.ty == BasicType::Object {
-                            let value = fields
-                                .get(at..at + id_size)
-                                .map_or(0, |b| stream::id_at(b, self.id_size));
-                            self.reference(
-                                node,
-                                value,
-                                field.edge_kind,
-                                field.name.as_u32(),
-                                offset,
-                            )?;
+                    let (layouts, own_fields) = (self.layouts, self.own_fields);
+                    let referent_kind = info.weak_kind.unwrap_or(EdgeKind::Property);
+                    let id_size8 = self.id_size;
+                    let class = class_index.unwrap_or(u32::MAX);
+                    for_each_field(layouts, own_fields, class, id_size8, |field, at| {
+                        if field.ty != BasicType::Object {
+                            return Ok(());
                         }
-                        at += width;
-                    }
+                        let value = fields
+                            .get(at..at + id_size)
+                            .map_or(0, |b| stream::id_at(b, id_size8));
+                        let kind = if field.is_referent {
+                            referent_kind
+                        } else {
+                            EdgeKind::Property
+                        };
+                        self.reference(node, value, kind, field.name.as_u32(), offset)
+                    })?;
                 }
                 trace_serial
             }
@@ -998,7 +1046,7 @@ impl<R: Fn(u64) -> Option<u32>> EdgeEmitter<'_, R> {
     /// works since infos are in file order).
     fn ordinal_class(&self, node: u32) -> Option<u32> {
         self.infos
-            .binary_search_by_key(&node, |c| c.node)
+            .binary_search_by_key(&node, |c| c.layout.node)
             .ok()
             .map(|i| i as u32)
     }

@@ -7,21 +7,67 @@ use heapgraph_core::{EdgeKind, EdgeLabel, HeapGraph, NodeIndex, NodeKind, StackI
 use crate::stream::{self, Body};
 use crate::{BasicType, HprofLocation, HprofVersion, PrimitiveType, RecordStats, SizeModel};
 
-/// One instance field in a class's flattened layout.
+/// One instance field a class declares.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct FlatField {
+pub(crate) struct OwnField {
     pub name: StringId,
     pub ty: BasicType,
-    /// `Property`, or the typed weak kind for `Reference.referent`.
-    pub edge_kind: EdgeKind,
+    /// `java.lang.ref.Reference.referent` (a weak-like edge in instances of
+    /// Weak/Soft/Phantom/Final reference subclasses).
+    pub is_referent: bool,
 }
 
-/// A class's node and its flattened instance layout.
+/// A class's node and where its instance fields are.
+///
+/// Instance records hold the class's own fields first, then its super
+/// class's, and so on; walking `first_with_fields` then each class's
+/// `next_with_fields` visits exactly the classes that declare fields, in
+/// that order (chains are checked acyclic when built).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct ClassLayout {
     pub node: u32,
-    pub flat_start: u32,
-    pub flat_end: u32,
+    pub own_start: u32,
+    pub own_end: u32,
+    /// This class, or its nearest ancestor, that declares fields.
+    pub first_with_fields: Option<u32>,
+    /// The nearest strict ancestor that declares fields.
+    pub next_with_fields: Option<u32>,
+}
+
+/// Calls `visit` for every instance field of `class` in record order (own
+/// fields first, then up the super chain), with the field's byte offset
+/// in the record. Steps are bounded by the number of fields visited plus
+/// the number of classes (no class is visited twice: a guard stops cycles).
+pub(crate) fn for_each_field<E>(
+    layouts: &[ClassLayout],
+    own_fields: &[OwnField],
+    class: u32,
+    id_size: u8,
+    mut visit: impl FnMut(&OwnField, usize) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut current = layouts
+        .get(class as usize)
+        .and_then(|l| l.first_with_fields);
+    let mut at = 0usize;
+    let mut steps = 0usize;
+    while let Some(c) = current {
+        steps += 1;
+        if steps > layouts.len() {
+            break;
+        }
+        let Some(layout) = layouts.get(c as usize) else {
+            break;
+        };
+        for field in own_fields
+            .get(layout.own_start as usize..layout.own_end as usize)
+            .unwrap_or(&[])
+        {
+            visit(field, at)?;
+            at += usize::from(field.ty.file_size(id_size));
+        }
+        current = layout.next_with_fields;
+    }
+    Ok(())
 }
 
 /// Where a primitive array's contents are in the file.
@@ -78,7 +124,7 @@ pub struct HprofDump {
     /// Sorted by node.
     pub(crate) primitive_arrays: Vec<PrimitiveArrayData>,
     pub(crate) classes: Vec<ClassLayout>,
-    pub(crate) flat_fields: Vec<FlatField>,
+    pub(crate) own_fields: Vec<OwnField>,
     /// (first node, index into `heap_names`), sorted by node.
     pub(crate) heap_runs: Vec<(u32, u16)>,
     pub(crate) heap_names: Vec<String>,
@@ -198,30 +244,33 @@ impl HprofDump {
         let class = self
             .classes
             .binary_search_by_key(&class_node.as_u32(), |c| c.node)
-            .ok()
-            .and_then(|i| self.classes.get(i))?;
-        let layout = self
-            .flat_fields
-            .get(class.flat_start as usize..class.flat_end as usize)?;
-        let mut out = Vec::with_capacity(layout.len());
-        let mut at = 0usize;
-        for field in layout {
-            let width = usize::from(field.ty.file_size(self.id_size));
-            let b = fields.get(at..at + width)?;
-            let value = match field.ty {
-                BasicType::Object => FieldValue::Object(stream::id_at(b, self.id_size)),
-                BasicType::Boolean => FieldValue::Boolean(b.first().copied()? != 0),
-                BasicType::Char => FieldValue::Char(BigEndian::read_u16(b)),
-                BasicType::Float => FieldValue::Float(BigEndian::read_f32(b)),
-                BasicType::Double => FieldValue::Double(BigEndian::read_f64(b)),
-                BasicType::Byte => FieldValue::Byte(b.first().copied()? as i8),
-                BasicType::Short => FieldValue::Short(BigEndian::read_i16(b)),
-                BasicType::Int => FieldValue::Int(BigEndian::read_i32(b)),
-                BasicType::Long => FieldValue::Long(BigEndian::read_i64(b)),
-            };
-            out.push((field.name, value));
-            at += width;
-        }
+            .ok()?;
+        let mut out = Vec::new();
+        let id_size = self.id_size;
+        for_each_field(
+            &self.classes,
+            &self.own_fields,
+            class as u32,
+            id_size,
+            |field, at| {
+                let width = usize::from(field.ty.file_size(id_size));
+                let b = fields.get(at..at + width).ok_or(())?;
+                let value = match field.ty {
+                    BasicType::Object => FieldValue::Object(stream::id_at(b, id_size)),
+                    BasicType::Boolean => FieldValue::Boolean(b.first().copied().ok_or(())? != 0),
+                    BasicType::Char => FieldValue::Char(BigEndian::read_u16(b)),
+                    BasicType::Float => FieldValue::Float(BigEndian::read_f32(b)),
+                    BasicType::Double => FieldValue::Double(BigEndian::read_f64(b)),
+                    BasicType::Byte => FieldValue::Byte(b.first().copied().ok_or(())? as i8),
+                    BasicType::Short => FieldValue::Short(BigEndian::read_i16(b)),
+                    BasicType::Int => FieldValue::Int(BigEndian::read_i32(b)),
+                    BasicType::Long => FieldValue::Long(BigEndian::read_i64(b)),
+                };
+                out.push((field.name, value));
+                Ok::<(), ()>(())
+            },
+        )
+        .ok()?;
         Some(out)
     }
 
