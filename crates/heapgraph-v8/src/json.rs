@@ -190,46 +190,37 @@ impl<'a> Cursor<'a> {
     }
 
     /// A number that should be an integer but may be written with a
-    /// fraction or exponent (`1e3`, `12.0`): its integer part, saturated.
-    /// Used for `.heapprofile` fields that a JavaScript producer writes as
-    /// doubles.
+    /// fraction or exponent (`1.6e1`, `12.0`): rounded toward zero and
+    /// saturated. Used for `.heapprofile` fields that a JavaScript producer
+    /// writes as doubles.
     pub(crate) fn int_lenient(&mut self) -> Result<i64, V8Error> {
-        let value = self.int()?;
-        if matches!(self.bytes.get(self.pos), Some(b'.' | b'e' | b'E')) {
-            // Fraction or exponent: skip it (JSON grammar, loosely).
-            let start = self.pos;
-            let mut exponent: Option<i64> = None;
-            if self.bytes.get(self.pos) == Some(&b'.') {
-                self.pos += 1;
-                while matches!(self.bytes.get(self.pos), Some(b'0'..=b'9')) {
-                    self.pos += 1;
-                }
+        self.skip_ws();
+        let start = self.pos;
+        let mut end = start;
+        let mut integer = true;
+        while let Some(&c) = self.bytes.get(end) {
+            match c {
+                b'0'..=b'9' | b'-' => {}
+                b'.' | b'e' | b'E' | b'+' => integer = false,
+                _ => break,
             }
-            if matches!(self.bytes.get(self.pos), Some(b'e' | b'E')) {
-                self.pos += 1;
-                if matches!(self.bytes.get(self.pos), Some(b'+')) {
-                    self.pos += 1;
-                }
-                exponent = Some(self.int()?);
-            }
-            if self.pos == start + 1 && exponent.is_none() {
-                return Err(self.unexpected("a digit"));
-            }
-            if let Some(e) = exponent {
-                let mut v = value;
-                if e > 0 {
-                    for _ in 0..e.min(20) {
-                        v = v.saturating_mul(10);
-                    }
-                } else {
-                    for _ in 0..e.unsigned_abs().min(20) {
-                        v /= 10;
-                    }
-                }
-                return Ok(v);
-            }
+            end += 1;
         }
-        Ok(value)
+        if integer {
+            return self.int();
+        }
+        let text = self
+            .bytes
+            .get(start..end)
+            .and_then(|b| std::str::from_utf8(b).ok());
+        match text.and_then(|t| t.parse::<f64>().ok()) {
+            Some(value) if value.is_finite() => {
+                self.pos = end;
+                // `as` saturates at the i64 range.
+                Ok(value.trunc() as i64)
+            }
+            _ => Err(self.unexpected("a number")),
+        }
     }
 
     fn number_too_large(&self, pos: usize, max: u64) -> V8Error {
@@ -523,6 +514,7 @@ pub(crate) fn push_wtf8(out: &mut Vec<u8>, code_point: u32) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -601,7 +593,9 @@ mod tests {
             i64::MIN
         );
         assert!(Cursor::new(b"9223372036854775808", 0, "x").int().is_err());
-        assert_eq!(Cursor::new(b"1.5e3", 0, "x").int_lenient().unwrap(), 1000);
+        assert_eq!(Cursor::new(b"1.5e3", 0, "x").int_lenient().unwrap(), 1500);
+        assert_eq!(Cursor::new(b"1e400", 0, "x").int_lenient().ok(), None);
+        assert_eq!(Cursor::new(b"1.e", 0, "x").int_lenient().ok(), None);
         assert_eq!(Cursor::new(b"12.75", 0, "x").int_lenient().unwrap(), 12);
     }
 

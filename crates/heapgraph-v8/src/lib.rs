@@ -138,6 +138,7 @@ pub fn is_heapprofile(prefix: &[u8]) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -1466,36 +1466,20 @@ struct ProducerMarkers {
 
 impl ProducerMarkers {
     fn observe(&mut self, s: &[u8]) {
-        if s.len() < 4 {
+        // Cheap first-byte filter: most strings match none of these.
+        if s.len() < 6 || !matches!(s.first(), Some(b'n' | b'e' | b'(' | b'W' | b'H')) {
             return;
         }
-        match s.first() {
-            Some(b'n') => {
-                if s.starts_with(b"node:internal/") {
-                    self.node = true;
-                }
-            }
-            Some(b'e') => {
-                if s.starts_with(b"ext:core/") || s.starts_with(b"ext:deno_") {
-                    self.deno = true;
-                }
-            }
-            Some(b'(') => {
-                if s == b"(Document DOM trees)" {
-                    self.blink = true;
-                }
-            }
-            Some(b'W') => {
-                if s.starts_with(b"Window / ") || s == b"Window" {
-                    self.blink = true;
-                }
-            }
-            Some(b'H') => {
-                if s == b"HTMLDocument" {
-                    self.blink = true;
-                }
-            }
-            _ => {}
+        if s.starts_with(b"node:internal/") {
+            self.node = true;
+        } else if s.starts_with(b"ext:core/") || s.starts_with(b"ext:deno_") {
+            self.deno = true;
+        } else if s == b"(Document DOM trees)"
+            || s == b"Window"
+            || s.starts_with(b"Window / ")
+            || s == b"HTMLDocument"
+        {
+            self.blink = true;
         }
     }
 

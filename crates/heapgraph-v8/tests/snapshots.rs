@@ -2,6 +2,8 @@
 //! independent plain `serde_json` reader and against objects the generator
 //! scripts planted.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::{corpus, load, testdata, Oracle};

@@ -136,3 +136,125 @@ impl Oracle {
         out
     }
 }
+
+/// Encodes a JSON string; with `ascii_only`, every non-ASCII character
+/// becomes `\uXXXX` escapes (surrogate pairs above U+FFFF), as V8 writes.
+pub fn json_string(s: &str, ascii_only: bool) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c if ascii_only && (c as u32) >= 0x7F => {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    out.push_str(&format!("\\u{:04X}", unit));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A tiny snapshot description for synthetic tests.
+#[derive(Clone, Debug)]
+pub struct MiniSnapshot {
+    /// Node field order (a permutation of the 5 required plus optional
+    /// `trace_node_id`, `detachedness`).
+    pub node_fields: Vec<&'static str>,
+    /// Per node: (type index, name string index, id, self size, detachedness).
+    pub nodes: Vec<(u64, u64, u64, u64, u64)>,
+    /// Per node: its edges (type index, label, target ordinal).
+    pub edges: Vec<Vec<(u64, u64, u64)>>,
+    pub strings: Vec<String>,
+    pub ascii_only: bool,
+    pub separator: &'static str,
+}
+
+pub const NODE_TYPES: [&str; 16] = [
+    "hidden",
+    "array",
+    "string",
+    "object",
+    "code",
+    "closure",
+    "regexp",
+    "number",
+    "native",
+    "synthetic",
+    "concatenated string",
+    "sliced string",
+    "symbol",
+    "bigint",
+    "object shape",
+    "wasm object",
+];
+pub const EDGE_TYPES: [&str; 7] = [
+    "context", "element", "property", "internal", "hidden", "shortcut", "weak",
+];
+
+impl MiniSnapshot {
+    pub fn to_json(&self) -> Vec<u8> {
+        let sep = self.separator;
+        let quote = |v: &[&str]| {
+            v.iter()
+                .map(|s| format!("\"{s}\""))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let nf = self.node_fields.len() as u64;
+        let mut nodes = Vec::new();
+        for (k, &(ty, name, id, size, detached)) in self.nodes.iter().enumerate() {
+            for field in &self.node_fields {
+                nodes.push(match *field {
+                    "type" => ty,
+                    "name" => name,
+                    "id" => id,
+                    "self_size" => size,
+                    "edge_count" => self.edges[k].len() as u64,
+                    "trace_node_id" => 0,
+                    "detachedness" => detached,
+                    _ => unreachable!(),
+                });
+            }
+        }
+        let mut edges = Vec::new();
+        for list in &self.edges {
+            for &(ty, label, target) in list {
+                edges.extend([ty, label, target * nf]);
+            }
+        }
+        let join = |v: &[u64]| {
+            v.iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(&format!(",{sep}"))
+        };
+        let strings = self
+            .strings
+            .iter()
+            .map(|s| json_string(s, self.ascii_only))
+            .collect::<Vec<_>>()
+            .join(&format!(",{sep}"));
+        format!(
+            "{{\"snapshot\":{{\"meta\":{{\"node_fields\":[{}],\"node_types\":[[{}],\"string\",\"number\"],\
+             \"edge_fields\":[\"type\",\"name_or_index\",\"to_node\"],\"edge_types\":[[{}],\"string_or_number\",\"node\"],\
+             \"unknown_meta\":{{\"x\":[1,{{}}]}}}},\"node_count\":{},\"edge_count\":{}}},{sep}\
+             \"nodes\":[{}],{sep}\"edges\":[{}],{sep}\"strings\":[{}]}}",
+            quote(&self.node_fields),
+            quote(&NODE_TYPES),
+            quote(&EDGE_TYPES),
+            self.nodes.len(),
+            edges.len() / 3,
+            join(&nodes),
+            join(&edges),
+            strings
+        )
+        .into_bytes()
+    }
+}
