@@ -6,9 +6,9 @@
 //! * **Single objects**: the topmost objects in the dominator tree whose
 //!   retained size reaches the threshold (synthetic and root-group nodes are
 //!   looked through, never reported).
-//! * **Classes**: classes whose instances outside the single-object
-//!   suspects, counted once per dominator subtree (the class retained size),
-//!   reach the threshold together.
+//! * **Classes**: classes whose top-level objects (the first objects below
+//!   the root in the dominator tree, which never dominate each other) reach
+//!   the threshold together.
 //!
 //! For each single-object suspect the report gives its path from a GC root
 //! and its *accumulation point*: starting at the suspect, go down the
@@ -101,52 +101,32 @@ pub fn leak_suspects(analysis: &HeapAnalysis<'_>, threshold: f64) -> Vec<Suspect
         }
     }
 
-    // Classes retaining the share together, outside the object suspects'
-    // subtrees: walk the dominator tree skipping those subtrees, counting
-    // each instance's retained size once per class (not below an instance
-    // of the same class).
+    // Classes whose top-level objects (the first objects below the root
+    // and its synthetic groups in the dominator tree) retain the share
+    // together. Top-level objects never dominate each other, so their
+    // retained sizes add up without double counting.
     let classes = analysis.classes();
     let mut class_retained = vec![0u64; classes.len()];
     let mut class_count = vec![0u64; classes.len()];
     let mut largest: Vec<Option<NodeIndex>> = vec![None; classes.len()];
-    let mut active = vec![0u32; classes.len()];
-    let covered: std::collections::HashSet<NodeIndex> = suspects
+    for node in top_level_objects(analysis) {
+        let Some(class) = analysis.class_of(node) else {
+            continue;
+        };
+        let i = class.index();
+        class_count[i] += 1;
+        class_retained[i] += analysis.retained_size(node);
+        if largest[i].is_none_or(|l| analysis.retained_size(node) > analysis.retained_size(l)) {
+            largest[i] = Some(node);
+        }
+    }
+    let object_suspects: Vec<NodeIndex> = suspects
         .iter()
         .filter_map(|s| match s.kind {
             SuspectKind::Object { node, .. } => Some(node),
             SuspectKind::Class { .. } => None,
         })
         .collect();
-    let mut walk = vec![(NodeIndex::new(0), false)];
-    while let Some((node, leaving)) = walk.pop() {
-        let class = analysis
-            .class_of(node)
-            .filter(|_| analysis.is_instance(node));
-        if leaving {
-            if let Some(c) = class {
-                active[c.index()] -= 1;
-            }
-            continue;
-        }
-        if covered.contains(&node) {
-            continue;
-        }
-        if let Some(c) = class {
-            let i = c.index();
-            class_count[i] += 1;
-            if active[i] == 0 {
-                class_retained[i] += analysis.retained_size(node);
-            }
-            let bigger =
-                largest[i].is_none_or(|l| analysis.retained_size(node) > analysis.retained_size(l));
-            if bigger {
-                largest[i] = Some(node);
-            }
-            active[i] += 1;
-        }
-        walk.push((node, true));
-        walk.extend(dominated.of(node).map(|child| (child, false)));
-    }
     for (i, &retained) in class_retained.iter().enumerate() {
         if retained < limit {
             continue;
@@ -154,6 +134,10 @@ pub fn leak_suspects(analysis: &HeapAnalysis<'_>, threshold: f64) -> Vec<Suspect
         let Some(largest_instance) = largest[i] else {
             continue;
         };
+        // One instance holding the share is already an object suspect.
+        if class_count[i] == 1 && object_suspects.contains(&largest_instance) {
+            continue;
+        }
         suspects.push(Suspect {
             kind: SuspectKind::Class {
                 instance_count: class_count[i],
@@ -166,6 +150,25 @@ pub fn leak_suspects(analysis: &HeapAnalysis<'_>, threshold: f64) -> Vec<Suspect
     }
     suspects.sort_by(|a, b| b.retained_size.cmp(&a.retained_size));
     suspects
+}
+
+/// The objects directly below the root and its synthetic nodes in the
+/// dominator tree (MAT's top-level dominators).
+pub fn top_level_objects(analysis: &HeapAnalysis<'_>) -> Vec<NodeIndex> {
+    let graph = analysis.graph();
+    let mut found = Vec::new();
+    let mut stack = vec![NodeIndex::new(0)];
+    while let Some(node) = stack.pop() {
+        for child in analysis.dominated().of(node) {
+            if matches!(graph.kind(child), NodeKind::Synthetic | NodeKind::RootGroup) {
+                stack.push(child);
+            } else {
+                found.push(child);
+            }
+        }
+    }
+    found.sort_unstable();
+    found
 }
 
 /// Follows the largest dominated child while it keeps at least

@@ -3,13 +3,14 @@
 //! Exit codes: 0 success, 1 unreadable or invalid input, 2 usage error.
 
 mod commands;
+mod common;
 mod format;
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Read V8, Java HPROF and CPython tracemalloc heap dumps and answer what is
 /// big, what keeps it alive, and what grew.
@@ -18,71 +19,196 @@ use clap::{Parser, Subcommand};
 /// content and `.gz` files are read transparently.
 #[derive(Parser, Debug)]
 #[command(name = "heapgraph", version, about, long_about = None)]
-#[command(
-    after_help = "Examples:\n  heapgraph summary app.heapsnapshot\n  heapgraph summary --json heap.hprof.gz"
-)]
-pub struct Cli {
-    /// Print one JSON document on stdout instead of tables.
-    #[arg(long, global = true)]
-    pub json: bool,
-
-    /// Print no progress or warnings on stderr.
-    #[arg(long, short, global = true)]
-    pub quiet: bool,
+#[command(after_help = "Examples:\n  \
+    heapgraph summary app.heapsnapshot\n  \
+    heapgraph histogram --sort retained --top 20 heap.hprof.gz\n  \
+    heapgraph retainers heap.hprof 0x7f3a0c2d8\n  \
+    heapgraph --json diff before.heapsnapshot after.heapsnapshot")]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) global: GlobalOptions,
 
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
+}
+
+/// Options every subcommand takes.
+#[derive(Args, Debug, Clone)]
+pub(crate) struct GlobalOptions {
+    /// Print one JSON document on stdout instead of tables.
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+
+    /// Print no warnings on stderr.
+    #[arg(long, short, global = true)]
+    pub(crate) quiet: bool,
+
+    /// HPROF shallow sizes: `mat` (Eclipse MAT's model of a 64-bit JVM with
+    /// compressed oops, matches `jcmd GC.class_histogram`) or `raw`
+    /// (NetBeans/VisualVM: fields as written, no alignment).
+    #[arg(long, global = true, value_enum, default_value_t = SizeModelArg::Mat)]
+    pub(crate) size_model: SizeModelArg,
+
+    /// HPROF weak/soft/phantom/final referents: `count` them for retained
+    /// sizes (Eclipse MAT) or `ignore` them (NetBeans/VisualVM). Paths to GC
+    /// roots never follow them.
+    #[arg(long, global = true, value_enum, default_value_t = WeakReferents::Count)]
+    pub(crate) weak_referents: WeakReferents,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SizeModelArg {
+    Mat,
+    Raw,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WeakReferents {
+    Count,
+    Ignore,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SortKey {
+    Count,
+    Shallow,
+    Retained,
 }
 
 #[derive(Subcommand, Debug)]
-pub enum Command {
-    /// Format, producer, counts, total size and the top classes of a dump.
+pub(crate) enum Command {
+    /// Format, producer, counts, sizes, top classes, top dominators and leak
+    /// suspects of a dump, on one page.
     ///
-    /// Example: heapgraph summary testdata/hprof/small.hprof
+    /// Example: heapgraph summary testdata/hprof/hotspot-jdk17-shapes.hprof.gz
     Summary {
         /// The dump to read.
         file: PathBuf,
-        /// How many classes to list.
+        /// How many rows each list shows.
         #[arg(long, default_value_t = 10)]
+        top: usize,
+    },
+    /// Instances, shallow and retained size per class.
+    ///
+    /// A class's retained size counts each instance once: instances dominated
+    /// by another instance of the same class are not added again.
+    ///
+    /// Example: heapgraph histogram --sort retained --class 'java.util.*' heap.hprof
+    Histogram {
+        /// The dump to read.
+        file: PathBuf,
+        /// Sort order (largest first).
+        #[arg(long, value_enum, default_value_t = SortKey::Retained)]
+        sort: SortKey,
+        /// How many classes to show (0 = all).
+        #[arg(long, default_value_t = 25)]
+        top: usize,
+        /// Only classes whose name matches this glob (`*` and `?`).
+        #[arg(long)]
+        class: Option<String>,
+    },
+    /// The dominator tree from the top-level objects down, largest retained
+    /// size first.
+    ///
+    /// Example: heapgraph dominators --top 5 --depth 3 app.heapsnapshot
+    Dominators {
+        /// The dump to read.
+        file: PathBuf,
+        /// How many children to show per node.
+        #[arg(long, default_value_t = 10)]
+        top: usize,
+        /// How many levels to show.
+        #[arg(long, default_value_t = 2)]
+        depth: usize,
+    },
+    /// What references an object, and its shortest paths from GC roots
+    /// (weak references are not followed).
+    ///
+    /// ID is the object's id as the dump writes it: a V8 node id, an HPROF
+    /// address (decimal or 0x-hex), a tracemalloc trace index.
+    ///
+    /// Example: heapgraph retainers --paths 3 heap.hprof 0x7f3a0c2d8
+    Retainers {
+        /// The dump to read.
+        file: PathBuf,
+        /// The object's id.
+        id: String,
+        /// How many shortest paths to show.
+        #[arg(long, default_value_t = 3)]
+        paths: usize,
+    },
+    /// Per class changes between two snapshots: counts, shallow and retained
+    /// sizes, and new and deleted objects where ids are stable.
+    ///
+    /// Example: heapgraph diff before.heapsnapshot after.heapsnapshot
+    Diff {
+        /// The earlier snapshot.
+        old: PathBuf,
+        /// The later snapshot.
+        new: PathBuf,
+        /// How many classes to show (0 = all).
+        #[arg(long, default_value_t = 25)]
+        top: usize,
+    },
+    /// Leaks from three snapshots (memlab's method): objects allocated
+    /// between BASELINE and TARGET that are still alive in FINAL, grouped by
+    /// retention path.
+    ///
+    /// Example: heapgraph leaks s1.heapsnapshot s2.heapsnapshot s3.heapsnapshot
+    Leaks {
+        /// Before the action.
+        baseline: PathBuf,
+        /// After the action.
+        target: PathBuf,
+        /// After undoing the action.
+        #[arg(value_name = "FINAL")]
+        final_: PathBuf,
+        /// How many clusters to show (0 = all).
+        #[arg(long, default_value_t = 10)]
+        top: usize,
+    },
+    /// Growth per class over a series of snapshots: slope, R², monotonic
+    /// growth.
+    ///
+    /// Example: heapgraph trend day1.hprof day2.hprof day3.hprof
+    Trend {
+        /// The snapshots, oldest first (at least 2).
+        #[arg(num_args = 2.., required = true)]
+        files: Vec<PathBuf>,
+        /// How many classes to show (0 = all).
+        #[arg(long, default_value_t = 25)]
+        top: usize,
+    },
+    /// Objects and classes retaining at least 10% of the heap (Eclipse MAT's
+    /// leak suspects), with accumulation points and paths from GC roots.
+    ///
+    /// Example: heapgraph suspects heap.hprof
+    Suspects {
+        /// The dump to read.
+        file: PathBuf,
+        /// The share of the heap that makes a suspect, in percent.
+        #[arg(long, default_value_t = 10.0)]
+        threshold: f64,
+    },
+    /// Duplicate strings: equal values held by several objects, with the
+    /// bytes that sharing one copy would save.
+    ///
+    /// Example: heapgraph strings --top 20 heap.hprof
+    Strings {
+        /// The dump to read.
+        file: PathBuf,
+        /// How many values to show (0 = all).
+        #[arg(long, default_value_t = 25)]
         top: usize,
     },
 }
 
 /// An error that ends the program with exit code 1.
 #[derive(Debug)]
-pub struct Failure(String);
-
-impl Failure {
-    fn in_file(file: &std::path::Path, error: impl std::fmt::Display) -> Failure {
-        Failure(format!("{}: {error}", file.display()))
-    }
-}
-
-fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let mut stdout = std::io::stdout().lock();
-    let result = match &cli.command {
-        Command::Summary { file, top } => commands::summary::run(&cli, file, *top, &mut stdout),
-    };
-    match result {
-        Ok(()) => match stdout.flush() {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("heapgraph: error: cannot write output: {e}");
-                ExitCode::from(1)
-            }
-        },
-        Err(Outcome::Failed(Failure(message))) => {
-            eprintln!("heapgraph: error: {message}");
-            ExitCode::from(1)
-        }
-        Err(Outcome::BrokenPipe) => ExitCode::SUCCESS,
-    }
-}
+pub(crate) struct Failure(pub(crate) String);
 
 /// How a command ended other than successfully.
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// Invalid input or another error to report.
     Failed(Failure),
     /// stdout was closed by the reader (e.g. `| head`): end quietly.
@@ -105,19 +231,42 @@ impl From<std::io::Error> for Outcome {
     }
 }
 
-/// Opens a dump, turning errors into messages that name the file.
-pub fn open_dump(file: &std::path::Path) -> Result<heapgraph::Dump, Failure> {
-    heapgraph::open(file).map_err(|e| match e {
-        // The I/O error already names the path.
-        heapgraph::Error::Io { .. } => Failure(e.to_string()),
-        other => Failure::in_file(file, other),
-    })
-}
-
-/// Writes `value` as pretty JSON followed by a newline.
-pub fn write_json(out: &mut impl Write, value: &impl serde::Serialize) -> Result<(), Outcome> {
-    serde_json::to_writer_pretty(&mut *out, value)
-        .map_err(|e| Outcome::from(std::io::Error::from(e)))?;
-    writeln!(out)?;
-    Ok(())
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut stdout = std::io::stdout().lock();
+    let g = &cli.global;
+    let result = match &cli.command {
+        Command::Summary { file, top } => commands::summary::run(g, file, *top, &mut stdout),
+        Command::Histogram {
+            file,
+            sort,
+            top,
+            class,
+        } => commands::histogram::run(g, file, *sort, *top, class.as_deref(), &mut stdout),
+        Command::Dominators { file, top, depth } => {
+            commands::dominators::run(g, file, *top, *depth, &mut stdout)
+        }
+        Command::Retainers { file, id, paths } => {
+            commands::retainers::run(g, file, id, *paths, &mut stdout)
+        }
+        Command::Diff { old, new, top } => commands::diff::run(g, old, new, *top, &mut stdout),
+        Command::Leaks {
+            baseline,
+            target,
+            final_,
+            top,
+        } => commands::leaks::run(g, [baseline, target, final_], *top, &mut stdout),
+        Command::Trend { files, top } => commands::trend::run(g, files, *top, &mut stdout),
+        Command::Suspects { file, threshold } => {
+            commands::suspects::run(g, file, *threshold, &mut stdout)
+        }
+        Command::Strings { file, top } => commands::strings::run(g, file, *top, &mut stdout),
+    };
+    match result.and_then(|()| stdout.flush().map_err(Outcome::from)) {
+        Ok(()) | Err(Outcome::BrokenPipe) => ExitCode::SUCCESS,
+        Err(Outcome::Failed(Failure(message))) => {
+            eprintln!("heapgraph: error: {message}");
+            ExitCode::from(1)
+        }
+    }
 }

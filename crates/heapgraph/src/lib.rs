@@ -23,8 +23,10 @@ mod source;
 
 use std::path::Path;
 
+pub use heapgraph_analysis as analysis;
 pub use heapgraph_core as core;
 pub use heapgraph_core::{Format, HeapGraph};
+pub use heapgraph_hprof as hprof;
 pub use sniff::{sniff, InputKind};
 pub use source::Source;
 
@@ -64,6 +66,9 @@ pub enum Error {
     /// Building the graph failed (limits exceeded).
     #[error(transparent)]
     Build(#[from] heapgraph_core::BuildError),
+    /// The HPROF dump is malformed.
+    #[error("invalid HPROF dump: {0}")]
+    Hprof(#[from] heapgraph_hprof::HprofError),
 }
 
 /// Options for [`open_with`].
@@ -76,6 +81,8 @@ pub struct OpenOptions {
     /// The largest decompressed size accepted for gzip input, in bytes
     /// (default: unlimited).
     pub max_decompressed_bytes: u64,
+    /// How HPROF dumps are read (size model, compressed references).
+    pub hprof: heapgraph_hprof::HprofOptions,
 }
 
 impl Default for OpenOptions {
@@ -83,32 +90,73 @@ impl Default for OpenOptions {
         OpenOptions {
             memory_map: true,
             max_decompressed_bytes: u64::MAX,
+            hprof: heapgraph_hprof::HprofOptions::default(),
         }
     }
 }
 
-/// A parsed dump: the common graph plus where it came from.
+/// A parsed dump: the common graph plus the format's own details.
 #[derive(Debug)]
 pub struct Dump {
     source: Source,
-    graph: HeapGraph,
+    parsed: Parsed,
     input: InputKind,
+}
+
+/// What a format's parser returned.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Parsed {
+    /// An HPROF dump with its side tables.
+    Hprof(heapgraph_hprof::HprofDump),
 }
 
 impl Dump {
     /// The object graph.
     pub fn graph(&self) -> &HeapGraph {
-        &self.graph
+        match &self.parsed {
+            Parsed::Hprof(dump) => dump.graph(),
+        }
+    }
+
+    /// The format's own details (side tables beyond the common graph).
+    pub fn parsed(&self) -> &Parsed {
+        &self.parsed
+    }
+
+    /// The HPROF details, if this is an HPROF dump.
+    pub fn hprof(&self) -> Option<&heapgraph_hprof::HprofDump> {
+        match &self.parsed {
+            Parsed::Hprof(dump) => Some(dump),
+        }
+    }
+
+    /// Per node: whether it is a detached DOM node (V8 snapshots with
+    /// `detachedness`); `None` for formats without a DOM.
+    pub fn detached_nodes(&self) -> Option<&[bool]> {
+        match &self.parsed {
+            Parsed::Hprof(_) => None,
+        }
+    }
+
+    /// Whether object ids identify the same object across two snapshots of
+    /// one process (true for V8 snapshots from Node, Chrome and Deno; false
+    /// for HPROF, whose ids are addresses that move, for Bun, and for
+    /// tracemalloc, which has no ids).
+    pub fn ids_are_stable(&self) -> bool {
+        match &self.parsed {
+            Parsed::Hprof(_) => false,
+        }
     }
 
     /// The file format.
     pub fn format(&self) -> Format {
-        self.graph.format()
+        self.graph().format()
     }
 
     /// The producer the file names, e.g. `"Node.js (V8)"`.
     pub fn producer(&self) -> &str {
-        &self.graph.info().producer
+        &self.graph().info().producer
     }
 
     /// The kind of input that was read.
@@ -131,32 +179,31 @@ pub fn open(path: impl AsRef<Path>) -> Result<Dump, Error> {
 /// Opens and parses a heap dump.
 pub fn open_with(path: impl AsRef<Path>, options: &OpenOptions) -> Result<Dump, Error> {
     let source = Source::open(path.as_ref(), options)?;
-    parse_source(source)
+    parse_source(source, options)
 }
 
 /// Parses a dump already in memory (gzip is decompressed first).
-pub fn parse_bytes(bytes: Vec<u8>) -> Result<Dump, Error> {
-    let source = Source::from_vec(bytes, &OpenOptions::default())?;
-    parse_source(source)
+pub fn parse_bytes(bytes: Vec<u8>, options: &OpenOptions) -> Result<Dump, Error> {
+    let source = Source::from_vec(bytes, options)?;
+    parse_source(source, options)
 }
 
-fn parse_source(source: Source) -> Result<Dump, Error> {
+fn parse_source(source: Source, options: &OpenOptions) -> Result<Dump, Error> {
     let bytes = source.bytes();
     let input = sniff(bytes).ok_or_else(|| Error::UnsupportedFormat {
         start: describe_start(bytes),
     })?;
-    let graph = match input {
-        InputKind::V8HeapSnapshot
-        | InputKind::V8HeapProfile
-        | InputKind::Hprof
-        | InputKind::Pickle => return Err(Error::NoParser(input.as_str())),
+    let parsed = match input {
+        InputKind::Hprof => Parsed::Hprof(heapgraph_hprof::parse(bytes, &options.hprof)?),
+        InputKind::V8HeapSnapshot | InputKind::V8HeapProfile | InputKind::Pickle => {
+            return Err(Error::NoParser(input.as_str()))
+        }
         // Source::open decompresses gzip, so nested gzip is the only way here.
         InputKind::Gzip => return Err(Error::NoParser("nested gzip")),
     };
-    #[allow(unreachable_code)]
     Ok(Dump {
         source,
-        graph,
+        parsed,
         input,
     })
 }
@@ -176,14 +223,14 @@ mod tests {
 
     #[test]
     fn non_dump_content_is_a_clear_error() {
-        let err = parse_bytes(b"hello, world\n".to_vec()).unwrap_err();
+        let err = parse_bytes(b"hello, world\n".to_vec(), &OpenOptions::default()).unwrap_err();
         assert!(matches!(err, Error::UnsupportedFormat { .. }));
         assert_eq!(
             err.to_string(),
             "not a supported heap dump: expected a V8 .heapsnapshot or .heapprofile, a Java \
              HPROF dump or a Python tracemalloc pickle, but the file starts with \"hello, world\\n\""
         );
-        let empty = parse_bytes(Vec::new()).unwrap_err();
+        let empty = parse_bytes(Vec::new(), &OpenOptions::default()).unwrap_err();
         assert!(empty.to_string().ends_with("nothing (the file is empty)"));
     }
 }

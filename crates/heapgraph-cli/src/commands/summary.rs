@@ -3,12 +3,21 @@
 use std::io::Write;
 use std::path::Path;
 
+use heapgraph::analysis::suspects::{leak_suspects, DEFAULT_THRESHOLD};
+use heapgraph::analysis::HistogramOrder;
+use heapgraph::core::NodeIndex;
 use serde::Serialize;
 
+use super::dominators::top_level_objects;
+use super::histogram::{class_rows, ClassRow};
+use super::suspects::{suspect_json, SuspectJson};
+use crate::common::{
+    analyse, describe, node_json, open_dump, warn_diagnostics, write_json, NodeJson,
+};
 use crate::format::{bytes, thousands, Align, Table};
-use crate::{open_dump, write_json, Cli, Outcome};
+use crate::{GlobalOptions, Outcome};
 
-/// The `--json` document of `summary`. Field names are a stable contract.
+/// The `--json` document of `summary`.
 #[derive(Serialize)]
 struct Summary {
     file: String,
@@ -17,39 +26,38 @@ struct Summary {
     node_count: u64,
     edge_count: u64,
     root_count: u64,
-    total_self_size: u64,
+    unreachable_count: u64,
+    total_size: u64,
+    reachable_size: u64,
     dangling_edges: u64,
     unresolved_references: u64,
+    top_classes_by_retained_size: Vec<ClassRow>,
     top_classes_by_count: Vec<ClassRow>,
-    top_classes_by_self_size: Vec<ClassRow>,
+    top_dominators: Vec<NodeJson>,
+    suspects: Vec<SuspectJson>,
 }
 
-#[derive(Serialize, Clone)]
-struct ClassRow {
-    class: String,
-    count: u64,
-    self_size: u64,
-}
-
-pub fn run(cli: &Cli, file: &Path, top: usize, out: &mut impl Write) -> Result<(), Outcome> {
-    let dump = open_dump(file)?;
+pub(crate) fn run(
+    options: &GlobalOptions,
+    file: &Path,
+    top: usize,
+    out: &mut impl Write,
+) -> Result<(), Outcome> {
+    let dump = open_dump(options, file)?;
+    warn_diagnostics(options, file, &dump);
     let graph = dump.graph();
+    let analysis = analyse(options, &dump);
     let roots: u64 = graph
         .root_groups()
         .iter()
         .map(|&(group, _)| graph.out_degree(group) as u64)
         .sum();
-    let classes = class_totals(graph);
-    let mut by_count = classes.clone();
-    by_count.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.class.cmp(&b.class)));
-    by_count.truncate(top);
-    let mut by_size = classes;
-    by_size.sort_by(|a, b| {
-        b.self_size
-            .cmp(&a.self_size)
-            .then_with(|| a.class.cmp(&b.class))
-    });
-    by_size.truncate(top);
+    let mut histogram = analysis.class_histogram();
+    let by_retained = class_rows(&analysis, &histogram, top);
+    histogram.sort_by(HistogramOrder::Count);
+    let by_count = class_rows(&analysis, &histogram, top);
+    let dominators = top_level_objects(&analysis, top);
+    let suspects = leak_suspects(&analysis, DEFAULT_THRESHOLD);
     let summary = Summary {
         file: file.display().to_string(),
         format: dump.format().as_str(),
@@ -57,65 +65,97 @@ pub fn run(cli: &Cli, file: &Path, top: usize, out: &mut impl Write) -> Result<(
         node_count: graph.node_count() as u64,
         edge_count: graph.edge_count() as u64,
         root_count: roots,
-        total_self_size: graph.total_self_size(),
+        unreachable_count: analysis.unreachable().count() as u64,
+        total_size: analysis.shallow_sizes().iter().sum(),
+        reachable_size: analysis.retained_size(NodeIndex::ROOT),
         dangling_edges: graph.diagnostics().dangling_edges,
         unresolved_references: graph.diagnostics().unresolved_references,
+        top_classes_by_retained_size: by_retained,
         top_classes_by_count: by_count,
-        top_classes_by_self_size: by_size,
+        top_dominators: dominators
+            .iter()
+            .map(|&n| node_json(&analysis, n))
+            .collect(),
+        suspects: suspects
+            .iter()
+            .map(|s| suspect_json(&analysis, s))
+            .collect(),
     };
-    if cli.json {
+    if options.json {
         return write_json(out, &summary);
     }
     writeln!(out, "{}", summary.file)?;
     writeln!(
         out,
-        "  format      {} ({})",
+        "  format          {} ({})",
         summary.format, summary.producer
     )?;
-    writeln!(out, "  nodes       {}", thousands(summary.node_count))?;
-    writeln!(out, "  edges       {}", thousands(summary.edge_count))?;
-    writeln!(out, "  GC roots    {}", thousands(summary.root_count))?;
+    writeln!(out, "  nodes           {}", thousands(summary.node_count))?;
+    writeln!(out, "  edges           {}", thousands(summary.edge_count))?;
+    writeln!(out, "  GC roots        {}", thousands(summary.root_count))?;
     writeln!(
         out,
-        "  total size  {} ({} bytes)",
-        bytes(summary.total_self_size),
-        thousands(summary.total_self_size)
+        "  unreachable     {} objects",
+        thousands(summary.unreachable_count)
     )?;
-    if summary.dangling_edges + summary.unresolved_references > 0 {
-        writeln!(
-            out,
-            "  warnings    {} dangling edges, {} unresolved references",
-            thousands(summary.dangling_edges),
-            thousands(summary.unresolved_references)
-        )?;
-    }
+    writeln!(
+        out,
+        "  total size      {} ({} bytes)",
+        bytes(summary.total_size),
+        thousands(summary.total_size)
+    )?;
+    writeln!(
+        out,
+        "  reachable size  {} ({} bytes)",
+        bytes(summary.reachable_size),
+        thousands(summary.reachable_size)
+    )?;
     for (title, rows) in [
-        ("Top classes by count", &summary.top_classes_by_count),
         (
-            "Top classes by self size",
-            &summary.top_classes_by_self_size,
+            "Top classes by retained size",
+            &summary.top_classes_by_retained_size,
         ),
+        ("Top classes by count", &summary.top_classes_by_count),
     ] {
         writeln!(out, "\n{title}")?;
         let mut table = Table::new(&[
             ("count", Align::Right),
-            ("self size", Align::Right),
+            ("shallow", Align::Right),
+            ("retained", Align::Right),
             ("class", Align::Left),
         ]);
         for row in rows {
             table.row(vec![
                 thousands(row.count),
-                bytes(row.self_size),
+                bytes(row.shallow_size),
+                bytes(row.retained_size),
                 row.class.clone(),
             ]);
         }
         write!(out, "{}", table.render())?;
     }
+    writeln!(out, "\nTop dominators")?;
+    let mut table = Table::new(&[("retained", Align::Right), ("object", Align::Left)]);
+    for &node in &dominators {
+        table.row(vec![
+            bytes(analysis.retained_size(node)),
+            describe(&analysis, node),
+        ]);
+    }
+    write!(out, "{}", table.render())?;
+    writeln!(out, "\nLeak suspects (≥ 10% of the heap)")?;
+    if suspects.is_empty() {
+        writeln!(out, "  none")?;
+    }
+    for s in &summary.suspects {
+        writeln!(
+            out,
+            "  {} {} retains {} ({:.1}%)",
+            s.kind,
+            s.class,
+            bytes(s.retained_size),
+            s.share * 100.0
+        )?;
+    }
     Ok(())
-}
-
-/// Count and self size per class.
-fn class_totals(graph: &heapgraph::HeapGraph) -> Vec<ClassRow> {
-    let _ = graph;
-    Vec::new()
 }

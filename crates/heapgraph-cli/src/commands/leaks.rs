@@ -1,0 +1,198 @@
+//! `heapgraph leaks`: memlab's baseline / target / final leak detection.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use heapgraph::analysis::leaks::{find_leaks, persistent_growth, LeakOptions};
+use heapgraph::analysis::trend::GroupTotals;
+use heapgraph::analysis::HeapAnalysis;
+use serde::Serialize;
+
+use crate::common::{
+    analyse, node_json, open_dump, path_json, path_lines, take_top, warn_diagnostics, write_json,
+    NodeJson, PathStepJson,
+};
+use crate::format::{bytes, thousands};
+use crate::{GlobalOptions, Outcome};
+
+#[derive(Serialize)]
+struct ClusterJson {
+    class: String,
+    count: u64,
+    object_count: u64,
+    retained_size: u64,
+    detached_dom: bool,
+    shape: String,
+    example: NodeJson,
+    path: Vec<PathStepJson>,
+}
+
+#[derive(Serialize)]
+struct GrowthJson {
+    class: String,
+    counts: [u64; 3],
+    shallow_sizes: [u64; 3],
+}
+
+#[derive(Serialize)]
+struct LeaksJson {
+    baseline: String,
+    target: String,
+    #[serde(rename = "final")]
+    final_: String,
+    format: &'static str,
+    /// `id`: objects matched by id (clusters); `class`: ids are not stable,
+    /// so classes that grew and stayed grown are listed instead.
+    matching: &'static str,
+    candidate_count: u64,
+    clusters: Vec<ClusterJson>,
+    growing_classes: Vec<GrowthJson>,
+}
+
+/// `(class, count, shallow)` per class of an analysed snapshot.
+pub(crate) fn class_totals(analysis: &HeapAnalysis<'_>) -> Vec<(String, GroupTotals)> {
+    analysis
+        .class_histogram()
+        .rows()
+        .iter()
+        .map(|r| {
+            (
+                analysis.classes().name(r.class).to_string(),
+                GroupTotals {
+                    count: r.count,
+                    bytes: r.shallow_size,
+                },
+            )
+        })
+        .collect()
+}
+
+pub(crate) fn run(
+    options: &GlobalOptions,
+    files: [&PathBuf; 3],
+    top: usize,
+    out: &mut impl Write,
+) -> Result<(), Outcome> {
+    let dumps = [
+        open_dump(options, files[0])?,
+        open_dump(options, files[1])?,
+        open_dump(options, files[2])?,
+    ];
+    for (file, dump) in files.iter().zip(&dumps) {
+        warn_diagnostics(options, file, dump);
+    }
+    let formats: Vec<_> = dumps.iter().map(|d| d.format()).collect();
+    if formats.windows(2).any(|w| w[0] != w[1]) {
+        return Err(crate::Failure(format!(
+            "cannot compare {} with {} and {}: all three snapshots must be of the same format",
+            formats[0], formats[1], formats[2]
+        ))
+        .into());
+    }
+    let stable = dumps.iter().all(|d| d.ids_are_stable());
+    let final_analysis = analyse(options, &dumps[2]);
+    let mut document = LeaksJson {
+        baseline: files[0].display().to_string(),
+        target: files[1].display().to_string(),
+        final_: files[2].display().to_string(),
+        format: dumps[2].format().as_str(),
+        matching: if stable { "id" } else { "class" },
+        candidate_count: 0,
+        clusters: Vec::new(),
+        growing_classes: Vec::new(),
+    };
+    let mut clusters = Vec::new();
+    if stable {
+        let report = find_leaks(
+            dumps[0].graph(),
+            dumps[1].graph(),
+            &final_analysis,
+            &LeakOptions {
+                detached: dumps[2].detached_nodes(),
+            },
+        );
+        document.candidate_count = report.candidate_count;
+        clusters = take_top(report.clusters, top);
+        document.clusters = clusters
+            .iter()
+            .map(|c| ClusterJson {
+                class: c.class.clone(),
+                count: c.count,
+                object_count: c.object_count,
+                retained_size: c.retained_size,
+                detached_dom: c.detached_dom,
+                shape: c.shape.clone(),
+                example: node_json(&final_analysis, c.example),
+                path: path_json(&final_analysis, &c.path),
+            })
+            .collect();
+    } else {
+        let baseline = class_totals(&analyse(options, &dumps[0]));
+        let target = class_totals(&analyse(options, &dumps[1]));
+        let final_ = class_totals(&final_analysis);
+        document.growing_classes = take_top(persistent_growth(&baseline, &target, &final_), top)
+            .into_iter()
+            .map(|g| GrowthJson {
+                class: g.key,
+                counts: g.totals.map(|t| t.count),
+                shallow_sizes: g.totals.map(|t| t.bytes),
+            })
+            .collect();
+    }
+    if options.json {
+        return write_json(out, &document);
+    }
+    if stable {
+        writeln!(
+            out,
+            "{} objects allocated after the baseline are still alive in the final snapshot",
+            thousands(document.candidate_count)
+        )?;
+        if document.clusters.is_empty() {
+            writeln!(out, "no leaks found")?;
+        }
+        for (i, (cluster, json)) in clusters.iter().zip(&document.clusters).enumerate() {
+            writeln!(
+                out,
+                "\nLeak {}: {} × {}{} ({} objects), retaining {}",
+                i + 1,
+                thousands(json.count),
+                json.class,
+                if json.detached_dom {
+                    " [detached DOM]"
+                } else {
+                    ""
+                },
+                thousands(json.object_count),
+                bytes(json.retained_size)
+            )?;
+            writeln!(out, "  shape: {}", json.shape)?;
+            writeln!(out, "  example path:")?;
+            for line in path_lines(&final_analysis, &cluster.path) {
+                writeln!(out, "    {line}")?;
+            }
+        }
+    } else {
+        writeln!(
+            out,
+            "object ids are not stable between these snapshots; classes that grew from baseline to target and stayed grown in final:"
+        )?;
+        if document.growing_classes.is_empty() {
+            writeln!(out, "  none")?;
+        }
+        for g in &document.growing_classes {
+            writeln!(
+                out,
+                "  {}: count {} → {} → {}, shallow {} → {} → {}",
+                g.class,
+                g.counts[0],
+                g.counts[1],
+                g.counts[2],
+                bytes(g.shallow_sizes[0]),
+                bytes(g.shallow_sizes[1]),
+                bytes(g.shallow_sizes[2])
+            )?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,255 @@
+//! What the subcommands share: opening dumps with the global options,
+//! choosing the edge policy, describing nodes, writing JSON.
+
+use std::io::Write;
+use std::path::Path;
+
+use heapgraph::analysis::{EdgePolicy, HeapAnalysis, RetentionPath};
+use heapgraph::core::{NodeIndex, NodeKind};
+use heapgraph::hprof::SizeModel;
+use heapgraph::{Dump, Format, OpenOptions};
+use serde::Serialize;
+
+use crate::{Failure, GlobalOptions, Outcome, SizeModelArg, WeakReferents};
+
+/// Opens a dump, turning errors into messages that name the file.
+pub(crate) fn open_dump(options: &GlobalOptions, file: &Path) -> Result<Dump, Failure> {
+    let mut open = OpenOptions::default();
+    open.hprof = open.hprof.with_size_model(match options.size_model {
+        SizeModelArg::Mat => SizeModel::Mat,
+        SizeModelArg::Raw => SizeModel::Raw,
+    });
+    heapgraph::open_with(file, &open).map_err(|e| match e {
+        // The I/O error already names the path.
+        heapgraph::Error::Io { .. } => Failure(e.to_string()),
+        other => Failure(format!("{}: {other}", file.display())),
+    })
+}
+
+/// The edge policy for a dump under the global options.
+pub(crate) fn policy(options: &GlobalOptions, dump: &Dump) -> EdgePolicy {
+    if dump.format() == Format::Hprof && options.weak_referents == WeakReferents::Ignore {
+        EdgePolicy::netbeans()
+    } else {
+        EdgePolicy::for_format(dump.format())
+    }
+}
+
+/// Analyses a dump under the global options.
+pub(crate) fn analyse<'d>(options: &GlobalOptions, dump: &'d Dump) -> HeapAnalysis<'d> {
+    HeapAnalysis::with_policy(dump.graph(), policy(options, dump))
+}
+
+/// Prints the build diagnostics of a dump on stderr, unless quiet.
+pub(crate) fn warn_diagnostics(options: &GlobalOptions, file: &Path, dump: &Dump) {
+    if options.quiet {
+        return;
+    }
+    let d = dump.graph().diagnostics();
+    if d.dangling_edges > 0 {
+        eprintln!(
+            "heapgraph: warning: {}: {} references to objects that are not in the dump were dropped",
+            file.display(),
+            d.dangling_edges
+        );
+    }
+    if d.unresolved_references > 0 {
+        eprintln!(
+            "heapgraph: warning: {}: {} references point to objects that are not in the dump",
+            file.display(),
+            d.unresolved_references
+        );
+    }
+}
+
+/// An object as the JSON output describes it.
+#[derive(Serialize, Clone, Debug)]
+pub(crate) struct NodeJson {
+    /// The node index in heapgraph's graph.
+    pub(crate) index: u32,
+    /// The object id as the dump writes it.
+    pub(crate) id: u64,
+    pub(crate) kind: &'static str,
+    pub(crate) class: String,
+    pub(crate) name: String,
+    pub(crate) shallow_size: u64,
+    pub(crate) retained_size: u64,
+}
+
+/// Describes a node for JSON output.
+pub(crate) fn node_json(analysis: &HeapAnalysis<'_>, node: NodeIndex) -> NodeJson {
+    let graph = analysis.graph();
+    NodeJson {
+        index: node.as_u32(),
+        id: graph.object_id(node),
+        kind: graph.kind(node).as_str(),
+        class: analysis.class_name(node).to_string(),
+        name: display_name(graph, node),
+        shallow_size: analysis.shallow_size(node),
+        retained_size: analysis.retained_size(node),
+    }
+}
+
+/// A node's name for display: strings shortened, others as named.
+pub(crate) fn display_name(graph: &heapgraph::HeapGraph, node: NodeIndex) -> String {
+    let name = graph.name_str(node);
+    let limit = match graph.kind(node) {
+        NodeKind::String | NodeKind::ConsString | NodeKind::SlicedString => 60,
+        _ => 200,
+    };
+    shorten(&name, limit)
+}
+
+/// Cuts `text` to `limit` characters with an ellipsis.
+pub(crate) fn shorten(text: &str, limit: usize) -> String {
+    if text.chars().count() <= limit {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(limit).collect();
+    out.push('…');
+    out
+}
+
+/// An object id as people read it: hex for HPROF addresses, `@id` for V8.
+pub(crate) fn display_id(format: Format, id: u64) -> String {
+    match format {
+        Format::Hprof => format!("0x{id:x}"),
+        Format::V8HeapSnapshot => format!("@{id}"),
+        _ => format!("#{id}"),
+    }
+}
+
+/// A node in one line: `Class @id` (plus its name when it is not the class).
+pub(crate) fn describe(analysis: &HeapAnalysis<'_>, node: NodeIndex) -> String {
+    let graph = analysis.graph();
+    let class = analysis.class_name(node);
+    let name = display_name(graph, node);
+    if matches!(graph.kind(node), NodeKind::Synthetic | NodeKind::RootGroup)
+        && graph.object_id(node) == 0
+    {
+        return name;
+    }
+    let id = display_id(graph.format(), graph.object_id(node));
+    if class.is_empty() || class == name {
+        format!("{name} {id}")
+    } else if name.is_empty() {
+        format!("{class} {id}")
+    } else {
+        format!("{class} {id} \"{name}\"")
+    }
+}
+
+/// One step of a path in JSON: the edge taken and the node reached.
+#[derive(Serialize, Clone, Debug)]
+pub(crate) struct PathStepJson {
+    pub(crate) edge_kind: &'static str,
+    pub(crate) edge_name: String,
+    pub(crate) node: NodeJson,
+}
+
+/// A retention path for JSON output: the root's steps in order.
+pub(crate) fn path_json(analysis: &HeapAnalysis<'_>, path: &RetentionPath) -> Vec<PathStepJson> {
+    let graph = analysis.graph();
+    path.steps
+        .iter()
+        .map(|step| PathStepJson {
+            edge_kind: graph.edge_kind(step.edge).as_str(),
+            edge_name: graph.edge_label_str(step.edge).into_owned(),
+            node: node_json(analysis, step.target),
+        })
+        .collect()
+}
+
+/// A retention path as indented text lines, root first.
+pub(crate) fn path_lines(analysis: &HeapAnalysis<'_>, path: &RetentionPath) -> Vec<String> {
+    let graph = analysis.graph();
+    let mut lines = vec!["(root)".to_string()];
+    for (depth, step) in path.steps.iter().enumerate() {
+        lines.push(format!(
+            "{}└─ .{} ({}) → {}",
+            "   ".repeat(depth),
+            graph.edge_label_str(step.edge),
+            graph.edge_kind(step.edge),
+            describe(analysis, step.target)
+        ));
+    }
+    lines
+}
+
+/// Parses an object id: decimal, or hex with `0x`, or V8's `@123`.
+pub(crate) fn parse_id(text: &str) -> Result<u64, Failure> {
+    let t = text.trim().trim_start_matches('@');
+    let parsed = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => t.parse(),
+    };
+    parsed.map_err(|_| {
+        Failure(format!(
+            "object id `{text}` is not a number (use decimal, 0x-hex or @id)"
+        ))
+    })
+}
+
+/// Writes `value` as pretty JSON followed by a newline.
+pub(crate) fn write_json(out: &mut impl Write, value: &impl Serialize) -> Result<(), Outcome> {
+    serde_json::to_writer_pretty(&mut *out, value)
+        .map_err(|e| Outcome::from(std::io::Error::from(e)))?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// Applies `--top N` (0 = all).
+pub(crate) fn take_top<T>(mut items: Vec<T>, top: usize) -> Vec<T> {
+    if top > 0 {
+        items.truncate(top);
+    }
+    items
+}
+
+/// Matches `name` against a glob with `*` (any run) and `?` (one char).
+pub(crate) fn glob_match(pattern: &str, name: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    let (mut pi, mut ni) = (0, 0);
+    let mut backtrack: Option<(usize, usize)> = None;
+    while ni < n.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == n[ni]) {
+            pi += 1;
+            ni += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            backtrack = Some((pi, ni));
+            pi += 1;
+        } else if let Some((star, matched)) = backtrack {
+            pi = star + 1;
+            ni = matched + 1;
+            backtrack = Some((star, matched + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs_match_like_shells() {
+        assert!(glob_match("java.util.*", "java.util.HashMap"));
+        assert!(glob_match("*Map", "java.util.HashMap"));
+        assert!(glob_match("*", ""));
+        assert!(glob_match("?ap", "Map"));
+        assert!(!glob_match("java.util.*", "java.lang.String"));
+        assert!(glob_match("*a*b*", "xxaxxbxx"));
+        assert!(!glob_match("*a*b", "xxaxxbxx"));
+    }
+
+    #[test]
+    fn ids_parse_in_every_notation() {
+        assert_eq!(parse_id("42").unwrap(), 42);
+        assert_eq!(parse_id("@42").unwrap(), 42);
+        assert_eq!(parse_id("0x2a").unwrap(), 42);
+        assert!(parse_id("forty-two").is_err());
+    }
+}
