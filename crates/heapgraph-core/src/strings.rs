@@ -174,6 +174,17 @@ impl StringInterner {
         Ok(StringId(id))
     }
 
+    /// Reserves room for `strings` more strings of `bytes` more bytes in
+    /// total, so that a bulk load (V8's string table) neither rehashes nor
+    /// copies. Callers must bound both by what their input can hold.
+    pub fn reserve(&mut self, strings: usize, bytes: usize) {
+        self.table.bytes.reserve(bytes);
+        self.table.offsets.reserve(strings);
+        let (table, hasher) = (&self.table, &self.hasher);
+        self.index
+            .reserve(strings, |&id| hasher.hash_one(table.bytes(StringId(id))));
+    }
+
     /// The strings interned so far.
     pub fn table(&self) -> &StringTable {
         &self.table
@@ -233,6 +244,20 @@ mod tests {
         let found = interner.intern(b"x").unwrap();
         assert!(found == x1 || found == x2);
         assert_eq!(interner.len(), 3);
+    }
+
+    #[test]
+    fn reserve_keeps_contents_and_lookups() {
+        let mut interner = StringInterner::new();
+        let a = interner.intern_str("a").unwrap();
+        interner.reserve(1000, 10_000);
+        assert!(interner.table().bytes.capacity() >= 10_001);
+        let ids: Vec<_> = (0..1000)
+            .map(|i| interner.push_unique(format!("s{i}").as_bytes()).unwrap())
+            .collect();
+        assert_eq!(interner.intern_str("a").unwrap(), a);
+        assert_eq!(interner.intern_str("s999").unwrap(), ids[999]);
+        assert_eq!(interner.len(), 1002);
     }
 
     #[test]
