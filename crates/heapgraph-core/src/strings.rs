@@ -95,6 +95,9 @@ pub struct StringInterner {
     table: StringTable,
     index: HashTable<u32>,
     hasher: hashbrown::DefaultHashBuilder,
+    /// Strings `0..indexed` are in `index`; later ones were appended by
+    /// [`StringInterner::push_unique`] and are indexed on the next `intern`.
+    indexed: usize,
 }
 
 impl Default for StringInterner {
@@ -123,14 +126,33 @@ impl StringInterner {
             table: StringTable::default(),
             index: HashTable::new(),
             hasher: hashbrown::DefaultHashBuilder::default(),
+            indexed: 1,
         };
         let hash = interner.hasher.hash_one(b"" as &[u8]);
         interner.index.insert_unique(hash, 0, |_| hash);
         interner
     }
 
+    /// Indexes the strings appended by `push_unique` since the last lookup.
+    fn index_pending(&mut self) {
+        let len = self.table.len();
+        if self.indexed >= len {
+            return;
+        }
+        let (table, hasher, index) = (&self.table, &self.hasher, &mut self.index);
+        let rehash = |&id: &u32| hasher.hash_one(table.bytes(StringId(id)));
+        index.reserve(len - self.indexed, rehash);
+        for id in self.indexed..len {
+            let id = id as u32;
+            let hash = hasher.hash_one(table.bytes(StringId(id)));
+            index.insert_unique(hash, id, rehash);
+        }
+        self.indexed = len;
+    }
+
     /// Interns `s`, returning the id of an equal string if one exists.
     pub fn intern(&mut self, s: &[u8]) -> Result<StringId, TooManyStrings> {
+        self.index_pending();
         let hash = self.hasher.hash_one(s);
         let table = &self.table;
         if let Some(&id) = self.index.find(hash, |&id| table.bytes(StringId(id)) == s) {
@@ -146,6 +168,7 @@ impl StringInterner {
         self.index.insert_unique(hash, id, |&other| {
             hasher.hash_one(table.bytes(StringId(other)))
         });
+        self.indexed = self.table.len();
         Ok(StringId(id))
     }
 
@@ -159,6 +182,10 @@ impl StringInterner {
     /// For producers whose own string table is already deduplicated (V8) and
     /// whose indices must be preserved. Later [`intern`](Self::intern) calls
     /// may return either copy of an equal string.
+    ///
+    /// Appending is cheap: the lookup index is only brought up to date by
+    /// the next [`intern`](Self::intern), so a bulk load that never looks a
+    /// string up never hashes at all.
     pub fn push_unique(&mut self, s: &[u8]) -> Result<StringId, TooManyStrings> {
         let id = u32::try_from(self.table.len()).map_err(|_| TooManyStrings)?;
         if id == u32::MAX {
@@ -166,23 +193,15 @@ impl StringInterner {
         }
         self.table.bytes.extend_from_slice(s);
         self.table.offsets.push(self.table.bytes.len() as u64);
-        let hash = self.hasher.hash_one(s);
-        let (table, hasher) = (&self.table, &self.hasher);
-        self.index.insert_unique(hash, id, |&other| {
-            hasher.hash_one(table.bytes(StringId(other)))
-        });
         Ok(StringId(id))
     }
 
     /// Reserves room for `strings` more strings of `bytes` more bytes in
-    /// total, so that a bulk load (V8's string table) neither rehashes nor
-    /// copies. Callers must bound both by what their input can hold.
+    /// total, so that a bulk load (V8's string table) does not copy while
+    /// growing. Callers must bound both by what their input can hold.
     pub fn reserve(&mut self, strings: usize, bytes: usize) {
         self.table.bytes.reserve(bytes);
         self.table.offsets.reserve(strings);
-        let (table, hasher) = (&self.table, &self.hasher);
-        self.index
-            .reserve(strings, |&id| hasher.hash_one(table.bytes(StringId(id))));
     }
 
     /// The strings interned so far.
@@ -256,8 +275,14 @@ mod tests {
             .map(|i| interner.push_unique(format!("s{i}").as_bytes()).unwrap())
             .collect();
         assert_eq!(interner.intern_str("a").unwrap(), a);
+        // Strings appended by push_unique are found by later lookups.
         assert_eq!(interner.intern_str("s999").unwrap(), ids[999]);
+        assert_eq!(interner.intern_str("s0").unwrap(), ids[0]);
         assert_eq!(interner.len(), 1002);
+        let more = interner.push_unique(b"late").unwrap();
+        assert_eq!(interner.intern(b"late").unwrap(), more);
+        assert_eq!(interner.intern(b"").unwrap(), StringId::EMPTY);
+        assert_eq!(interner.len(), 1003);
     }
 
     #[test]
