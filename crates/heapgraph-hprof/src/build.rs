@@ -240,6 +240,16 @@ struct Labels {
     jni_local: StringId,
 }
 
+/// The index pass alone; see [`crate::scan`].
+pub(crate) fn scan(bytes: &[u8]) -> Result<(RecordStats, u64), HprofError> {
+    let header = stream::parse_header(bytes)?;
+    let mut stats = RecordStats::default();
+    let mut top = TopLevel::default();
+    let mut index = HeapIndex::default();
+    stream::walk(bytes, &header, Some(&mut top), &mut index, &mut stats)?;
+    Ok((stats, index.pending.len() as u64))
+}
+
 /// Parses a whole dump; see [`crate::parse`].
 pub(crate) fn parse(bytes: &[u8], options: &HprofOptions) -> Result<HprofDump, HprofError> {
     let header = stream::parse_header(bytes)?;

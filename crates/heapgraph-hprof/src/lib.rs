@@ -97,3 +97,16 @@ pub use types::{BasicType, HprofOptions, HprofVersion, PrimitiveType, SizeModel}
 pub fn parse(bytes: &[u8], options: &HprofOptions) -> Result<HprofDump, HprofError> {
     build::parse(bytes, options)
 }
+
+/// Runs only the index pass (pass 1 of [`parse`]): validates the framing
+/// of every record and sub-record and indexes the heap objects, without
+/// building the graph. Returns the record counts and the number of heap
+/// objects (classes, instances and arrays).
+///
+/// # Errors
+///
+/// As [`parse`], except the checks that need resolved classes (instance
+/// shorter than its class chain, superclass cycles).
+pub fn scan(bytes: &[u8]) -> Result<(RecordStats, u64), HprofError> {
+    build::scan(bytes)
+}
