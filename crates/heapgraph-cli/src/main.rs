@@ -75,6 +75,26 @@ pub(crate) enum SortKey {
     Retained,
 }
 
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SiteKey {
+    Lineno,
+    Filename,
+    Traceback,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FlameBy {
+    Allocations,
+    Retained,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ExportWhat {
+    Nodes,
+    Edges,
+    Classes,
+}
+
 #[derive(Subcommand, Debug)]
 pub(crate) enum Command {
     /// Format, producer, counts, sizes, top classes, top dominators and leak
@@ -190,6 +210,76 @@ pub(crate) enum Command {
         #[arg(long, default_value_t = 10.0)]
         threshold: f64,
     },
+    /// Allocation-site statistics with Python tracemalloc's exact semantics,
+    /// for tracemalloc dumps, .heapprofile files and V8 snapshots taken with
+    /// allocation tracking.
+    ///
+    /// `--python` prints exactly the lines Python prints for `print(stat)`
+    /// over `snapshot.statistics(...)` (or `compare_to`), one per line.
+    ///
+    /// Example: heapgraph sites --by lineno --top 10 --python snapshot.pickle
+    Sites {
+        /// The dump to read.
+        file: PathBuf,
+        /// Group by the most recent frame (`lineno`), its file
+        /// (`filename`) or the whole stack (`traceback`).
+        #[arg(long, value_enum, default_value_t = SiteKey::Lineno)]
+        by: SiteKey,
+        /// Count every frame of each stack (Python's `cumulative=True`).
+        #[arg(long)]
+        cumulative: bool,
+        /// Compare with an older dump (Python's `compare_to`).
+        #[arg(long, value_name = "OLD")]
+        compare: Option<PathBuf>,
+        /// Keep only allocations whose most recent frame's file matches this
+        /// fnmatch pattern (repeatable; any may match).
+        #[arg(long, value_name = "PAT")]
+        include: Vec<String>,
+        /// Drop allocations whose most recent frame's file matches this
+        /// fnmatch pattern (repeatable).
+        #[arg(long, value_name = "PAT")]
+        exclude: Vec<String>,
+        /// How many statistics to show (0 = all).
+        #[arg(long, default_value_t = 0)]
+        top: usize,
+        /// Print Python's `str(stat)` lines and nothing else.
+        #[arg(long, conflicts_with = "json")]
+        python: bool,
+    },
+    /// An SVG flame graph of the allocation stacks, or an icicle of the
+    /// dominator tree by retained size.
+    ///
+    /// Example: heapgraph flamegraph -o alloc.svg snapshot.pickle
+    Flamegraph {
+        /// The dump to read.
+        file: PathBuf,
+        /// The SVG file to write.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// What the bars measure: `allocations` (call stacks, the default
+        /// when the dump has them) or `retained` (dominator tree).
+        #[arg(long, value_enum)]
+        by: Option<FlameBy>,
+    },
+    /// Nodes, edges or the class histogram as CSV or Parquet (chosen by the
+    /// output's extension), for notebooks, DuckDB, Polars or Spark.
+    ///
+    /// nodes: index, id, kind, name, self_size, shallow_size, retained_size,
+    /// dominator_id, distance. edges: source_index, source_id, target_index,
+    /// target_id, kind, name. classes: class, count, shallow_size,
+    /// retained_size.
+    ///
+    /// Example: heapgraph export -o nodes.parquet heap.hprof
+    Export {
+        /// The dump to read.
+        file: PathBuf,
+        /// The file to write (`.csv` or `.parquet`).
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Which table.
+        #[arg(long, value_enum, default_value_t = ExportWhat::Nodes)]
+        what: ExportWhat,
+    },
     /// Duplicate strings: equal values held by several objects, with the
     /// bytes that sharing one copy would save.
     ///
@@ -261,6 +351,35 @@ fn main() -> ExitCode {
             commands::suspects::run(g, file, *threshold, &mut stdout)
         }
         Command::Strings { file, top } => commands::strings::run(g, file, *top, &mut stdout),
+        Command::Export { file, output, what } => {
+            commands::export::run(g, file, output, *what, &mut stdout)
+        }
+        Command::Flamegraph { file, output, by } => {
+            commands::flamegraph::run(g, file, output, *by, &mut stdout)
+        }
+        Command::Sites {
+            file,
+            by,
+            cumulative,
+            compare,
+            include,
+            exclude,
+            top,
+            python,
+        } => commands::sites::run(
+            g,
+            &commands::sites::SitesArgs {
+                file,
+                by: *by,
+                cumulative: *cumulative,
+                compare: compare.as_deref(),
+                include,
+                exclude,
+                top: *top,
+                python: *python,
+            },
+            &mut stdout,
+        ),
     };
     match result.and_then(|()| stdout.flush().map_err(Outcome::from)) {
         Ok(()) | Err(Outcome::BrokenPipe) => ExitCode::SUCCESS,

@@ -27,6 +27,8 @@ pub use heapgraph_analysis as analysis;
 pub use heapgraph_core as core;
 pub use heapgraph_core::{Format, HeapGraph};
 pub use heapgraph_hprof as hprof;
+pub use heapgraph_tracemalloc as tracemalloc;
+pub use heapgraph_v8 as v8;
 pub use sniff::{sniff, InputKind};
 pub use source::Source;
 
@@ -69,6 +71,12 @@ pub enum Error {
     /// The HPROF dump is malformed.
     #[error("invalid HPROF dump: {0}")]
     Hprof(#[from] heapgraph_hprof::HprofError),
+    /// The V8 snapshot or profile is malformed.
+    #[error("invalid V8 file: {0}")]
+    V8(#[from] heapgraph_v8::V8Error),
+    /// The pickle is malformed or not a tracemalloc snapshot.
+    #[error("invalid tracemalloc snapshot: {0}")]
+    Tracemalloc(#[from] heapgraph_tracemalloc::TracemallocError),
 }
 
 /// Options for [`open_with`].
@@ -101,6 +109,7 @@ pub struct Dump {
     source: Source,
     parsed: Parsed,
     input: InputKind,
+    detached: Option<Vec<bool>>,
 }
 
 /// What a format's parser returned.
@@ -109,6 +118,12 @@ pub struct Dump {
 pub enum Parsed {
     /// An HPROF dump with its side tables.
     Hprof(heapgraph_hprof::HprofDump),
+    /// A V8 heap snapshot with its side tables.
+    V8Snapshot(Box<heapgraph_v8::V8Snapshot>),
+    /// A V8 sampling heap profile.
+    V8Profile(heapgraph_v8::HeapProfile),
+    /// A tracemalloc snapshot.
+    Tracemalloc(heapgraph_tracemalloc::TracemallocSnapshot),
 }
 
 impl Dump {
@@ -116,6 +131,9 @@ impl Dump {
     pub fn graph(&self) -> &HeapGraph {
         match &self.parsed {
             Parsed::Hprof(dump) => dump.graph(),
+            Parsed::V8Snapshot(snapshot) => &snapshot.graph,
+            Parsed::V8Profile(profile) => &profile.graph,
+            Parsed::Tracemalloc(snapshot) => &snapshot.graph,
         }
     }
 
@@ -128,14 +146,51 @@ impl Dump {
     pub fn hprof(&self) -> Option<&heapgraph_hprof::HprofDump> {
         match &self.parsed {
             Parsed::Hprof(dump) => Some(dump),
+            _ => None,
         }
     }
 
     /// Per node: whether it is a detached DOM node (V8 snapshots with
     /// `detachedness`); `None` for formats without a DOM.
     pub fn detached_nodes(&self) -> Option<&[bool]> {
+        self.detached.as_deref()
+    }
+
+    /// The V8 snapshot details, if this is a V8 heap snapshot.
+    pub fn v8_snapshot(&self) -> Option<&heapgraph_v8::V8Snapshot> {
         match &self.parsed {
-            Parsed::Hprof(_) => None,
+            Parsed::V8Snapshot(snapshot) => Some(snapshot),
+            _ => None,
+        }
+    }
+
+    /// The tracemalloc details, if this is a tracemalloc snapshot.
+    pub fn tracemalloc(&self) -> Option<&heapgraph_tracemalloc::TracemallocSnapshot> {
+        match &self.parsed {
+            Parsed::Tracemalloc(snapshot) => Some(snapshot),
+            _ => None,
+        }
+    }
+
+    /// The allocations of the dump, for site statistics: tracemalloc traces
+    /// (with their domains), `.heapprofile` samples, and the objects of V8
+    /// snapshots taken with allocation tracking. Empty for dumps without
+    /// allocation stacks.
+    pub fn allocations(&self) -> heapgraph_analysis::sites::Allocations<'_> {
+        use heapgraph_analysis::sites::Allocations;
+        match &self.parsed {
+            Parsed::Tracemalloc(snapshot) => {
+                Allocations::new(&snapshot.graph).with_domains(|node| snapshot.node_domain(node))
+            }
+            other => {
+                let graph = match other {
+                    Parsed::Hprof(dump) => dump.graph(),
+                    Parsed::V8Snapshot(snapshot) => &snapshot.graph,
+                    Parsed::V8Profile(profile) => &profile.graph,
+                    Parsed::Tracemalloc(snapshot) => &snapshot.graph,
+                };
+                Allocations::new(graph)
+            }
         }
     }
 
@@ -145,7 +200,8 @@ impl Dump {
     /// tracemalloc, which has no ids).
     pub fn ids_are_stable(&self) -> bool {
         match &self.parsed {
-            Parsed::Hprof(_) => false,
+            Parsed::V8Snapshot(snapshot) => snapshot.ids_stable_across_snapshots(),
+            Parsed::Hprof(_) | Parsed::V8Profile(_) | Parsed::Tracemalloc(_) => false,
         }
     }
 
@@ -195,16 +251,26 @@ fn parse_source(source: Source, options: &OpenOptions) -> Result<Dump, Error> {
     })?;
     let parsed = match input {
         InputKind::Hprof => Parsed::Hprof(heapgraph_hprof::parse(bytes, &options.hprof)?),
-        InputKind::V8HeapSnapshot | InputKind::V8HeapProfile | InputKind::Pickle => {
-            return Err(Error::NoParser(input.as_str()))
+        InputKind::V8HeapSnapshot => {
+            Parsed::V8Snapshot(Box::new(heapgraph_v8::parse_snapshot(bytes)?))
         }
+        InputKind::V8HeapProfile => Parsed::V8Profile(heapgraph_v8::parse_heapprofile(bytes)?),
+        InputKind::Pickle => Parsed::Tracemalloc(heapgraph_tracemalloc::parse(bytes)?),
         // Source::open decompresses gzip, so nested gzip is the only way here.
         InputKind::Gzip => return Err(Error::NoParser("nested gzip")),
+    };
+    let detached = match &parsed {
+        Parsed::V8Snapshot(snapshot) => snapshot
+            .detachedness
+            .as_ref()
+            .map(|d| d.iter().map(|&state| state == 2).collect()),
+        _ => None,
     };
     Ok(Dump {
         source,
         parsed,
         input,
+        detached,
     })
 }
 

@@ -3,9 +3,12 @@
 
 pub mod diff;
 pub mod dominators;
+pub mod export;
+pub mod flamegraph;
 pub mod histogram;
 pub mod leaks;
 pub mod retainers;
+pub mod sites;
 pub mod strings;
 pub mod summary;
 pub mod suspects;

@@ -1,0 +1,147 @@
+//! `heapgraph flamegraph`: an SVG flame graph of allocation stacks, or an
+//! icicle of the dominator tree by retained size.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+
+use heapgraph::analysis::HeapAnalysis;
+use heapgraph::core::{NodeIndex, NodeKind};
+
+use crate::common::{analyse, open_dump, warn_diagnostics, write_json};
+use crate::{Failure, FlameBy, GlobalOptions, Outcome};
+
+/// Dominator-tree paths deeper than this are folded into their ancestor at
+/// this depth, so a million-node chain stays one readable bar.
+const MAX_DEPTH: usize = 64;
+
+/// Folded stacks of the dominator tree: one line per distinct path of class
+/// names from the top-level objects down, weighted by shallow size, so each
+/// bar's width is the retained size of the objects on that path.
+fn dominator_folded(analysis: &HeapAnalysis<'_>) -> Vec<String> {
+    let graph = analysis.graph();
+    let mut weights: HashMap<String, u64> = HashMap::new();
+    // (node, path of the parent)
+    let mut stack: Vec<(NodeIndex, String, usize)> = vec![(NodeIndex::ROOT, String::new(), 0)];
+    while let Some((node, parent_path, depth)) = stack.pop() {
+        let synthetic = matches!(graph.kind(node), NodeKind::Synthetic | NodeKind::RootGroup);
+        let (path, depth) = if synthetic || depth >= MAX_DEPTH {
+            (parent_path, depth)
+        } else {
+            let class = analysis.class_name(node);
+            let label = if class.is_empty() {
+                graph.name_str(node).into_owned()
+            } else {
+                class.to_string()
+            };
+            // `;` separates frames in the folded format.
+            let label = label.replace(';', ",");
+            let path = if parent_path.is_empty() {
+                label
+            } else {
+                format!("{parent_path};{label}")
+            };
+            (path, depth + 1)
+        };
+        let shallow = analysis.shallow_size(node);
+        if shallow > 0 && !path.is_empty() {
+            *weights.entry(path.clone()).or_insert(0) += shallow;
+        }
+        for child in analysis.dominated().of(node) {
+            stack.push((child, path.clone(), depth));
+        }
+    }
+    let mut lines: Vec<String> = weights
+        .into_iter()
+        .map(|(path, weight)| format!("{path} {weight}"))
+        .collect();
+    lines.sort();
+    lines
+}
+
+#[derive(serde::Serialize)]
+struct FlamegraphJson {
+    file: String,
+    output: String,
+    by: &'static str,
+    stacks: u64,
+    total_size: u64,
+}
+
+pub(crate) fn run(
+    options: &GlobalOptions,
+    file: &Path,
+    output: &Path,
+    by: Option<FlameBy>,
+    out: &mut impl Write,
+) -> Result<(), Outcome> {
+    let dump = open_dump(options, file)?;
+    warn_diagnostics(options, file, &dump);
+    let allocations = dump.allocations();
+    let by = by.unwrap_or(if allocations.is_empty() {
+        FlameBy::Retained
+    } else {
+        FlameBy::Allocations
+    });
+    let (lines, title, by_name) = match by {
+        FlameBy::Allocations => {
+            if allocations.is_empty() {
+                return Err(Failure(format!(
+                    "{}: no allocation stacks in this dump; use --by retained",
+                    file.display()
+                ))
+                .into());
+            }
+            (
+                allocations.call_tree().folded(),
+                "Allocations by call stack (bytes)",
+                "allocations",
+            )
+        }
+        FlameBy::Retained => (
+            dominator_folded(&analyse(options, &dump)),
+            "Dominator tree by retained size (bytes)",
+            "retained",
+        ),
+    };
+    let total: u64 = lines
+        .iter()
+        .filter_map(|l| l.rsplit_once(' ').and_then(|(_, w)| w.parse::<u64>().ok()))
+        .sum();
+    let mut flame_options = inferno::flamegraph::Options::default();
+    flame_options.title = title.to_string();
+    flame_options.count_name = "bytes".to_string();
+    flame_options.direction = match by {
+        FlameBy::Retained => inferno::flamegraph::Direction::Inverted,
+        FlameBy::Allocations => inferno::flamegraph::Direction::Straight,
+    };
+    let svg = File::create(output)
+        .map_err(|e| Failure(format!("cannot create {}: {e}", output.display())))?;
+    let mut svg = BufWriter::new(svg);
+    inferno::flamegraph::from_lines(
+        &mut flame_options,
+        lines.iter().map(String::as_str),
+        &mut svg,
+    )
+    .map_err(|e| Failure(format!("cannot write {}: {e}", output.display())))?;
+    svg.flush()
+        .map_err(|e| Failure(format!("cannot write {}: {e}", output.display())))?;
+    let document = FlamegraphJson {
+        file: file.display().to_string(),
+        output: output.display().to_string(),
+        by: by_name,
+        stacks: lines.len() as u64,
+        total_size: total,
+    };
+    if options.json {
+        return write_json(out, &document);
+    }
+    if !options.quiet {
+        eprintln!(
+            "heapgraph: wrote {} ({} stacks, {} bytes)",
+            document.output, document.stacks, document.total_size
+        );
+    }
+    Ok(())
+}
