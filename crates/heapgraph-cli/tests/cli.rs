@@ -1,0 +1,379 @@
+//! The `heapgraph` binary on real dumps of every format: each subcommand's
+//! `--json` against the library's own numbers, exports read back, and bad
+//! input giving exit code 1 with the file and offset named.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+use heapgraph::analysis::{HeapAnalysis, HistogramOrder};
+use heapgraph::core::NodeIndex;
+use serde_json::Value;
+
+fn testdata(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata")
+        .join(path)
+}
+
+const HPROF: &str = "hprof/hotspot-jdk17-shapes.hprof.gz";
+const V8: &str = "v8/node20-planted.heapsnapshot.gz";
+const V8_PROFILE: &str = "v8/node20-sampling.heapprofile";
+const TRACEMALLOC: &str = "tracemalloc/mixed_1.p5.pickle";
+const TRACEMALLOC_OLD: &str = "tracemalloc/mixed_2.p5.pickle";
+
+fn heapgraph(args: &[&str]) -> Output {
+    Command::cargo_bin("heapgraph")
+        .unwrap()
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Runs with `--json` and parses stdout; the run must succeed.
+fn json(args: &[&str]) -> Value {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    let output = heapgraph(&all);
+    assert!(
+        output.status.success(),
+        "heapgraph {all:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+fn path(rel: &str) -> String {
+    testdata(rel).display().to_string()
+}
+
+#[test]
+fn summary_json_matches_the_library_for_every_format() {
+    for file in [HPROF, V8, V8_PROFILE, TRACEMALLOC] {
+        let doc = json(&["summary", &path(file)]);
+        let dump = heapgraph::open(testdata(file)).unwrap();
+        let graph = dump.graph();
+        let analysis = HeapAnalysis::new(graph);
+        assert_eq!(doc["format"], dump.format().as_str(), "{file}");
+        assert_eq!(doc["node_count"], graph.node_count() as u64, "{file}");
+        assert_eq!(doc["edge_count"], graph.edge_count() as u64, "{file}");
+        assert_eq!(
+            doc["reachable_size"],
+            analysis.retained_size(NodeIndex::ROOT),
+            "{file}"
+        );
+        let mut histogram = analysis.class_histogram();
+        histogram.sort_by(HistogramOrder::RetainedSize);
+        let first = histogram.rows()[0];
+        let top = &doc["top_classes_by_retained_size"][0];
+        assert_eq!(top["class"], analysis.classes().name(first.class), "{file}");
+        assert_eq!(top["retained_size"], first.retained_size, "{file}");
+        assert_eq!(top["count"], first.count, "{file}");
+    }
+}
+
+#[test]
+fn summary_table_is_readable() {
+    let output = heapgraph(&["summary", &path(HPROF)]);
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.contains("format          hprof (HotSpot"), "{text}");
+    assert!(text.contains("Top classes by retained size"), "{text}");
+    assert!(text.contains("HeapShapes$ChainNode"), "{text}");
+}
+
+#[test]
+fn histogram_filters_and_sorts() {
+    let doc = json(&[
+        "histogram",
+        "--sort",
+        "count",
+        "--top",
+        "0",
+        "--class",
+        "HeapShapes$*",
+        &path(HPROF),
+    ]);
+    let classes = doc["classes"].as_array().unwrap();
+    assert!(!classes.is_empty());
+    assert!(classes
+        .iter()
+        .all(|c| c["class"].as_str().unwrap().starts_with("HeapShapes$")));
+    let counts: Vec<u64> = classes
+        .iter()
+        .map(|c| c["count"].as_u64().unwrap())
+        .collect();
+    assert!(counts.windows(2).all(|w| w[0] >= w[1]), "{counts:?}");
+    // The generator builds a chain of 1000 nodes.
+    let chain = classes
+        .iter()
+        .find(|c| c["class"] == "HeapShapes$ChainNode")
+        .unwrap();
+    assert_eq!(chain["count"], 1000);
+}
+
+#[test]
+fn dominators_and_retainers_agree_with_the_library() {
+    let file = testdata(HPROF);
+    let dump = heapgraph::open(&file).unwrap();
+    let analysis = HeapAnalysis::new(dump.graph());
+    let doc = json(&["dominators", "--top", "3", "--depth", "2", &path(HPROF)]);
+    let first = &doc["dominators"][0];
+    let node = dump
+        .graph()
+        .node_by_object_id(first["id"].as_u64().unwrap())
+        .unwrap();
+    assert_eq!(first["retained_size"], analysis.retained_size(node));
+    assert!(first["children"].as_array().unwrap().len() <= 3);
+
+    // The chain head: held by a static field and a thread's local.
+    let chain = analysis
+        .classes()
+        .find("HeapShapes$ChainNode")
+        .next()
+        .unwrap();
+    let head = analysis
+        .instances_of(chain)
+        .into_iter()
+        .max_by_key(|&n| analysis.retained_size(n))
+        .unwrap();
+    let id = format!("0x{:x}", dump.graph().object_id(head));
+    let doc = json(&["retainers", "--paths", "2", &path(HPROF), &id]);
+    assert_eq!(doc["object"]["retained_size"], analysis.retained_size(head));
+    assert_eq!(
+        doc["retainers"].as_array().unwrap().len(),
+        analysis.retainers(head).len()
+    );
+    let paths = doc["paths"].as_array().unwrap();
+    assert!(!paths.is_empty());
+    let last = paths[0].as_array().unwrap().last().unwrap();
+    assert_eq!(last["node"]["id"], dump.graph().object_id(head));
+}
+
+#[test]
+fn diff_leaks_and_trend_on_v8_and_hprof() {
+    // A snapshot compared with itself: nothing changed.
+    let doc = json(&["diff", &path(V8), &path(V8)]);
+    assert_eq!(doc["matching"], "id");
+    assert_eq!(doc["classes"].as_array().unwrap().len(), 0);
+    let doc = json(&["diff", &path(HPROF), &path(HPROF)]);
+    assert_eq!(doc["matching"], "class");
+
+    let doc = json(&["leaks", &path(V8), &path(V8), &path(V8)]);
+    assert_eq!(doc["candidate_count"], 0);
+
+    let doc = json(&["trend", &path(HPROF), &path(HPROF), &path(HPROF)]);
+    assert!(doc["classes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["growing"] == false));
+
+    let output = heapgraph(&["diff", &path(HPROF), &path(V8)]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cannot diff hprof with v8"), "{stderr}");
+}
+
+#[test]
+fn suspects_and_strings() {
+    let doc = json(&["suspects", &path(V8)]);
+    let suspects = doc["suspects"].as_array().unwrap();
+    assert!(!suspects.is_empty());
+    assert!(suspects
+        .iter()
+        .all(|s| s["share"].as_f64().unwrap() >= 0.10));
+
+    let doc = json(&["strings", "--top", "0", &path(HPROF)]);
+    let strings = doc["strings"].as_array().unwrap();
+    assert!(strings.iter().all(|s| s["count"].as_u64().unwrap() >= 2));
+    let wasted: u64 = strings
+        .iter()
+        .map(|s| s["wasted_size"].as_u64().unwrap())
+        .sum();
+    assert_eq!(doc["wasted_size"], wasted);
+}
+
+/// Undoes the golden files' escaping (backslash and newline escaped).
+fn unescape(line: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(line.len());
+    let mut bytes = line.iter().copied();
+    while let Some(b) = bytes.next() {
+        match (b, b == b'\\') {
+            (_, true) => match bytes.next() {
+                Some(b'n') => out.push(b'\n'),
+                Some(other) => out.push(other),
+                None => out.push(b'\\'),
+            },
+            (b, false) => out.push(b),
+        }
+    }
+    out
+}
+
+/// `sites --python` prints, byte for byte, what Python's `print(stat)`
+/// printed for `statistics('lineno')` on the same dump (the golden file,
+/// written by `testdata/tracemalloc/gen.py`, escapes `\\` and newlines).
+#[test]
+fn sites_python_output_equals_python() {
+    let output = heapgraph(&["sites", "--python", &path(TRACEMALLOC)]);
+    assert!(output.status.success());
+    let golden = std::fs::read(testdata("tracemalloc/mixed_1.golden")).unwrap();
+    let mut expected = Vec::new();
+    let mut in_section = false;
+    for line in golden.split(|&b| b == b'\n') {
+        if line.starts_with(b"== ") {
+            in_section = line == b"== stats lineno 0";
+            continue;
+        }
+        if in_section {
+            expected.extend(unescape(line));
+            expected.push(b'\n');
+        }
+    }
+    assert!(expected.len() > 100);
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&expected)
+    );
+    assert_eq!(output.stdout, expected);
+
+    let doc = json(&[
+        "sites",
+        "--by",
+        "filename",
+        "--compare",
+        &path(TRACEMALLOC_OLD),
+        &path(TRACEMALLOC),
+    ]);
+    assert_eq!(doc["key_type"], "filename");
+    assert!(doc["statistics"][0]["size_diff"].is_i64());
+}
+
+#[test]
+fn flamegraph_writes_svg() {
+    let dir = tempfile::tempdir().unwrap();
+    for (file, by) in [(TRACEMALLOC, "allocations"), (HPROF, "retained")] {
+        let out = dir.path().join(format!("{by}.svg"));
+        let doc = json(&[
+            "flamegraph",
+            "--by",
+            by,
+            "-o",
+            &out.display().to_string(),
+            &path(file),
+        ]);
+        assert!(doc["stacks"].as_u64().unwrap() > 0);
+        let svg = std::fs::read_to_string(&out).unwrap();
+        assert!(svg.starts_with("<?xml"), "{by}");
+        assert!(svg.contains("<svg"), "{by}");
+    }
+}
+
+#[test]
+fn export_csv_and_parquet_round_trip() {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+
+    let dir = tempfile::tempdir().unwrap();
+    let dump = heapgraph::open(testdata(HPROF)).unwrap();
+    let analysis = HeapAnalysis::new(dump.graph());
+
+    let csv = dir.path().join("nodes.csv");
+    json(&["export", "-o", &csv.display().to_string(), &path(HPROF)]);
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "index,id,kind,name,self_size,shallow_size,retained_size,dominator_id,distance"
+    );
+    assert_eq!(lines.count(), dump.graph().node_count());
+
+    let parquet_path = dir.path().join("nodes.parquet");
+    json(&[
+        "export",
+        "-o",
+        &parquet_path.display().to_string(),
+        &path(HPROF),
+    ]);
+    let reader = SerializedFileReader::new(std::fs::File::open(&parquet_path).unwrap()).unwrap();
+    let metadata = reader.metadata();
+    assert_eq!(
+        metadata.file_metadata().num_rows() as usize,
+        dump.graph().node_count()
+    );
+    let columns: Vec<String> = metadata
+        .file_metadata()
+        .schema_descr()
+        .columns()
+        .iter()
+        .map(|c| c.name().to_string())
+        .collect();
+    assert_eq!(
+        columns,
+        [
+            "index",
+            "id",
+            "kind",
+            "name",
+            "self_size",
+            "shallow_size",
+            "retained_size",
+            "dominator_id",
+            "distance"
+        ]
+    );
+    // Read every row back and compare retained sizes with the library.
+    let mut rows = 0usize;
+    for row in reader.get_row_iter(None).unwrap() {
+        let row = row.unwrap();
+        use parquet::record::RowAccessor;
+        let index = row.get_uint(0).unwrap();
+        let retained = row.get_ulong(6).unwrap();
+        assert_eq!(retained, analysis.retained_size(NodeIndex::new(index)));
+        rows += 1;
+    }
+    assert_eq!(rows, dump.graph().node_count());
+
+    let classes = dir.path().join("classes.csv");
+    json(&[
+        "export",
+        "--what",
+        "classes",
+        "-o",
+        &classes.display().to_string(),
+        &path(HPROF),
+    ]);
+    let text = std::fs::read_to_string(&classes).unwrap();
+    assert!(text.starts_with("class,count,shallow_size,retained_size\n"));
+}
+
+#[test]
+fn bad_input_exits_1_naming_the_file_and_offset() {
+    let dir = tempfile::tempdir().unwrap();
+    for (file, plain) in [
+        (HPROF, false),
+        (V8, false),
+        (V8_PROFILE, true),
+        (TRACEMALLOC, true),
+    ] {
+        let bytes = if plain {
+            std::fs::read(testdata(file)).unwrap()
+        } else {
+            let dump = heapgraph::open(testdata(file)).unwrap();
+            dump.bytes().to_vec()
+        };
+        let cut = dir.path().join("truncated.bin");
+        std::fs::write(&cut, &bytes[..bytes.len() * 2 / 3]).unwrap();
+        let output = heapgraph(&["summary", &cut.display().to_string()]);
+        assert_eq!(output.status.code(), Some(1), "{file}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.starts_with("heapgraph: error: "), "{file}: {stderr}");
+        assert!(stderr.contains("truncated.bin"), "{file}: {stderr}");
+        assert!(stderr.contains("byte"), "{file}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{file}: {stderr}");
+    }
+    let output = heapgraph(&["summary", "/nonexistent/dump.hprof"]);
+    assert_eq!(output.status.code(), Some(1));
+    let output = heapgraph(&["no-such-command"]);
+    assert_eq!(output.status.code(), Some(2));
+}
