@@ -11,6 +11,53 @@ use crate::error::{V8Error, V8ErrorKind};
 /// Nesting limit for skipped values and decoded trees.
 pub(crate) const MAX_DEPTH: u32 = 1 << 16;
 
+/// The most columns a `nodes` or `edges` record may have.
+pub(crate) const MAX_FIELDS: usize = 64;
+
+/// Reads the decimal digits at `pos` eight bytes at a time: returns the
+/// value and the number of digits (0 to 7), or `None` when fewer than 8
+/// bytes remain or all 8 are digits (the caller then uses a plain loop).
+///
+/// Per byte `b`, `b - '0'` is a digit iff it is below 10: bytes below `'0'`
+/// wrap to a set high bit, bytes above `'9'` get it set by adding `0x76`.
+/// Borrows and carries only travel upward from non-digit bytes, so the
+/// lowest flagged byte is exactly the first non-digit. The digits are then
+/// shifted to the top (zeros become leading zeros) and combined pairwise
+/// by three multiplications.
+#[inline(always)]
+fn swar_digits(bytes: &[u8], pos: usize) -> Option<(u64, usize)> {
+    let chunk: [u8; 8] = bytes.get(pos..pos.checked_add(8)?)?.try_into().ok()?;
+    let digits = u64::from_le_bytes(chunk).wrapping_sub(0x3030_3030_3030_3030);
+    let flags = (digits | digits.wrapping_add(0x7676_7676_7676_7676)) & 0x8080_8080_8080_8080;
+    if flags == 0 {
+        return None;
+    }
+    let len = (flags.trailing_zeros() / 8) as usize;
+    if len == 0 {
+        return Some((0, 0));
+    }
+    let mut v = digits << (8 * (8 - len));
+    v = (v.wrapping_mul(10) + (v >> 8)) & 0x00FF_00FF_00FF_00FF;
+    v = (v.wrapping_mul(100) + (v >> 16)) & 0x0000_FFFF_0000_FFFF;
+    v = (v.wrapping_mul(10_000) + (v >> 32)) & 0xFFFF_FFFF;
+    Some((v, len))
+}
+
+/// The offset of value number `field` of a record starting at
+/// `record_start` (for error messages; rescans the record).
+pub(crate) fn value_offset(bytes: &[u8], record_start: usize, field: usize) -> usize {
+    let mut pos = record_start;
+    for _ in 0..field {
+        while matches!(bytes.get(pos), Some(b'0'..=b'9')) {
+            pos += 1;
+        }
+        while matches!(bytes.get(pos), Some(b',' | b' ' | b'\n' | b'\r' | b'\t')) {
+            pos += 1;
+        }
+    }
+    pos
+}
+
 /// A read position in the input, tagged with the section being read.
 #[derive(Clone, Debug)]
 pub(crate) struct Cursor<'a> {
@@ -298,6 +345,134 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    /// Scans a whole `[u, u, ...]` array of unsigned integers as records of
+    /// `width` values (at most [`MAX_FIELDS`]), calling
+    /// `each(record, record_start)` once per complete record. Returns the
+    /// number of values; a trailing partial record is an error.
+    ///
+    /// This is the hot loop for `nodes` and `edges`: per value, an
+    /// unchecked-overflow digit loop (numbers of up to 19 digits cannot
+    /// overflow; longer ones take a checked slow path) and a separator test.
+    /// Exact offsets of a value, for errors, come from [`value_offset`].
+    pub(crate) fn uint_records(
+        &mut self,
+        width: usize,
+        mut each: impl FnMut(&[u64], usize) -> Result<(), V8Error>,
+    ) -> Result<u64, V8Error> {
+        let section = self.section;
+        self.expect(b'[', "`[`")?;
+        self.skip_ws();
+        if self.bytes.get(self.pos) == Some(&b']') {
+            self.pos += 1;
+            return Ok(0);
+        }
+        let width = width.clamp(1, MAX_FIELDS);
+        let bytes = self.bytes;
+        let mut record = [0u64; MAX_FIELDS];
+        let mut field = 0usize;
+        let mut record_start = self.pos;
+        let mut pos = self.pos;
+        let mut count = 0u64;
+        loop {
+            if field == 0 {
+                record_start = pos;
+            }
+            let start = pos;
+            let mut value: u64;
+            if let Some((swar_value, digits)) = swar_digits(bytes, pos) {
+                // 0 to 7 digits, read without a branch per digit.
+                if digits == 0 {
+                    self.pos = start;
+                    return Err(self.unexpected("an unsigned integer"));
+                }
+                value = swar_value;
+                pos += digits;
+            } else {
+                // Near the end of the input, or 8+ digits.
+                value = 0;
+                while let Some(&c) = bytes.get(pos) {
+                    let digit = c.wrapping_sub(b'0');
+                    if digit > 9 {
+                        break;
+                    }
+                    value = value.wrapping_mul(10).wrapping_add(u64::from(digit));
+                    pos += 1;
+                }
+                let digits = pos - start;
+                if digits == 0 || digits > 19 {
+                    self.pos = start;
+                    if digits == 0 {
+                        return Err(self.unexpected("an unsigned integer"));
+                    }
+                    value = self.uint()?;
+                }
+            }
+            if let Some(slot) = record.get_mut(field) {
+                *slot = value;
+            }
+            field += 1;
+            count += 1;
+            if field == width {
+                field = 0;
+                each(record.get(..width).unwrap_or_default(), record_start)?;
+            }
+            let mut c = bytes.get(pos).copied();
+            if c.is_some_and(is_ws) {
+                while bytes.get(pos).copied().is_some_and(is_ws) {
+                    pos += 1;
+                }
+                c = bytes.get(pos).copied();
+            }
+            match c {
+                Some(b',') => pos += 1,
+                Some(b']') => {
+                    self.pos = pos + 1;
+                    break;
+                }
+                _ => {
+                    self.pos = pos;
+                    return Err(self.unexpected("`,` or `]`"));
+                }
+            }
+            while bytes.get(pos).copied().is_some_and(is_ws) {
+                pos += 1;
+            }
+        }
+        if field != 0 {
+            return Err(self.error_at(
+                record_start,
+                V8ErrorKind::RaggedArray {
+                    section,
+                    len: count,
+                    width: width as u64,
+                },
+            ));
+        }
+        Ok(count)
+    }
+
+    /// Counts the strings of a `["...", ...]` array and skips it. Falls
+    /// back to a plain skip (count 0) if the array holds anything else.
+    pub(crate) fn skip_string_array(&mut self) -> Result<u64, V8Error> {
+        let save = self.pos;
+        if self.peek() != Some(b'[') {
+            return self.skip_value().map(|()| 0);
+        }
+        self.pos += 1;
+        let mut count = 0u64;
+        let mut first = true;
+        while self.next_item(b']', first)? {
+            first = false;
+            if self.peek() != Some(b'"') {
+                self.pos = save;
+                return self.skip_value().map(|()| 0);
+            }
+            self.skip_string()?;
+            count += 1;
+        }
+        Ok(count)
+    }
+
     /// Scans a whole array of signed integers (the scope sections).
     pub(crate) fn int_array(
         &mut self,
@@ -468,20 +643,21 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// Skips a `[...]` array of plain numbers quickly: finds its `]`.
-    /// Content is validated later when the array is actually read.
+    /// Skips a `[...]` array of plain numbers quickly: finds its first `]`.
+    /// Content is validated later when the array is actually read, which
+    /// reports any string or nested value in it.
     pub(crate) fn skip_number_array(&mut self) -> Result<(), V8Error> {
         if self.peek() != Some(b'[') {
             return self.skip_value();
         }
         let rest = self.bytes.get(self.pos..).unwrap_or_default();
-        match memchr::memchr3(b']', b'"', b'{', rest) {
-            Some(found) if rest.get(found) == Some(&b']') => {
+        // A plain number array ends at its first `]`; anything else in it
+        // (strings, nested values) is reported when the section is read.
+        match memchr::memchr(b']', rest) {
+            Some(found) => {
                 self.pos += found + 1;
                 Ok(())
             }
-            // Not a plain number array: fall back to the general skipper.
-            Some(_) => self.skip_value(),
             None => {
                 self.pos = self.bytes.len();
                 Err(self.unexpected("`,` or `]`"))
@@ -576,6 +752,76 @@ mod tests {
             .uint_array(|_, _| Ok(()))
             .unwrap_err();
         assert!(matches!(err.kind, V8ErrorKind::NumberTooLarge { .. }));
+    }
+
+    #[test]
+    fn swar_digits_match_a_plain_parse() {
+        let separators: &[u8] = b",] \n\"-.x\xFF\x00/:";
+        let mut state = 1u64;
+        for _ in 0..200_000 {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let len = (state >> 60) as usize % 9;
+            let number: String = (0..len)
+                .map(|i| char::from(b'0' + ((state >> (i * 4)) % 10) as u8))
+                .collect();
+            let mut text = number.clone().into_bytes();
+            text.push(separators[(state >> 40) as usize % separators.len()]);
+            text.extend_from_slice(b"12345678");
+            match swar_digits(&text, 0) {
+                Some((value, digits)) => {
+                    assert_eq!(digits, number.len(), "{number}");
+                    if digits > 0 {
+                        assert_eq!(value, number.parse::<u64>().unwrap(), "{number}");
+                    }
+                }
+                None => assert!(number.len() >= 8),
+            }
+        }
+        assert_eq!(swar_digits(b"1234567", 0), None, "fewer than 8 bytes");
+        assert_eq!(swar_digits(b"9999999,", 0), Some((9_999_999, 7)));
+        assert_eq!(swar_digits(b"0000001]", 0), Some((1, 7)));
+    }
+
+    #[test]
+    fn uint_records_group_values_and_find_offsets() {
+        let text = b"[1,2,3,\n 40,5,60]";
+        let mut records = Vec::new();
+        let n = Cursor::new(text, 0, "edges")
+            .uint_records(3, |r, start| {
+                records.push((r.to_vec(), start));
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(n, 6);
+        assert_eq!(records, vec![(vec![1, 2, 3], 1), (vec![40, 5, 60], 9)]);
+        assert_eq!(value_offset(text, 9, 2), 14);
+        let err = Cursor::new(b"[1,2,3,4]", 0, "edges")
+            .uint_records(3, |_, _| Ok(()))
+            .unwrap_err();
+        assert!(matches!(
+            err.kind,
+            V8ErrorKind::RaggedArray {
+                len: 4,
+                width: 3,
+                ..
+            }
+        ));
+        assert_eq!(err.offset, 7);
+        let big = Cursor::new(b"[18446744073709551615,00000000000000000000001]", 0, "x")
+            .uint_records(1, |r, _| {
+                assert!(r[0] == u64::MAX || r[0] == 1);
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(big, 2);
+        assert!(Cursor::new(b"[18446744073709551616]", 0, "x")
+            .uint_records(1, |_, _| Ok(()))
+            .is_err());
+        let mut c = Cursor::new(b"[\"a\", \"b\\\"]\"] ", 0, "strings");
+        assert_eq!(c.skip_string_array().unwrap(), 2);
+        assert_eq!(c.pos(), 13);
     }
 
     #[test]

@@ -23,7 +23,7 @@ use heapgraph_core::{
 };
 
 use crate::error::{V8Error, V8ErrorKind};
-use crate::json::{Cursor, MAX_DEPTH};
+use crate::json::{value_offset, Cursor, MAX_DEPTH, MAX_FIELDS};
 use crate::meta::{parse_meta, SnapshotMeta};
 
 /// The program that wrote a snapshot, guessed from its contents.
@@ -269,6 +269,20 @@ struct Sections {
     scope_uses: Option<usize>,
 }
 
+/// `position / field_count` if `position` is a multiple of it. Common
+/// field counts get constant divisors (a multiply instead of a division in
+/// the edge loop).
+#[inline]
+fn node_ordinal(position: u64, field_count: u64) -> Option<u64> {
+    let ordinal = match field_count {
+        5 => position / 5,
+        6 => position / 6,
+        7 => position / 7,
+        _ => position.checked_div(field_count)?,
+    };
+    (ordinal.checked_mul(field_count)? == position).then_some(ordinal)
+}
+
 fn map_node_type(name: &str) -> NodeKind {
     match name {
         "hidden" => NodeKind::Hidden,
@@ -325,6 +339,8 @@ struct Reader<'a> {
     string_count: u64,
     gc_roots_string: Option<u64>,
     root_string: Option<u64>,
+    /// Strings counted by the locate pass, and the section's byte length.
+    string_reserve: (u64, usize),
 }
 
 fn section_error(section: &'static str) -> V8ErrorKind {
@@ -341,6 +357,7 @@ impl<'a> Reader<'a> {
             string_count: 0,
             gc_roots_string: None,
             root_string: None,
+            string_reserve: (0, 0),
         }
     }
 
@@ -490,6 +507,9 @@ impl<'a> Reader<'a> {
             }
             if numbers {
                 cursor.skip_number_array()?;
+            } else if name == "strings" {
+                let count = cursor.skip_string_array()?;
+                self.string_reserve = (count, cursor.pos().saturating_sub(pos));
             } else {
                 cursor.skip_value()?;
             }
@@ -545,6 +565,12 @@ impl<'a> Reader<'a> {
         let mut cursor = self.cursor(pos, "strings");
         let mut markers = ProducerMarkers::default();
         let mut buf = Vec::new();
+        // Both bounded by the input: the count was found in it, and decoded
+        // strings are never longer than their JSON text.
+        let (strings, section_bytes) = self.string_reserve;
+        self.builder
+            .strings()
+            .reserve(strings as usize, section_bytes);
         cursor.expect(b'[', "`[`")?;
         let mut first = true;
         let mut count = 0u64;
@@ -913,7 +939,16 @@ impl<'a> Reader<'a> {
         let c_trace = SnapshotMeta::column(fields, "trace_node_id");
         let c_detached = SnapshotMeta::column(fields, "detachedness");
         let nf = fields.len();
+        if nf > MAX_FIELDS {
+            return Err(V8Error::new(
+                pos,
+                V8ErrorKind::BadMeta {
+                    what: "more than 64 node fields",
+                },
+            ));
+        }
         let kinds: Vec<NodeKind> = meta.node_types.iter().map(|t| map_node_type(t)).collect();
+        let bytes = self.bytes;
 
         // The root swap, when `root_index` names another node.
         let root_ordinal = match header.root_index {
@@ -932,26 +967,30 @@ impl<'a> Reader<'a> {
                 position / nf as u64
             }
         };
-        let mut root_record: Vec<(u64, usize)> = Vec::new();
+        let mut root_record = ([0u64; MAX_FIELDS], 0usize);
         if root_ordinal != 0 {
-            let first = root_ordinal * nf as u64;
-            let mut index = 0u64;
-            let mut cursor = self.cursor(pos, SECTION);
-            cursor.uint_array(|value, at| {
-                if index >= first && index < first + nf as u64 {
-                    root_record.push((value, at));
-                }
-                index += 1;
-                Ok(())
-            })?;
-            if root_record.len() != nf {
+            let mut ordinal = 0u64;
+            let mut found = false;
+            self.cursor(pos, SECTION)
+                .uint_records(nf, |record, start| {
+                    if ordinal == root_ordinal {
+                        for (slot, &value) in root_record.0.iter_mut().zip(record) {
+                            *slot = value;
+                        }
+                        root_record.1 = start;
+                        found = true;
+                    }
+                    ordinal += 1;
+                    Ok(())
+                })?;
+            if !found {
                 return Err(V8Error::new(
                     pos,
                     V8ErrorKind::IndexOutOfRange {
                         section: "snapshot.root_index",
                         what: "root node",
                         index: root_ordinal,
-                        len: index / nf as u64,
+                        len: ordinal,
                     },
                 ));
             }
@@ -967,7 +1006,7 @@ impl<'a> Reader<'a> {
         };
         // Bound the reservation by what the bytes can hold (>= 2 bytes per
         // number).
-        let upper = self.bytes.len().saturating_sub(pos) / (2 * nf.max(1));
+        let upper = bytes.len().saturating_sub(pos) / (2 * nf.max(1));
         let reserve = header.node_count.map_or(0, |n| (n as usize).min(upper));
         self.builder.reserve(reserve, 0);
         info.edge_counts.reserve(reserve);
@@ -975,52 +1014,45 @@ impl<'a> Reader<'a> {
             d.reserve(reserve);
         }
 
-        let mut record = vec![(0u64, 0usize); nf];
-        let mut saved_zero: Vec<(u64, usize)> = Vec::new();
-        let mut field = 0usize;
+        let mut saved_zero = ([0u64; MAX_FIELDS], 0usize);
         let mut ordinal = 0u64;
         let string_count = self.string_count;
         let string_base = self.string_base;
         let gc_roots_string = self.gc_roots_string;
         let builder = &mut self.builder;
-        let mut cursor = Cursor::new(self.bytes, pos, SECTION);
-        let count = cursor.uint_array(|value, at| {
-            if let Some(slot) = record.get_mut(field) {
-                *slot = (value, at);
-            }
-            field += 1;
-            if field < nf {
-                return Ok(());
-            }
-            field = 0;
+        let mut cursor = Cursor::new(bytes, pos, SECTION);
+        cursor.uint_records(nf, |record, start| {
             // The record to add at this position (swapped for the root).
-            let this = if root_ordinal == 0 {
-                &record
+            let (this, this_start): (&[u64], usize) = if root_ordinal == 0 {
+                (record, start)
             } else if ordinal == 0 {
-                saved_zero.clone_from(&record);
-                &root_record
+                for (slot, &value) in saved_zero.0.iter_mut().zip(record) {
+                    *slot = value;
+                }
+                saved_zero.1 = start;
+                (&root_record.0, root_record.1)
             } else if ordinal == root_ordinal {
-                &saved_zero
+                (&saved_zero.0, saved_zero.1)
             } else {
-                &record
+                (record, start)
             };
-            let get = |c: usize| this.get(c).copied().unwrap_or((0, at));
-            let (type_index, type_at) = get(c_type);
-            let kind = *kinds.get(type_index as usize).ok_or_else(|| {
-                V8Error::new(
-                    type_at,
+            let get = |c: usize| this.get(c).copied().unwrap_or(0);
+            let type_index = get(c_type);
+            let Some(&kind) = kinds.get(type_index as usize) else {
+                return Err(V8Error::new(
+                    value_offset(bytes, this_start, c_type),
                     V8ErrorKind::IndexOutOfRange {
                         section: SECTION,
                         what: "node type",
                         index: type_index,
                         len: kinds.len() as u64,
                     },
-                )
-            })?;
-            let (name, name_at) = get(c_name);
+                ));
+            };
+            let name = get(c_name);
             if name >= string_count {
                 return Err(V8Error::new(
-                    name_at,
+                    value_offset(bytes, this_start, c_name),
                     V8ErrorKind::IndexOutOfRange {
                         section: SECTION,
                         what: "string index",
@@ -1033,12 +1065,12 @@ impl<'a> Reader<'a> {
                 .add_node(
                     kind,
                     StringId::new(string_base + name as u32),
-                    get(c_id).0,
-                    get(c_size).0,
+                    get(c_id),
+                    get(c_size),
                 )
-                .map_err(|e| V8Error::new(at, V8ErrorKind::Graph(e)))?;
+                .map_err(|e| V8Error::new(this_start, V8ErrorKind::Graph(e)))?;
             if let Some(c) = c_trace {
-                let trace_id = get(c).0;
+                let trace_id = get(c);
                 if trace_id != 0 {
                     if let Some(&stack) = stack_by_trace_id.get(&trace_id) {
                         builder.set_node_stack(node, stack);
@@ -1046,50 +1078,29 @@ impl<'a> Reader<'a> {
                 }
             }
             if let (Some(c), Some(d)) = (c_detached, info.detachedness.as_mut()) {
-                d.push(get(c).0.min(255) as u8);
+                d.push(get(c).min(255) as u8);
             }
-            if info.gc_roots.is_none()
-                && kind == NodeKind::Synthetic
+            if kind == NodeKind::Synthetic
+                && info.gc_roots.is_none()
                 && Some(name) == gc_roots_string
             {
                 info.gc_roots = Some(node.as_u32());
             }
             // Edge counts stay in file order (unswapped).
-            let (edges, edges_at) = record.get(c_edges).copied().unwrap_or((0, at));
-            let edges = u32::try_from(edges).map_err(|_| {
-                V8Error::new(
-                    edges_at,
+            let edges = record.get(c_edges).copied().unwrap_or(0);
+            let Ok(edges) = u32::try_from(edges) else {
+                return Err(V8Error::new(
+                    value_offset(bytes, start, c_edges),
                     V8ErrorKind::NumberTooLarge {
                         section: SECTION,
                         max: u64::from(u32::MAX),
                     },
-                )
-            })?;
+                ));
+            };
             info.edge_counts.push(edges);
             ordinal += 1;
             Ok(())
         })?;
-        if count % nf as u64 != 0 {
-            return Err(V8Error::new(
-                pos,
-                V8ErrorKind::RaggedArray {
-                    section: SECTION,
-                    len: count,
-                    width: nf as u64,
-                },
-            ));
-        }
-        if root_ordinal >= ordinal && root_ordinal != 0 {
-            return Err(V8Error::new(
-                pos,
-                V8ErrorKind::IndexOutOfRange {
-                    section: "snapshot.root_index",
-                    what: "root node",
-                    index: root_ordinal,
-                    len: ordinal,
-                },
-            ));
-        }
         info.node_count = ordinal;
         if let Some(declared) = header.node_count {
             if declared != ordinal {
@@ -1127,6 +1138,14 @@ impl<'a> Reader<'a> {
         let c_label = col("name_or_index")?;
         let c_target = col("to_node")?;
         let ef = fields.len();
+        if ef > MAX_FIELDS {
+            return Err(V8Error::new(
+                pos,
+                V8ErrorKind::BadMeta {
+                    what: "more than 64 edge fields",
+                },
+            ));
+        }
         let mut kinds = Vec::with_capacity(meta.edge_types.len());
         for name in &meta.edge_types {
             kinds.push(map_edge_type(name).unwrap_or_else(|| {
@@ -1136,7 +1155,8 @@ impl<'a> Reader<'a> {
             }));
         }
         let declared: u64 = nodes.edge_counts.iter().map(|&c| u64::from(c)).sum();
-        let upper = (self.bytes.len().saturating_sub(pos) / (2 * ef.max(1))) as u64;
+        let bytes = self.bytes;
+        let upper = (bytes.len().saturating_sub(pos) / (2 * ef.max(1))) as u64;
         self.builder
             .reserve(0, declared.min(upper).min(u64::from(u32::MAX)) as usize);
 
@@ -1157,23 +1177,13 @@ impl<'a> Reader<'a> {
         let string_count = self.string_count;
         let string_base = self.string_base;
         let gc_roots = nodes.gc_roots.map(u64::from);
-        let mut record = vec![(0u64, 0usize); ef];
-        let mut field = 0usize;
         let mut source = 0u64;
         let mut remaining: u32 = nodes.edge_counts.first().copied().unwrap_or(0);
         let mut found = 0u64;
         let builder = &mut self.builder;
         let edge_counts = &nodes.edge_counts;
-        let mut cursor = Cursor::new(self.bytes, pos, SECTION);
-        let count = cursor.uint_array(|value, at| {
-            if let Some(slot) = record.get_mut(field) {
-                *slot = (value, at);
-            }
-            field += 1;
-            if field < ef {
-                return Ok(());
-            }
-            field = 0;
+        let mut cursor = Cursor::new(bytes, pos, SECTION);
+        cursor.uint_records(ef, |record, start| {
             found += 1;
             while remaining == 0 {
                 source += 1;
@@ -1181,42 +1191,45 @@ impl<'a> Reader<'a> {
                     Some(&c) => remaining = c,
                     None => {
                         return Err(V8Error::new(
-                            at,
+                            start,
                             V8ErrorKind::EdgeCountMismatch { declared, found },
                         ))
                     }
                 }
             }
             remaining -= 1;
-            let get = |c: usize| record.get(c).copied().unwrap_or((0, at));
-            let (type_index, type_at) = get(c_type);
-            let kind = *kinds.get(type_index as usize).ok_or_else(|| {
-                V8Error::new(
-                    type_at,
+            let get = |c: usize| record.get(c).copied().unwrap_or(0);
+            let type_index = get(c_type);
+            let Some(&kind) = kinds.get(type_index as usize) else {
+                return Err(V8Error::new(
+                    value_offset(bytes, start, c_type),
                     V8ErrorKind::IndexOutOfRange {
                         section: SECTION,
                         what: "edge type",
                         index: type_index,
                         len: kinds.len() as u64,
                     },
-                )
-            })?;
-            let (label, label_at) = get(c_label);
+                ));
+            };
+            let label = get(c_label);
             let label = if kind.has_index() {
-                u32::try_from(label).map_err(|_| {
-                    V8Error::new(
-                        label_at,
-                        V8ErrorKind::NumberTooLarge {
-                            section: SECTION,
-                            max: u64::from(u32::MAX),
-                        },
-                    )
-                })?
+                match u32::try_from(label) {
+                    Ok(label) => label,
+                    Err(_) => {
+                        return Err(V8Error::new(
+                            value_offset(bytes, start, c_label),
+                            V8ErrorKind::NumberTooLarge {
+                                section: SECTION,
+                                max: u64::from(u32::MAX),
+                            },
+                        ))
+                    }
+                }
             } else if label < string_count {
                 string_base + label as u32
             } else {
                 return Err(V8Error::new(
-                    label_at,
+                    value_offset(bytes, start, c_label),
                     V8ErrorKind::IndexOutOfRange {
                         section: SECTION,
                         what: "string index",
@@ -1225,21 +1238,20 @@ impl<'a> Reader<'a> {
                     },
                 ));
             };
-            let (to_node, to_at) = get(c_target);
-            if to_node % nf != 0 {
+            let to_node = get(c_target);
+            let Some(target) = node_ordinal(to_node, nf) else {
                 return Err(V8Error::new(
-                    to_at,
+                    value_offset(bytes, start, c_target),
                     V8ErrorKind::MisalignedNodePosition {
                         section: SECTION,
                         position: to_node,
                         field_count: nf,
                     },
                 ));
-            }
-            let target = to_node / nf;
+            };
             if target >= node_count {
                 return Err(V8Error::new(
-                    to_at,
+                    value_offset(bytes, start, c_target),
                     V8ErrorKind::IndexOutOfRange {
                         section: SECTION,
                         what: "to_node ordinal",
@@ -1248,26 +1260,17 @@ impl<'a> Reader<'a> {
                     },
                 ));
             }
+            // Both fit in u32: node_count is bounded by the builder.
             let src = swap(source) as u32;
             let tgt = swap(target) as u32;
             builder
                 .push_edge(src, tgt, kind, label)
-                .map_err(|e| V8Error::new(at, V8ErrorKind::Graph(e)))?;
+                .map_err(|e| V8Error::new(start, V8ErrorKind::Graph(e)))?;
             if Some(u64::from(src)) == gc_roots {
                 builder.mark_root_group(NodeIndex::new(tgt), RootKind::Engine);
             }
             Ok(())
         })?;
-        if count % ef as u64 != 0 {
-            return Err(V8Error::new(
-                pos,
-                V8ErrorKind::RaggedArray {
-                    section: SECTION,
-                    len: count,
-                    width: ef as u64,
-                },
-            ));
-        }
         if found != declared {
             return Err(V8Error::new(
                 cursor.pos(),
