@@ -166,6 +166,8 @@ def write_golden(name, snap):
     g.section("count", [str(len(snap.traces))])
     g.section("total", [str(sum(t.size for t in snap.traces))])
     g.section("traceback_limit", [str(snap.traceback_limit)])
+    g.section("total_nframe", [str(sum(t.traceback.total_nframe for t in snap.traces)),
+                               str(sum(t.traceback.total_nframe != len(t.traceback) for t in snap.traces))])
     for key in ("lineno", "filename", "traceback"):
         for cumulative in (False, True):
             if key == "traceback" and cumulative:
@@ -269,7 +271,7 @@ def main():
 
     # Workload "mixed": recursion (cumulative double counting), custom
     # domains including 2**32-1, sizes >= 2**31, weird filenames.
-    tracemalloc.start(64)
+    tracemalloc.start(16)
     acc = []
     rec.recurse(30, acc)
     rec.ping(12, acc)

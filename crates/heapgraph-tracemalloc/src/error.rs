@@ -102,6 +102,12 @@ pub enum TracemallocErrorKind {
     /// Bytes follow the `STOP` opcode.
     #[error("{0} bytes after STOP")]
     TrailingBytes(u64),
+    /// Reading the input failed.
+    #[error("I/O error: {message}")]
+    Io {
+        /// The operating system's message.
+        message: String,
+    },
     /// The graph builder refused (too many nodes, strings or stacks).
     #[error(transparent)]
     Build(#[from] BuildError),

@@ -79,7 +79,9 @@ pub struct TracemallocSnapshot {
     /// The graph: root, then one allocation-block node per trace.
     pub graph: HeapGraph,
     domains: Option<Vec<u32>>,
-    total_nframe: Option<Vec<u32>>,
+    /// `(trace, total_nframe)` for traces whose `total_nframe` is not their
+    /// traceback's length (truncated ones); `None` before CPython 3.9.
+    total_nframe: Option<Vec<(u32, u32)>>,
     traceback_limit: u64,
     protocol: u8,
     shape: Option<TraceShape>,
@@ -129,7 +131,17 @@ impl TracemallocSnapshot {
     /// The number of frames of trace `index` before truncation to
     /// `traceback_limit` (CPython 3.9+ only).
     pub fn total_nframe(&self, index: usize) -> Option<u32> {
-        self.total_nframe.as_ref()?.get(index).copied()
+        let exceptions = self.total_nframe.as_ref()?;
+        let node = self.trace_node(index)?;
+        let index = index as u32;
+        match exceptions.binary_search_by_key(&index, |&(i, _)| i) {
+            Ok(at) => exceptions.get(at).map(|&(_, n)| n),
+            Err(_) => Some(
+                self.graph
+                    .node_stack(node)
+                    .map_or(0, |s| self.graph.stacks().depth(s)),
+            ),
+        }
     }
 
     /// `Snapshot.traceback_limit`: the most frames a traceback holds.
@@ -157,6 +169,41 @@ impl TracemallocSnapshot {
 /// a pickle of anything other than a tracemalloc snapshot.
 pub fn parse(bytes: &[u8]) -> Result<TracemallocSnapshot, TracemallocError> {
     vm::run(bytes)
+}
+
+/// Reads a dump from a stream (a file, a pipe, a decompressor) through a
+/// window of about 1 MiB, so the input never has to be in memory whole.
+/// `total_len`, when known, lets declared lengths be checked up front.
+///
+/// # Errors
+///
+/// As [`parse`], plus [`TracemallocErrorKind::Io`] when reading fails.
+pub fn parse_reader<R: std::io::Read>(
+    reader: R,
+    total_len: Option<u64>,
+) -> Result<TracemallocSnapshot, TracemallocError> {
+    vm::run_reader(reader, total_len)
+}
+
+/// Reads a dump file by streaming it (see [`parse_reader`]).
+///
+/// # Errors
+///
+/// As [`parse_reader`]; a file that cannot be opened is an
+/// [`TracemallocErrorKind::Io`] error at offset 0.
+pub fn parse_file(
+    path: impl AsRef<std::path::Path>,
+) -> Result<TracemallocSnapshot, TracemallocError> {
+    let io = |e: std::io::Error| TracemallocError {
+        offset: 0,
+        opcode: None,
+        kind: TracemallocErrorKind::Io {
+            message: e.to_string(),
+        },
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let len = file.metadata().map_err(io)?.len();
+    parse_reader(file, Some(len))
 }
 
 /// Whether `prefix` (the first bytes of a file, 64 or more recommended) looks

@@ -8,9 +8,13 @@
 //! tuple is built, so the memo is a dense vector of 4-byte tagged handles
 //! (a 65 MB dump holds about 9 M memo entries).
 
-use heapgraph_core::{
-    EdgeKind, Format, Frame, FrameId, GraphBuilder, NodeKind, StackId, StringId,
-};
+use std::borrow::Cow;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::io::Read;
+use std::ops::Range;
+
+use hashbrown::HashMap;
+use heapgraph_core::{EdgeKind, Format, Frame, FrameId, GraphBuilder, NodeKind, StackId, StringId};
 
 use crate::error::{TracemallocError, TracemallocErrorKind as Kind};
 use crate::{TraceShape, TracemallocSnapshot};
@@ -38,6 +42,29 @@ const TAG_MISC: u32 = 4;
 const MEMO_EMPTY: u32 = u32::MAX;
 const NO_STACK: u32 = u32::MAX;
 
+/// A multiplicative hasher for small integer keys (frames are looked up
+/// millions of times; their keys are two packed `u32`s).
+#[derive(Clone, Copy, Default)]
+struct IntHasher(u64);
+
+impl Hasher for IntHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+type IntMap<V> = HashMap<u64, V, BuildHasherDefault<IntHasher>>;
+
 /// The allow-listed globals.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Global {
@@ -47,10 +74,37 @@ enum Global {
     Object,
 }
 
+/// An integer of at most 64 bits of magnitude and a sign (pickle ints that
+/// matter here are u32 or u64), keeping [`Val`] at 16 bytes.
+#[derive(Clone, Copy, Debug)]
+struct Wide {
+    magnitude: u64,
+    negative: bool,
+}
+
+impl Wide {
+    fn new(v: i128) -> Option<Wide> {
+        let magnitude = u64::try_from(v.unsigned_abs()).ok()?;
+        Some(Wide {
+            magnitude,
+            negative: v < 0,
+        })
+    }
+
+    fn get(self) -> i128 {
+        let m = i128::from(self.magnitude);
+        if self.negative {
+            -m
+        } else {
+            m
+        }
+    }
+}
+
 /// A stack value: a cheap handle.
 #[derive(Clone, Copy, Debug)]
 enum Val {
-    Int(i128),
+    Int(Wide),
     None,
     Bool(bool),
     Str(StringId),
@@ -103,19 +157,40 @@ struct Object {
 struct Tb {
     stack: u32,
     name: StringId,
+    depth: u32,
 }
 
-/// Reads a whole dump.
+/// Bytes read from a reader at a time.
+const READ_CHUNK: usize = 1 << 20;
+
+/// Reads a whole dump held in memory.
 pub(crate) fn run(data: &[u8]) -> Result<TracemallocSnapshot, TracemallocError> {
-    let mut vm = Vm::new(data)?;
+    let len = data.len() as u64;
+    let mut vm = Vm::<std::io::Empty>::new(Cow::Borrowed(data), None, Some(len))?;
     vm.execute()?;
     vm.finish()
 }
 
-struct Vm<'a> {
-    data: &'a [u8],
+/// Reads a dump from a stream through a window of about [`READ_CHUNK`].
+pub(crate) fn run_reader<R: Read>(
+    reader: R,
+    total_len: Option<u64>,
+) -> Result<TracemallocSnapshot, TracemallocError> {
+    let mut vm = Vm::new(Cow::Owned(Vec::new()), Some(reader), total_len)?;
+    vm.execute()?;
+    vm.finish()
+}
+
+struct Vm<'a, R> {
+    /// The bytes being read: the whole input, or a window of a reader.
+    window: Cow<'a, [u8]>,
+    /// Position in `window`.
     pos: usize,
-    op_start: usize,
+    /// Absolute offset of `window[0]`.
+    base: u64,
+    reader: Option<R>,
+    total_len: Option<u64>,
+    op_start: u64,
     op: Option<u8>,
     protocol: u8,
     builder: GraphBuilder,
@@ -128,6 +203,8 @@ struct Vm<'a> {
     objects: Vec<Object>,
     tracebacks: Vec<Tb>,
     frame_names: Vec<u32>,
+    /// `(file << 32) | line` → frame.
+    frame_cache: IntMap<FrameId>,
     scratch: Vec<Val>,
     frame_scratch: Vec<FrameId>,
     text: Vec<u8>,
@@ -136,21 +213,26 @@ struct Vm<'a> {
     appended: u32,
     traces_container: Option<u32>,
     domains: Option<Vec<u32>>,
-    total_nframe: Option<Vec<u32>>,
+    /// `(trace, total_nframe)` where it differs from the traceback length.
+    total_nframe: Option<Vec<(u32, u32)>>,
     shape: Option<TraceShape>,
     result: Option<Val>,
 }
 
-fn err_at(offset: usize, opcode: Option<u8>, kind: Kind) -> TracemallocError {
+fn err_at(offset: u64, opcode: Option<u8>, kind: Kind) -> TracemallocError {
     TracemallocError {
-        offset: offset as u64,
+        offset,
         opcode,
         kind,
     }
 }
 
-impl<'a> Vm<'a> {
-    fn new(data: &'a [u8]) -> Result<Self, TracemallocError> {
+impl<'a, R: Read> Vm<'a, R> {
+    fn new(
+        window: Cow<'a, [u8]>,
+        reader: Option<R>,
+        total_len: Option<u64>,
+    ) -> Result<Self, TracemallocError> {
         let mut builder = GraphBuilder::new(Format::Tracemalloc);
         let root_name = builder
             .intern(b"(tracemalloc snapshot)")
@@ -159,8 +241,11 @@ impl<'a> Vm<'a> {
             .add_node(NodeKind::Synthetic, root_name, 0, 0)
             .map_err(|e| err_at(0, None, e.into()))?;
         Ok(Vm {
-            data,
+            window,
             pos: 0,
+            base: 0,
+            reader,
+            total_len,
             op_start: 0,
             op: None,
             protocol: 0,
@@ -174,6 +259,7 @@ impl<'a> Vm<'a> {
             objects: Vec::new(),
             tracebacks: Vec::new(),
             frame_names: Vec::new(),
+            frame_cache: IntMap::default(),
             scratch: Vec::new(),
             frame_scratch: Vec::new(),
             text: Vec::new(),
@@ -200,62 +286,137 @@ impl<'a> Vm<'a> {
 
     // ---- input -------------------------------------------------------
 
-    fn take(&mut self, n: usize, expected: &'static str) -> Result<&'a [u8], TracemallocError> {
-        let data = self.data;
-        match self.pos.checked_add(n).and_then(|end| data.get(self.pos..end)) {
-            Some(bytes) => {
-                self.pos += n;
-                Ok(bytes)
-            }
-            None => Err(err_at(self.pos, self.op, Kind::Truncated { expected })),
+    /// The absolute offset of the next byte.
+    fn position(&self) -> u64 {
+        self.base + self.pos as u64
+    }
+
+    /// Makes at least `need` bytes available after `pos` by reading more
+    /// (reader mode only); `false` at end of input. Reads at most
+    /// [`READ_CHUNK`] at a time, so memory follows the data actually present,
+    /// never a declared length.
+    fn fill(&mut self, need: usize) -> Result<bool, TracemallocError> {
+        let Some(reader) = self.reader.as_mut() else {
+            return Ok(false);
+        };
+        let buf = self.window.to_mut();
+        if self.pos > 0 {
+            buf.drain(..self.pos);
+            self.base += self.pos as u64;
+            self.pos = 0;
         }
+        while buf.len() < need {
+            let old = buf.len();
+            // `read_to_end` fills spare capacity without zeroing it first.
+            let read = match reader.by_ref().take(READ_CHUNK as u64).read_to_end(buf) {
+                Ok(n) => n,
+                Err(e) => {
+                    return Err(err_at(
+                        self.base + old as u64,
+                        self.op,
+                        Kind::Io {
+                            message: e.to_string(),
+                        },
+                    ))
+                }
+            };
+            if read == 0 {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    fn truncated(&self, expected: &'static str) -> TracemallocError {
+        err_at(
+            self.base + self.window.len() as u64,
+            self.op,
+            Kind::Truncated { expected },
+        )
+    }
+
+    /// The window range of the next `n` bytes (valid until the next read).
+    fn take(&mut self, n: usize, expected: &'static str) -> Result<Range<usize>, TracemallocError> {
+        if self.window.len() - self.pos < n && !self.fill(n)? {
+            return Err(self.truncated(expected));
+        }
+        let start = self.pos;
+        self.pos += n;
+        Ok(start..start + n)
     }
 
     fn take_array<const N: usize>(
         &mut self,
         expected: &'static str,
     ) -> Result<[u8; N], TracemallocError> {
-        let bytes = self.take(N, expected)?;
+        let range = self.take(N, expected)?;
         let mut out = [0u8; N];
-        out.copy_from_slice(bytes);
+        out.copy_from_slice(&self.window[range]);
         Ok(out)
     }
 
+    #[inline]
     fn u8(&mut self, expected: &'static str) -> Result<u8, TracemallocError> {
+        if let Some(&b) = self.window.get(self.pos) {
+            self.pos += 1;
+            return Ok(b);
+        }
         Ok(self.take_array::<1>(expected)?[0])
     }
 
-    /// A length field checked against the bytes left.
-    fn length(&mut self, declared: u64) -> Result<usize, TracemallocError> {
-        let remaining = (self.data.len() - self.pos) as u64;
-        if declared > remaining {
-            return Err(err_at(
-                self.pos,
+    /// A length field, checked against the bytes left when the input size is
+    /// known (and in any case never trusted for an allocation).
+    /// `width` is the size of the length field just read (the error names
+    /// the field's offset).
+    fn length(&mut self, declared: u64, width: u64) -> Result<usize, TracemallocError> {
+        let remaining = self.total_len.map(|t| t.saturating_sub(self.position()));
+        match (usize::try_from(declared), remaining) {
+            (Ok(n), Some(rem)) if declared <= rem => Ok(n),
+            (Ok(n), None) => Ok(n),
+            _ => Err(err_at(
+                self.position() - width,
                 self.op,
                 Kind::LengthTooLarge {
                     length: declared,
-                    remaining,
+                    remaining: remaining.unwrap_or(0),
                 },
-            ));
-        }
-        Ok(declared as usize)
-    }
-
-    /// A text line without its `\n`.
-    fn line(&mut self, expected: &'static str) -> Result<&'a [u8], TracemallocError> {
-        let rest = self.data.get(self.pos..).unwrap_or_default();
-        match rest.iter().position(|&b| b == b'\n') {
-            Some(n) => {
-                let line = &rest[..n];
-                self.pos += n + 1;
-                Ok(line)
-            }
-            None => Err(err_at(
-                self.data.len(),
-                self.op,
-                Kind::Truncated { expected },
             )),
         }
+    }
+
+    /// The window range of a text line without its `\n`.
+    fn line(&mut self, expected: &'static str) -> Result<Range<usize>, TracemallocError> {
+        let mut scanned = 0usize;
+        loop {
+            let rest = self.window.get(self.pos + scanned..).unwrap_or_default();
+            if let Some(n) = rest.iter().position(|&b| b == b'\n') {
+                let start = self.pos;
+                let end = start + scanned + n;
+                self.pos = end + 1;
+                return Ok(start..end);
+            }
+            scanned += rest.len();
+            let have = self.window.len() - self.pos;
+            if !self.fill(have + 1)? {
+                return Err(self.truncated(expected));
+            }
+        }
+    }
+
+    /// A text line copied out (for short lines: integers, globals).
+    fn line_vec(&mut self, expected: &'static str) -> Result<Vec<u8>, TracemallocError> {
+        let range = self.line(expected)?;
+        Ok(self.window[range].to_vec())
+    }
+
+    /// Interns the string in `range` of the window.
+    fn intern_range(&mut self, range: Range<usize>) -> Result<Val, TracemallocError> {
+        let (op_start, op) = (self.op_start, self.op);
+        let id = self
+            .builder
+            .intern(&self.window[range])
+            .map_err(|e| err_at(op_start, op, e.into()))?;
+        Ok(Val::Str(id))
     }
 
     // ---- stack -------------------------------------------------------
@@ -276,7 +437,9 @@ impl<'a> Vm<'a> {
         if self.stack.len() <= floor {
             return Err(self.err(Kind::StackUnderflow));
         }
-        self.stack.pop().ok_or_else(|| self.err(Kind::StackUnderflow))
+        self.stack
+            .pop()
+            .ok_or_else(|| self.err(Kind::StackUnderflow))
     }
 
     fn top(&self) -> Result<Val, TracemallocError> {
@@ -292,7 +455,10 @@ impl<'a> Vm<'a> {
 
     /// Moves the items above the last mark into `scratch` and drops the mark.
     fn pop_mark(&mut self) -> Result<Vec<Val>, TracemallocError> {
-        let mark = self.marks.pop().ok_or_else(|| self.err(Kind::MissingMark))?;
+        let mark = self
+            .marks
+            .pop()
+            .ok_or_else(|| self.err(Kind::MissingMark))?;
         let mut items = std::mem::take(&mut self.scratch);
         items.clear();
         items.extend_from_slice(self.stack.get(mark..).unwrap_or_default());
@@ -345,7 +511,7 @@ impl<'a> Vm<'a> {
         let v = self.top()?;
         // Every memo entry needs at least one byte of input, so a genuine
         // pickle never stores beyond its own length.
-        if index > self.data.len() as u64 {
+        if index > self.position() {
             return Err(self.err(Kind::MemoIndexTooLarge(index)));
         }
         let packed = self.encode_memo(v)?;
@@ -407,15 +573,17 @@ impl<'a> Vm<'a> {
     }
 
     fn intern_str(&mut self, bytes: &[u8]) -> Result<Val, TracemallocError> {
-        let id = self
-            .builder
-            .intern(bytes)
-            .map_err(|e| self.err(e.into()))?;
+        let id = self.builder.intern(bytes).map_err(|e| self.err(e.into()))?;
         Ok(Val::Str(id))
     }
 
     fn push_int_checked(&mut self, v: i128) -> Result<(), TracemallocError> {
-        self.push(Val::Int(v))
+        let wide = Wide::new(v).ok_or_else(|| {
+            self.err(Kind::BadInteger {
+                what: "an integer beyond 64 bits",
+            })
+        })?;
+        self.push(Val::Int(wide))
     }
 
     fn frame_name(&mut self, frame: FrameId) -> Result<StringId, TracemallocError> {
@@ -446,7 +614,11 @@ impl<'a> Vm<'a> {
         match items {
             [] => return Ok(Val::EmptyTuple),
             [Val::Str(file), Val::Int(line)] => {
-                if let Ok(line) = u32::try_from(*line) {
+                if let Ok(line) = u32::try_from(line.get()) {
+                    let key = (u64::from(file.as_u32()) << 32) | u64::from(line);
+                    if let Some(&id) = self.frame_cache.get(&key) {
+                        return Ok(Val::Frame(id));
+                    }
                     let frame = Frame {
                         function: StringId::EMPTY,
                         file: *file,
@@ -458,18 +630,31 @@ impl<'a> Vm<'a> {
                         .stacks()
                         .intern_frame(frame)
                         .map_err(|e| self.err(Kind::Build(e.into())))?;
+                    self.frame_cache.insert(key, id);
                     return Ok(Val::Frame(id));
                 }
             }
             [Val::Int(size), tb @ (Val::Traceback(_) | Val::EmptyTuple)] => {
-                return self.make_trace(TraceShape::SizeTraceback, 0, *size, *tb, None);
+                return self.make_trace(TraceShape::SizeTraceback, 0, size.get(), *tb, None);
             }
             [Val::Int(domain), Val::Int(size), tb @ (Val::Traceback(_) | Val::EmptyTuple)] => {
-                return self.make_trace(TraceShape::DomainSizeTraceback, *domain, *size, *tb, None);
+                return self.make_trace(
+                    TraceShape::DomainSizeTraceback,
+                    domain.get(),
+                    size.get(),
+                    *tb,
+                    None,
+                );
             }
             [Val::Int(domain), Val::Int(size), tb @ (Val::Traceback(_) | Val::EmptyTuple), Val::Int(nframe)] =>
             {
-                return self.make_trace(TraceShape::WithTotalNframe, *domain, *size, *tb, Some(*nframe));
+                return self.make_trace(
+                    TraceShape::WithTotalNframe,
+                    domain.get(),
+                    size.get(),
+                    *tb,
+                    Some(nframe.get()),
+                );
             }
             _ => {}
         }
@@ -514,6 +699,7 @@ impl<'a> Vm<'a> {
         self.tracebacks.push(Tb {
             stack: stack.map_or(NO_STACK, StackId::as_u32),
             name,
+            depth: items.len() as u32,
         });
         Ok(Val::Traceback((self.tracebacks.len() - 1) as u32))
     }
@@ -536,25 +722,29 @@ impl<'a> Vm<'a> {
                 }))
             }
         }
-        let domain = u32::try_from(domain)
-            .map_err(|_| self.err(Kind::BadInteger { what: "trace domain" }))?;
+        let domain = u32::try_from(domain).map_err(|_| {
+            self.err(Kind::BadInteger {
+                what: "trace domain",
+            })
+        })?;
         let size =
             u64::try_from(size).map_err(|_| self.err(Kind::BadInteger { what: "trace size" }))?;
         let nframe = match nframe {
-            Some(n) => Some(
-                u32::try_from(n)
-                    .map_err(|_| self.err(Kind::BadInteger { what: "total_nframe" }))?,
-            ),
+            Some(n) => Some(u32::try_from(n).map_err(|_| {
+                self.err(Kind::BadInteger {
+                    what: "total_nframe",
+                })
+            })?),
             None => None,
         };
-        let (stack, name) = match traceback {
+        let (stack, name, depth) = match traceback {
             Val::Traceback(t) => match self.tracebacks.get(t as usize) {
-                Some(tb) => (tb.stack, tb.name),
-                None => (NO_STACK, StringId::EMPTY),
+                Some(tb) => (tb.stack, tb.name, tb.depth),
+                None => (NO_STACK, StringId::EMPTY, 0),
             },
-            _ => (NO_STACK, StringId::EMPTY),
+            _ => (NO_STACK, StringId::EMPTY, 0),
         };
-        self.emit_trace(domain, size, stack, name, nframe)
+        self.emit_trace(domain, size, stack, name, nframe, depth)
     }
 
     fn emit_trace(
@@ -564,6 +754,7 @@ impl<'a> Vm<'a> {
         stack: u32,
         name: StringId,
         nframe: Option<u32>,
+        depth: u32,
     ) -> Result<Val, TracemallocError> {
         let index = self.trace_count;
         if index >= PAYLOAD_MASK {
@@ -589,9 +780,11 @@ impl<'a> Vm<'a> {
             domains.push(domain);
         }
         if let Some(n) = nframe {
-            self.total_nframe
-                .get_or_insert_with(|| Vec::with_capacity(1024))
-                .push(n);
+            // Usually the traceback's own length: keep only the others.
+            let exceptions = self.total_nframe.get_or_insert_with(Vec::new);
+            if n != depth {
+                exceptions.push((index, n));
+            }
         }
         self.trace_count += 1;
         Ok(Val::Trace(index))
@@ -725,7 +918,7 @@ impl<'a> Vm<'a> {
 
     fn execute(&mut self) -> Result<(), TracemallocError> {
         loop {
-            self.op_start = self.pos;
+            self.op_start = self.position();
             self.op = None;
             let op = self.u8("an opcode")?;
             self.op = Some(op);
@@ -740,7 +933,7 @@ impl<'a> Vm<'a> {
                 }
                 0x95 => {
                     let len = u64::from_le_bytes(self.take_array::<8>("a FRAME length")?);
-                    self.length(len)?;
+                    self.length(len, 8)?;
                 }
                 b'.' => {
                     let v = self.pop()?;
@@ -772,24 +965,30 @@ impl<'a> Vm<'a> {
                 }
                 0x8a => {
                     let n = self.u8("a LONG1 length")?;
-                    self.long_bytes(u64::from(n))?;
+                    self.long_bytes(u64::from(n), 1)?;
                 }
                 0x8b => {
                     let n = u32::from_le_bytes(self.take_array::<4>("a LONG4 length")?);
-                    self.long_bytes(u64::from(n))?;
+                    self.long_bytes(u64::from(n), 4)?;
                 }
                 b'I' => {
-                    let line = self.line("an INT line")?;
-                    let v = match line {
+                    let line = self.line_vec("an INT line")?;
+                    let v = match line.as_slice() {
                         b"01" => Val::Bool(true),
                         b"00" => Val::Bool(false),
-                        digits => Val::Int(self.parse_decimal(digits, "INT")?),
+                        digits => {
+                            let v = self.parse_decimal(digits, "INT")?;
+                            Val::Int(
+                                Wide::new(v)
+                                    .ok_or_else(|| self.err(Kind::BadInteger { what: "INT" }))?,
+                            )
+                        }
                     };
                     self.push(v)?;
                 }
                 b'L' => {
-                    let line = self.line("a LONG line")?;
-                    let digits = line.strip_suffix(b"L").unwrap_or(line);
+                    let line = self.line_vec("a LONG line")?;
+                    let digits = line.strip_suffix(b"L").unwrap_or(&line);
                     let v = self.parse_decimal(digits, "LONG")?;
                     self.push_int_checked(v)?;
                 }
@@ -799,30 +998,30 @@ impl<'a> Vm<'a> {
                 // Strings.
                 0x8c => {
                     let n = self.u8("a SHORT_BINUNICODE length")?;
-                    let n = self.length(u64::from(n))?;
-                    let bytes = self.take(n, "string bytes")?;
-                    let v = self.intern_str(bytes)?;
+                    let n = self.length(u64::from(n), 1)?;
+                    let range = self.take(n, "string bytes")?;
+                    let v = self.intern_range(range)?;
                     self.push(v)?;
                 }
                 b'X' => {
                     let n = u32::from_le_bytes(self.take_array::<4>("a BINUNICODE length")?);
-                    let n = self.length(u64::from(n))?;
-                    let bytes = self.take(n, "string bytes")?;
-                    let v = self.intern_str(bytes)?;
+                    let n = self.length(u64::from(n), 4)?;
+                    let range = self.take(n, "string bytes")?;
+                    let v = self.intern_range(range)?;
                     self.push(v)?;
                 }
                 0x8d => {
                     let n = u64::from_le_bytes(self.take_array::<8>("a BINUNICODE8 length")?);
-                    let n = self.length(n)?;
-                    let bytes = self.take(n, "string bytes")?;
-                    let v = self.intern_str(bytes)?;
+                    let n = self.length(n, 8)?;
+                    let range = self.take(n, "string bytes")?;
+                    let v = self.intern_range(range)?;
                     self.push(v)?;
                 }
                 b'V' => {
                     let line = self.line("a UNICODE line")?;
                     let mut text = std::mem::take(&mut self.text);
                     text.clear();
-                    let decoded = decode_raw_unicode_escape(line, &mut text);
+                    let decoded = decode_raw_unicode_escape(&self.window[line], &mut text);
                     let v = match decoded {
                         Ok(()) => self.intern_str(&text),
                         Err(what) => Err(self.err(Kind::BadString(what))),
@@ -844,8 +1043,8 @@ impl<'a> Vm<'a> {
                     self.memo_put(u64::from(i))?;
                 }
                 b'p' => {
-                    let line = self.line("a PUT index")?;
-                    let i = self.parse_index(line)?;
+                    let line = self.line_vec("a PUT index")?;
+                    let i = self.parse_index(&line)?;
                     self.memo_put(i)?;
                 }
                 b'h' => {
@@ -857,8 +1056,8 @@ impl<'a> Vm<'a> {
                     self.memo_get(u64::from(i))?;
                 }
                 b'g' => {
-                    let line = self.line("a GET index")?;
-                    let i = self.parse_index(line)?;
+                    let line = self.line_vec("a GET index")?;
+                    let i = self.parse_index(&line)?;
                     self.memo_get(i)?;
                 }
                 // Tuples.
@@ -935,9 +1134,9 @@ impl<'a> Vm<'a> {
                 }
                 // Classes and objects.
                 b'c' => {
-                    let module = self.line("a GLOBAL module")?;
-                    let name = self.line("a GLOBAL name")?;
-                    self.global(module, name)?;
+                    let module = self.line_vec("a GLOBAL module")?;
+                    let name = self.line_vec("a GLOBAL name")?;
+                    self.global(&module, &name)?;
                 }
                 0x93 => {
                     let name = self.pop()?;
@@ -973,8 +1172,23 @@ impl<'a> Vm<'a> {
                     }
                 }
                 // Known opcodes that snapshots never need.
-                b'0' | b'1' | b'2' | b'F' | b'P' | b'Q' | b'S' | b'T' | b'U' | b'i' | b'o'
-                | b'G' | b'B' | b'C' | 0x82..=0x84 | 0x8e..=0x92 | 0x96..=0x98 => {
+                b'0'
+                | b'1'
+                | b'2'
+                | b'F'
+                | b'P'
+                | b'Q'
+                | b'S'
+                | b'T'
+                | b'U'
+                | b'i'
+                | b'o'
+                | b'G'
+                | b'B'
+                | b'C'
+                | 0x82..=0x84
+                | 0x8e..=0x92
+                | 0x96..=0x98 => {
                     return Err(self.err(Kind::ForbiddenOpcode));
                 }
                 other => return Err(self.err(Kind::UnknownOpcode(other))),
@@ -1025,9 +1239,10 @@ impl<'a> Vm<'a> {
         }
     }
 
-    fn long_bytes(&mut self, n: u64) -> Result<(), TracemallocError> {
-        let n = self.length(n)?;
-        let bytes = self.take(n, "integer bytes")?;
+    fn long_bytes(&mut self, n: u64, width: u64) -> Result<(), TracemallocError> {
+        let n = self.length(n, width)?;
+        let range = self.take(n, "integer bytes")?;
+        let bytes = &self.window[range];
         if bytes.len() > 16 {
             return Err(self.err(Kind::BadInteger {
                 what: "an integer wider than 128 bits",
@@ -1037,7 +1252,7 @@ impl<'a> Vm<'a> {
         if bytes.last().is_some_and(|&b| b & 0x80 != 0) {
             buf = [0xff; 16];
         }
-        buf[..bytes.len()].copy_from_slice(bytes);
+        buf[..n].copy_from_slice(bytes);
         self.push_int_checked(i128::from_le_bytes(buf))
     }
 
@@ -1094,7 +1309,7 @@ impl<'a> Vm<'a> {
             }));
         };
         let traceback_limit = match self.dict_get(state, b"traceback_limit") {
-            Some(Val::Int(v)) => u64::try_from(v).map_err(|_| {
+            Some(Val::Int(v)) => u64::try_from(v.get()).map_err(|_| {
                 fail(Kind::BadInteger {
                     what: "traceback_limit",
                 })
@@ -1138,9 +1353,13 @@ impl<'a> Vm<'a> {
                 found: "another value or stray trace tuples",
             }));
         }
-        let trailing = self.data.len() - self.pos;
+        let stop_end = self.position();
+        let mut trailing = (self.window.len() - self.pos) as u64;
+        if let Some(reader) = self.reader.as_mut() {
+            trailing += std::io::copy(reader, &mut std::io::sink()).unwrap_or(0);
+        }
         if trailing != 0 {
-            return Err(err_at(self.pos, None, Kind::TrailingBytes(trailing as u64)));
+            return Err(err_at(stop_end, None, Kind::TrailingBytes(trailing)));
         }
         self.builder.set_producer(format!(
             "CPython tracemalloc (pickle protocol {}, {})",
@@ -1193,7 +1412,9 @@ fn decode_raw_unicode_escape(line: &[u8], out: &mut Vec<u8>) -> Result<(), &'sta
             .ok_or("truncated \\u escape")?;
         let mut cp = 0u32;
         for &h in hex {
-            let d = (h as char).to_digit(16).ok_or("bad hex digit in \\u escape")?;
+            let d = (h as char)
+                .to_digit(16)
+                .ok_or("bad hex digit in \\u escape")?;
             cp = cp.checked_mul(16).ok_or("bad \\U escape")? + d;
         }
         if cp > 0x10FFFF {

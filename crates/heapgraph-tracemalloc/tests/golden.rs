@@ -4,13 +4,15 @@
 
 use std::path::PathBuf;
 
-use heapgraph_analysis::sites::{
-    Allocations, DomainFilter, Filter, KeyType, TraceFilter,
-};
+use heapgraph_analysis::sites::{Allocations, DomainFilter, Filter, KeyType, TraceFilter};
 use heapgraph_tracemalloc::{parse, TraceShape, TracemallocSnapshot};
 
 fn testdata(name: &str) -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/tracemalloc")).join(name)
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../testdata/tracemalloc"
+    ))
+    .join(name)
 }
 
 fn load(name: &str) -> TracemallocSnapshot {
@@ -108,6 +110,34 @@ fn check_snapshot(file: &str, golden: &str) -> usize {
             "count" => vec![all.len().to_string()],
             "total" => vec![all.total_size().to_string()],
             "traceback_limit" => vec![snap.traceback_limit().to_string()],
+            "total_nframe" => {
+                let n = snap.trace_count();
+                let totals: Vec<u32> = (0..n).map(|i| snap.total_nframe(i).unwrap_or(0)).collect();
+                let truncated = (0..n)
+                    .filter(|&i| {
+                        let node = snap.trace_node(i).unwrap();
+                        let depth = snap
+                            .graph
+                            .node_stack(node)
+                            .map_or(0, |s| snap.graph.stacks().depth(s));
+                        totals[i] != depth
+                    })
+                    .count();
+                if snap.trace_shape() == Some(TraceShape::WithTotalNframe) || n == 0 {
+                    vec![
+                        totals
+                            .iter()
+                            .map(|&t| u64::from(t))
+                            .sum::<u64>()
+                            .to_string(),
+                        truncated.to_string(),
+                    ]
+                } else {
+                    // 3.6-3.8 dumps carry no total_nframe.
+                    assert!(totals.iter().all(|&t| t == 0));
+                    want.clone()
+                }
+            }
             "stats" => all
                 .statistics(key_type(words[1]), words[2] == "1")
                 .unwrap()
