@@ -15,7 +15,10 @@ fn input() -> (String, Vec<u8>) {
         let bytes = std::fs::read(&path).unwrap();
         return (path, bytes);
     }
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/hprof/hotspot-jdk17-shapes.hprof.gz");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../testdata/hprof/hotspot-jdk17-shapes.hprof.gz"
+    );
     let mut out = Vec::new();
     flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap())
         .read_to_end(&mut out)
@@ -30,7 +33,9 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("parse/hprof");
     group.throughput(Throughput::Bytes(bytes.len() as u64));
     group.sample_size(10);
-    group.bench_function(format!("index/{mb}mb"), |b| b.iter(|| scan(&bytes).unwrap()));
+    group.bench_function(format!("index/{mb}mb"), |b| {
+        b.iter(|| scan(&bytes).unwrap())
+    });
     group.bench_function(format!("graph/{mb}mb"), |b| {
         b.iter(|| parse(&bytes, &HprofOptions::default()).unwrap())
     });

@@ -8,13 +8,14 @@
 //! compact `(id, node)` array. Pass 2 re-reads the heap-dump stream
 //! sequentially and emits every edge in source order.
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
 
 use heapgraph_core::{
     EdgeKind, Format, Frame, GraphBuilder, NodeIndex, NodeKind, RootKind, StackId, StringId,
 };
 
 use crate::dump::{for_each_field, ClassLayout, HprofDump, OwnField, PrimitiveArrayData};
+use crate::ids::IdIndex;
 use crate::names::normalize_class_name;
 use crate::stream::{self, Body, ClassDump, HeapVisitor, RecordVisitor, SubRecord};
 use crate::{
@@ -597,22 +598,15 @@ pub(crate) fn parse(bytes: &[u8], options: &HprofOptions) -> Result<HprofDump, H
     }
 
     // --- id → node ----------------------------------------------------------
-    let mut ids: Vec<(u64, u32)> = index
+    let pairs: Vec<(u64, u32)> = index
         .pending
         .iter()
         .enumerate()
         .map(|(i, p)| (p.id, i as u32 + 1))
         .collect();
-    ids.sort_unstable();
-    let before = ids.len();
-    ids.dedup_by_key(|e| e.0);
-    stats.duplicate_ids = (before - ids.len()) as u64;
-    let resolve = |id: u64| -> Option<u32> {
-        ids.binary_search_by_key(&id, |e| e.0)
-            .ok()
-            .and_then(|i| ids.get(i))
-            .map(|e| e.1)
-    };
+    let (ids, duplicates) = IdIndex::new(pairs);
+    stats.duplicate_ids = duplicates;
+    let resolve = |id: u64| -> Option<u32> { ids.get(id) };
 
     // --- stacks ---------------------------------------------------------------
     let mut trace_stacks: HashMap<u32, StackId> = HashMap::with_capacity(top.traces.len());

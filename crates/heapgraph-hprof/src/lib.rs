@@ -74,6 +74,7 @@
 mod build;
 mod dump;
 mod error;
+mod ids;
 mod names;
 mod stats;
 mod stream;

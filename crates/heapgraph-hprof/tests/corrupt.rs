@@ -66,19 +66,34 @@ fn err(bytes: &[u8]) -> heapgraph_hprof::HprofError {
 
 #[test]
 fn header_errors() {
-    assert_eq!(err(b"JAVA PROFILE 9.9\0xxxxxxxxxxxx").kind, HprofErrorKind::NotHprof);
+    assert_eq!(
+        err(b"JAVA PROFILE 9.9\0xxxxxxxxxxxx").kind,
+        HprofErrorKind::NotHprof
+    );
     assert_eq!(err(b"GIF89a").kind, HprofErrorKind::NotHprof);
     for bad in [0u32, 3, 16] {
         let mut file = Hprof::new().0;
         file[19..23].copy_from_slice(&bad.to_be_bytes());
         let e = err(&file);
-        assert_eq!((e.offset, e.kind.clone()), (19, HprofErrorKind::BadIdSize(bad)));
+        assert_eq!(
+            (e.offset, e.kind.clone()),
+            (19, HprofErrorKind::BadIdSize(bad))
+        );
         assert!(e.to_string().ends_with("at byte 0x13"), "{e}");
     }
     // Cut inside the header.
     let file = Hprof::new().0;
     let e = err(&file[..25]);
-    assert!(matches!(e.kind, HprofErrorKind::Truncated { location: HprofLocation::Header, .. }), "{e}");
+    assert!(
+        matches!(
+            e.kind,
+            HprofErrorKind::Truncated {
+                location: HprofLocation::Header,
+                ..
+            }
+        ),
+        "{e}"
+    );
 }
 
 #[test]
@@ -88,35 +103,84 @@ fn record_and_sub_record_errors() {
     file.truncate(file.len() - 4);
     let e = err(&file);
     assert_eq!(e.offset, 31);
-    assert!(matches!(e.kind, HprofErrorKind::LengthPastEnd { tag: 0x01, length: 12, available: 8 }), "{e}");
+    assert!(
+        matches!(
+            e.kind,
+            HprofErrorKind::LengthPastEnd {
+                tag: 0x01,
+                length: 12,
+                available: 8
+            }
+        ),
+        "{e}"
+    );
 
     // Unknown sub-record tag, at its offset.
     let file = Hprof::new().record(0x1C, &[0x42, 0, 0]).0;
     let e = err(&file);
-    assert_eq!((e.offset, e.kind.clone()), (40, HprofErrorKind::UnknownSubRecord(0x42)), "{e}");
+    assert_eq!(
+        (e.offset, e.kind.clone()),
+        (40, HprofErrorKind::UnknownSubRecord(0x42)),
+        "{e}"
+    );
 
     // Bad basic type in a primitive array.
     let mut sub = vec![0x23];
     sub.extend_from_slice(&id(0x100));
     sub.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 1, 3]);
     let e = err(&Hprof::new().record(0x1C, &sub).0);
-    assert!(matches!(e.kind, HprofErrorKind::BadBasicType { location: HprofLocation::SubRecord(0x23), code: 3 }), "{e}");
+    assert!(
+        matches!(
+            e.kind,
+            HprofErrorKind::BadBasicType {
+                location: HprofLocation::SubRecord(0x23),
+                code: 3
+            }
+        ),
+        "{e}"
+    );
     assert_eq!(e.offset, 40 + 1 + 8 + 8);
 
     // Class chain needs more bytes than the instance has.
-    let body = [class_dump(0x10, 0, &[(1, 10), (2, 11)]), instance(0x20, 0x10, &[0; 6])].concat();
+    let body = [
+        class_dump(0x10, 0, &[(1, 10), (2, 11)]),
+        instance(0x20, 0x10, &[0; 6]),
+    ]
+    .concat();
     let e = err(&Hprof::new().record(0x1C, &body).0);
-    assert!(matches!(e.kind, HprofErrorKind::ClassChainTooShort { class_id: 0x10, needed: 12, available: 6 }), "{e}");
+    assert!(
+        matches!(
+            e.kind,
+            HprofErrorKind::ClassChainTooShort {
+                class_id: 0x10,
+                needed: 12,
+                available: 6
+            }
+        ),
+        "{e}"
+    );
 
     // Superclass cycle.
     let body = [class_dump(0x10, 0x18, &[]), class_dump(0x18, 0x10, &[])].concat();
     let e = err(&Hprof::new().record(0x1C, &body).0);
-    assert!(matches!(e.kind, HprofErrorKind::SuperclassCycle { .. }), "{e}");
+    assert!(
+        matches!(e.kind, HprofErrorKind::SuperclassCycle { .. }),
+        "{e}"
+    );
 
     // A sub-record cut by the end of the last segment.
     let body = instance(0x20, 0x10, &[0; 6]);
     let e = err(&Hprof::new().record(0x1C, &body[..10]).0);
-    assert!(matches!(e.kind, HprofErrorKind::Truncated { location: HprofLocation::SubRecord(0x21), .. }), "{e}");
+    assert!(
+        matches!(
+            e.kind,
+            HprofErrorKind::Truncated {
+                location: HprofLocation::SubRecord(0x21),
+                ..
+            }
+        ),
+        "{e}"
+    );
     assert_eq!(e.offset, 40);
 
     // A huge array length does not allocate: it is a short read.
@@ -125,7 +189,16 @@ fn record_and_sub_record_errors() {
     sub.extend_from_slice(&[0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF]);
     sub.extend_from_slice(&id(0x10));
     let e = err(&Hprof::new().record(0x1C, &sub).0);
-    assert!(matches!(e.kind, HprofErrorKind::Truncated { location: HprofLocation::SubRecord(0x22), .. }), "{e}");
+    assert!(
+        matches!(
+            e.kind,
+            HprofErrorKind::Truncated {
+                location: HprofLocation::SubRecord(0x22),
+                ..
+            }
+        ),
+        "{e}"
+    );
 }
 
 #[test]
@@ -137,7 +210,10 @@ fn shadowed_fields_and_dangling_references() {
         instance(0x20, 0x18, &[id(0x20), id(0x999)].concat()),
     ]
     .concat();
-    let file = Hprof::new().record(0x01, &[id(1).as_slice(), b"x"].concat()).record(0x1C, &body).0;
+    let file = Hprof::new()
+        .record(0x01, &[id(1).as_slice(), b"x"].concat())
+        .record(0x1C, &body)
+        .0;
     let dump = parse(&file, &HprofOptions::default()).unwrap();
     let graph = dump.graph();
     let node = graph.node_by_object_id(0x20).unwrap();
@@ -165,9 +241,16 @@ fn record_boundaries(file: &[u8]) -> Vec<usize> {
 
 fn check_prefix(file: &[u8], cut: usize, boundaries: &[usize]) {
     match parse(&file[..cut], &HprofOptions::default()) {
-        Ok(_) => assert!(boundaries.contains(&cut), "prefix {cut} parsed but is not at a record boundary"),
+        Ok(_) => assert!(
+            boundaries.contains(&cut),
+            "prefix {cut} parsed but is not at a record boundary"
+        ),
         Err(e) => {
-            assert!(e.offset <= cut as u64, "offset {} beyond prefix {cut}", e.offset);
+            assert!(
+                e.offset <= cut as u64,
+                "offset {} beyond prefix {cut}",
+                e.offset
+            );
             assert!(e.to_string().contains("at byte 0x"));
         }
     }
@@ -184,7 +267,11 @@ fn truncation_at_every_record_boundary_and_many_prefixes() {
         let boundaries = record_boundaries(&file);
         // At and around every record boundary (every one for the small
         // files, an even spread of 500 for the 3 MB NetBeans dump).
-        let stride = if file.len() > 1 << 20 { (boundaries.len() / 500).max(1) } else { 1 };
+        let stride = if file.len() > 1 << 20 {
+            (boundaries.len() / 500).max(1)
+        } else {
+            1
+        };
         for &b in boundaries.iter().step_by(stride) {
             for cut in [b.saturating_sub(1), b, b + 1, b + 5, b + 9, b + 10] {
                 if cut <= file.len() {
@@ -212,7 +299,10 @@ fn random_byte_flips_never_panic() {
         state ^= state << 17;
         state
     };
-    for file in [testdata("android-art-1.0.3-split.hprof"), corpus("jhat-jdk6-32bit.hprof")] {
+    for file in [
+        testdata("android-art-1.0.3-split.hprof"),
+        corpus("jhat-jdk6-32bit.hprof"),
+    ] {
         let mut failures = 0;
         for _ in 0..300 {
             let mut copy = file.clone();

@@ -33,22 +33,26 @@ fn histogram(text: &str) -> HashMap<String, (u64, u64)> {
 
 #[test]
 fn counts_and_mat_sizes_match_jcmd_histogram() {
-    let file = testdata(DUMP);
-    let before = histogram(
-        &std::fs::read_to_string(format!(
-            "{}/../../testdata/hprof/hotspot-jdk17-shapes.histo-before.txt",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .unwrap(),
-    );
-    let after = histogram(
-        &std::fs::read_to_string(format!(
-            "{}/../../testdata/hprof/hotspot-jdk17-shapes.histo-after.txt",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .unwrap(),
-    );
-    let dump = parse(&file, &HprofOptions::default()).unwrap();
+    let dir = format!("{}/../../testdata/hprof", env!("CARGO_MANIFEST_DIR"));
+    check_against_histograms(&testdata(DUMP), &format!("{dir}/hotspot-jdk17-shapes"));
+}
+
+/// The same check on a big dump made by `gen-hotspot.sh` (not committed):
+/// `HEAPGRAPH_BIG_DUMPS=/tmp/big` with `/tmp/big/big.hprof` and its
+/// `big.histo-{before,after}.txt` (run with `NAME=big`).
+#[test]
+fn big_dump_matches_jcmd_histogram_when_available() {
+    let Ok(dir) = std::env::var("HEAPGRAPH_BIG_DUMPS") else {
+        return;
+    };
+    let file = std::fs::read(format!("{dir}/big.hprof")).unwrap();
+    check_against_histograms(&file, &format!("{dir}/big"));
+}
+
+fn check_against_histograms(file: &[u8], stem: &str) {
+    let before = histogram(&std::fs::read_to_string(format!("{stem}.histo-before.txt")).unwrap());
+    let after = histogram(&std::fs::read_to_string(format!("{stem}.histo-after.txt")).unwrap());
+    let dump = parse(file, &HprofOptions::default()).unwrap();
     assert_eq!(dump.version(), HprofVersion::V1_0_2);
     assert_eq!(
         dump.graph().info().producer,
