@@ -210,3 +210,47 @@ fn sniffing_recognises_every_protocol() {
     assert!(!is_tracemalloc_pickle(b"{\"snapshot\":{}}"));
     assert!(!is_tracemalloc_pickle(b""));
 }
+
+mod mutations {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn seeds() -> Vec<Vec<u8>> {
+        ["mixed_1.p5.pickle", "mixed_1.p0.pickle", "app_a.p2.pickle"]
+            .iter()
+            .map(|n| testdata(n))
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// Random byte edits of real dumps: the in-memory and streaming
+        /// readers agree, errors point inside the input, nothing panics.
+        #[test]
+        fn mutated_dumps_never_panic(
+            seed in 0usize..3,
+            edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>(), 0u8..3), 1..8),
+        ) {
+            let mut bytes = seeds()[seed].clone();
+            for (at, byte, how) in edits {
+                let i = at.index(bytes.len());
+                match how {
+                    0 => bytes[i] = byte,
+                    1 => bytes.insert(i, byte),
+                    _ => { bytes.remove(i); }
+                }
+            }
+            let whole = parse(&bytes);
+            let streamed = parse_reader(Trickle { data: &bytes, step: 3 }, Some(bytes.len() as u64));
+            match (whole, streamed) {
+                (Ok(a), Ok(b)) => prop_assert_eq!(a.trace_count(), b.trace_count()),
+                (Err(a), Err(b)) => {
+                    prop_assert!(a.offset <= bytes.len() as u64, "{}", a);
+                    prop_assert_eq!(a.offset, b.offset);
+                }
+                (a, b) => prop_assert!(false, "disagree: {:?} / {:?}", a.err(), b.err()),
+            }
+        }
+    }
+}
