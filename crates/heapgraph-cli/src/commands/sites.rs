@@ -196,7 +196,18 @@ pub(crate) fn run(
         } else {
             "-".to_string()
         });
-        cells.push(site.clone());
+        // Control characters in file names would break the table's lines.
+        cells.push(
+            site.chars()
+                .map(|c| {
+                    if c.is_control() {
+                        c.escape_default().to_string()
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect(),
+        );
         table.row(cells);
     }
     write!(out, "{}", table.render())?;
