@@ -269,18 +269,47 @@ struct Sections {
     scope_uses: Option<usize>,
 }
 
-/// `position / field_count` if `position` is a multiple of it. Common
-/// field counts get constant divisors (a multiply instead of a division in
-/// the edge loop).
-#[inline]
-fn node_ordinal(position: u64, field_count: u64) -> Option<u64> {
-    let ordinal = match field_count {
-        5 => position / 5,
-        6 => position / 6,
-        7 => position / 7,
-        _ => position.checked_div(field_count)?,
-    };
-    (ordinal.checked_mul(field_count)? == position).then_some(ordinal)
+/// Exact division by the node field count without a `div` instruction in
+/// the edge loop: `position` is a multiple of `d = 2^shift * m` (`m` odd)
+/// iff its low `shift` bits are zero and `(position >> shift) * m⁻¹` (mod
+/// 2^64) is at most `u64::MAX / m`; that product is then the quotient.
+#[derive(Clone, Copy, Debug)]
+struct ExactDivisor {
+    shift: u32,
+    inverse: u64,
+    limit: u64,
+}
+
+impl ExactDivisor {
+    /// `None` for 0.
+    fn new(divisor: u64) -> Option<Self> {
+        if divisor == 0 {
+            return None;
+        }
+        let shift = divisor.trailing_zeros();
+        let odd = divisor >> shift;
+        // Newton's iteration: each step doubles the correct low bits
+        // (an odd number is its own inverse modulo 8).
+        let mut inverse = odd;
+        for _ in 0..5 {
+            inverse = inverse.wrapping_mul(2u64.wrapping_sub(odd.wrapping_mul(inverse)));
+        }
+        Some(ExactDivisor {
+            shift,
+            inverse,
+            limit: u64::MAX / odd,
+        })
+    }
+
+    /// `value / divisor` if the division is exact.
+    #[inline]
+    fn divide(self, value: u64) -> Option<u64> {
+        if value & ((1u64 << self.shift) - 1) != 0 {
+            return None;
+        }
+        let quotient = (value >> self.shift).wrapping_mul(self.inverse);
+        (quotient <= self.limit).then_some(quotient)
+    }
 }
 
 fn map_node_type(name: &str) -> NodeKind {
@@ -1161,6 +1190,14 @@ impl<'a> Reader<'a> {
             .reserve(0, declared.min(upper).min(u64::from(u32::MAX)) as usize);
 
         let nf = nodes.field_count;
+        let Some(divisor) = ExactDivisor::new(nf) else {
+            return Err(V8Error::new(
+                pos,
+                V8ErrorKind::BadMeta {
+                    what: "no node fields",
+                },
+            ));
+        };
         let node_count = nodes.node_count;
         let root = nodes.root_ordinal;
         let swap = |ordinal: u64| -> u64 {
@@ -1239,7 +1276,7 @@ impl<'a> Reader<'a> {
                 ));
             };
             let to_node = get(c_target);
-            let Some(target) = node_ordinal(to_node, nf) else {
+            let Some(target) = divisor.divide(to_node) else {
                 return Err(V8Error::new(
                     value_offset(bytes, start, c_target),
                     V8ErrorKind::MisalignedNodePosition {
@@ -1321,58 +1358,68 @@ impl<'a> Reader<'a> {
             col("column")?,
         );
         let width = fields.len();
-        let values = self.read_flat(pos, SECTION, width)?;
-        let mut locations = Vec::with_capacity(values.len() / width.max(1));
-        let root = nodes.root_ordinal;
-        for record in values.chunks_exact(width) {
-            let get = |c: usize| record.get(c).copied().unwrap_or((0, pos));
-            let small = |c: usize| {
-                let (v, at) = get(c);
-                u32::try_from(v).map_err(|_| {
-                    V8Error::new(
-                        at,
-                        V8ErrorKind::NumberTooLarge {
-                            section: SECTION,
-                            max: u64::from(u32::MAX),
-                        },
-                    )
-                })
-            };
-            let (object, at) = get(c_object);
-            if object % nodes.field_count != 0 {
-                return Err(V8Error::new(
-                    at,
-                    V8ErrorKind::MisalignedNodePosition {
-                        section: SECTION,
-                        position: object,
-                        field_count: nodes.field_count,
-                    },
-                ));
-            }
-            let mut ordinal = object / nodes.field_count;
-            if ordinal >= nodes.node_count {
-                return Err(V8Error::new(
-                    at,
-                    V8ErrorKind::IndexOutOfRange {
-                        section: SECTION,
-                        what: "object_index ordinal",
-                        index: ordinal,
-                        len: nodes.node_count,
-                    },
-                ));
-            }
-            if root != 0 && ordinal == 0 {
-                ordinal = root;
-            } else if root != 0 && ordinal == root {
-                ordinal = 0;
-            }
-            locations.push(Location {
-                node: NodeIndex::new(ordinal as u32),
-                script_id: small(c_script)?,
-                line: small(c_line)?,
-                column: small(c_column)?,
-            });
+        if width > MAX_FIELDS {
+            return Err(V8Error::new(
+                pos,
+                V8ErrorKind::BadMeta {
+                    what: "more than 64 location fields",
+                },
+            ));
         }
+        let mut locations = Vec::new();
+        let root = nodes.root_ordinal;
+        let bytes = self.bytes;
+        let divisor = ExactDivisor::new(nodes.field_count);
+        self.cursor(pos, SECTION)
+            .uint_records(width, |record, start| {
+                let get = |c: usize| record.get(c).copied().unwrap_or(0);
+                let small = |c: usize| {
+                    u32::try_from(get(c)).map_err(|_| {
+                        V8Error::new(
+                            value_offset(bytes, start, c),
+                            V8ErrorKind::NumberTooLarge {
+                                section: SECTION,
+                                max: u64::from(u32::MAX),
+                            },
+                        )
+                    })
+                };
+                let object = get(c_object);
+                let at = value_offset(bytes, start, c_object);
+                let Some(mut ordinal) = divisor.and_then(|d| d.divide(object)) else {
+                    return Err(V8Error::new(
+                        at,
+                        V8ErrorKind::MisalignedNodePosition {
+                            section: SECTION,
+                            position: object,
+                            field_count: nodes.field_count,
+                        },
+                    ));
+                };
+                if ordinal >= nodes.node_count {
+                    return Err(V8Error::new(
+                        at,
+                        V8ErrorKind::IndexOutOfRange {
+                            section: SECTION,
+                            what: "object_index ordinal",
+                            index: ordinal,
+                            len: nodes.node_count,
+                        },
+                    ));
+                }
+                if root != 0 && ordinal == 0 {
+                    ordinal = root;
+                } else if root != 0 && ordinal == root {
+                    ordinal = 0;
+                }
+                locations.push(Location {
+                    node: NodeIndex::new(ordinal as u32),
+                    script_id: small(c_script)?,
+                    line: small(c_line)?,
+                    column: small(c_column)?,
+                });
+                Ok(())
+            })?;
         Ok(locations)
     }
 
@@ -1499,6 +1546,37 @@ impl ProducerMarkers {
             Producer::Chromium
         } else {
             Producer::UnknownV8
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exact_divisor_matches_plain_division() {
+        assert!(ExactDivisor::new(0).is_none());
+        let mut state = 3u64;
+        for d in 1..=40u64 {
+            let divisor = ExactDivisor::new(d).unwrap();
+            for _ in 0..5000 {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                for value in [
+                    state,
+                    state >> 20,
+                    (state >> 40) * d,
+                    u64::MAX - (state >> 50),
+                ] {
+                    let expected = (value % d == 0).then_some(value / d);
+                    assert_eq!(divisor.divide(value), expected, "{value} / {d}");
+                }
+            }
+            assert_eq!(divisor.divide(0), Some(0));
+            assert_eq!(divisor.divide(u64::MAX / d * d), Some(u64::MAX / d));
         }
     }
 }
