@@ -138,23 +138,59 @@ fn jhat_jdk6_32bit() {
     assert_eq!(dump.id_size(), 4);
     let graph = dump.graph();
     let stats = dump.record_stats();
-    eprintln!("{stats:#?}");
+    // Every heap object of the dump is a node: 1293 instances, 423 object
+    // arrays, 849 primitive arrays and 361 classes (sub-record counts).
+    let count = |tag: u8| stats.sub_records.get(&tag).copied().unwrap_or(0) as usize;
     let objects = graph.nodes().filter(|&n| is_object(graph.kind(n))).count();
     let classes = graph
         .nodes()
         .filter(|&n| graph.kind(n) == NodeKind::Class)
         .count();
-    eprintln!(
-        "objects {objects} classes {classes} stacks {} frames {}",
-        graph.stacks().stack_count(),
-        graph.stacks().frame_count()
-    );
+    assert_eq!(objects, count(0x21) + count(0x22) + count(0x23));
+    assert_eq!((objects, classes), (2565, 361));
+    assert_eq!(classes, count(0x20));
+    // The JVMTI agent writes ALLOC SITES / CONTROL SETTINGS / thread
+    // records: counted, not dropped.
+    for tag in [0x06u8, 0x0A, 0x0E] {
+        assert!(stats.records.contains_key(&tag), "record 0x{tag:02X}");
+    }
+    assert_eq!(stats.unknown_records, 0);
     assert!(graph.stacks().stack_count() > 0);
     assert!(graph.has_node_stacks());
     let with_stack = graph
         .nodes()
         .filter(|&n| graph.node_stack(n).is_some())
         .count();
-    eprintln!("with stack {with_stack}");
     assert!(with_stack > 0);
+}
+
+#[test]
+fn jhat_stack_frames_are_readable() {
+    let file = corpus("jhat-jdk6-32bit.hprof");
+    let dump = parse(&file, &HprofOptions::default()).unwrap();
+    let graph = dump.graph();
+    let stacks = graph.stacks();
+    let node = graph
+        .nodes()
+        .find(|&n| graph.node_stack(n).is_some())
+        .unwrap();
+    let stack = graph.node_stack(node).unwrap();
+    let innermost = stacks.frame(stacks.innermost_frame(stack));
+    // e.g. "java.lang.Thread.<init> (Thread.java:432)": class-qualified
+    // method, source file, line.
+    let function = graph.strings().get(innermost.function).into_owned();
+    assert!(
+        function.contains('.') && !function.contains('/'),
+        "{function}"
+    );
+    assert!(graph.strings().get(innermost.file).ends_with(".java"));
+    let with_lines = (0..stacks.frame_count())
+        .filter(|&i| stacks.frame(heapgraph_core::FrameId::new(i as u32)).line > 0)
+        .count();
+    assert!(
+        with_lines * 2 > stacks.frame_count(),
+        "{with_lines}/{}",
+        stacks.frame_count()
+    );
+    assert!(!dump.thread_stacks().is_empty());
 }

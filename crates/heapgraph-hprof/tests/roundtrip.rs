@@ -34,14 +34,29 @@ enum Target {
 
 fn heap() -> impl Strategy<Value = (bool, Vec<Class>, Vec<Object>, Vec<usize>, Vec<usize>)> {
     let classes = prop::collection::vec(
-        (any::<prop::sample::Index>(), any::<bool>(), prop::collection::vec((0usize..4, any::<bool>(), prop::sample::select(vec![1u8, 2, 4, 8])), 0..4)),
+        (
+            any::<prop::sample::Index>(),
+            any::<bool>(),
+            prop::collection::vec(
+                (
+                    0usize..4,
+                    any::<bool>(),
+                    prop::sample::select(vec![1u8, 2, 4, 8]),
+                ),
+                0..4,
+            ),
+        ),
         1..5,
     )
     .prop_map(|raw| {
         raw.into_iter()
             .enumerate()
             .map(|(i, (sup, has_super, fields))| Class {
-                super_class: if i > 0 && has_super { Some(sup.index(i)) } else { None },
+                super_class: if i > 0 && has_super {
+                    Some(sup.index(i))
+                } else {
+                    None
+                },
                 fields,
             })
             .collect::<Vec<_>>()
@@ -115,11 +130,21 @@ fn record(out: &mut Vec<u8>, tag: u8, body: &[u8]) {
     out.extend_from_slice(body);
 }
 
-fn write(wide: bool, classes: &[Class], objects: &[Object], roots: &[usize], cuts: &[usize]) -> Vec<u8> {
+fn write(
+    wide: bool,
+    classes: &[Class],
+    objects: &[Object],
+    roots: &[usize],
+    cuts: &[usize],
+) -> Vec<u8> {
     let mut file = b"JAVA PROFILE 1.0.2\0".to_vec();
     file.extend_from_slice(&(if wide { 8u32 } else { 4 }).to_be_bytes());
     file.extend_from_slice(&0u64.to_be_bytes());
-    let mut strings: Vec<(u64, String)> = FIELD_NAMES.iter().enumerate().map(|(i, n)| (1 + i as u64, n.to_string())).collect();
+    let mut strings: Vec<(u64, String)> = FIELD_NAMES
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (1 + i as u64, n.to_string()))
+        .collect();
     let mut class_names = vec![];
     for c in 0..classes.len() {
         class_names.push((class_id(c), format!("pkg/C{c}")));
@@ -157,14 +182,29 @@ fn write(wide: bool, classes: &[Class], objects: &[Object], roots: &[usize], cut
         w.u4(0);
         w.out.extend_from_slice(&0u16.to_be_bytes());
         w.out.extend_from_slice(&0u16.to_be_bytes());
-        w.out.extend_from_slice(&(fields.len() as u16).to_be_bytes());
+        w.out
+            .extend_from_slice(&(fields.len() as u16).to_be_bytes());
         for &(name, is_ref, width) in fields {
             w.id(1 + name as u64);
-            w.out.push(if is_ref { 2 } else { match width { 1 => 8, 2 => 9, 4 => 10, _ => 11 } });
+            w.out.push(if is_ref {
+                2
+            } else {
+                match width {
+                    1 => 8,
+                    2 => 9,
+                    4 => 10,
+                    _ => 11,
+                }
+            });
         }
     };
     for (c, class) in classes.iter().enumerate() {
-        class_dump(&mut w, class_id(c), class.super_class.map_or(0, class_id), &class.fields);
+        class_dump(
+            &mut w,
+            class_id(c),
+            class.super_class.map_or(0, class_id),
+            &class.fields,
+        );
     }
     class_dump(&mut w, ARRAY_CLASS, 0, &[]);
     class_dump(&mut w, INT_ARRAY_CLASS, 0, &[]);
