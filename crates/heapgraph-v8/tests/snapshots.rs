@@ -342,3 +342,22 @@ fn bun_baseline() {
     assert!(!graph.kinds().contains(&NodeKind::Native));
     assert!(!graph.kinds().contains(&NodeKind::Array));
 }
+
+#[test]
+fn deno2_orders() {
+    let bytes = load(&testdata("deno2-orders.heapsnapshot.gz"));
+    let snapshot = parse_snapshot(&bytes).unwrap();
+    let oracle = Oracle::new(&bytes);
+    check_against_oracle(&snapshot, &oracle);
+    check_gc_roots(&snapshot);
+    let graph = &snapshot.graph;
+    assert_eq!(snapshot.producer, Producer::Deno);
+    assert!(snapshot.ids_stable_across_snapshots());
+    assert_eq!(snapshot.extra_native_bytes, Some(0));
+    assert_eq!(snapshot.meta.node_fields.len(), 6);
+    assert_eq!(snapshot.meta.location_fields.len(), 5);
+    assert_eq!(count_named(&snapshot, NodeKind::Object, "Order"), 700);
+    // Deno: every id is odd.
+    assert!(graph.object_ids().iter().all(|id| id % 2 == 1));
+    assert!(!graph.has_node_stacks());
+}
