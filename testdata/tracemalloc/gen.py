@@ -237,9 +237,12 @@ def fnmatch_cases():
     for _ in range(3000):
         pat = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 7)))
         name = "".join(rng.choice("ab-]![/z\\\n") for _ in range(rng.randint(0, 5)))
-        lines.append("%d\t%r\t%r" % (fnmatch.fnmatchcase(name, pat), pat, name))
-    with open(os.path.join(OUT, "fnmatch_cases.txt"), "w") as f:
-        f.write("\n".join(lines) + "\n")
+        lines.append(b"%d\t%s\t%s" % (fnmatch.fnmatchcase(name, pat), esc(pat), esc(name)))
+        # A name shaped like the pattern, so that many cases match.
+        name = pat.replace("*", "ab").replace("?", "z").replace("!", "b")
+        lines.append(b"%d\t%s\t%s" % (fnmatch.fnmatchcase(name, pat), esc(pat), esc(name)))
+    with open(os.path.join(OUT, "fnmatch_cases.txt"), "wb") as f:
+        f.write(b"\n".join(lines) + b"\n")
 
 
 def main():

@@ -925,7 +925,8 @@ impl CompiledFilter {
     /// `filter._match(trace)`.
     fn matches(&mut self, graph: &HeapGraph, stack: Option<StackId>, domain: u32) -> bool {
         match self {
-            CompiledFilter::Domain(d) => (domain == d.domain) != !d.inclusive,
+            // (domain == d) XOR not inclusive
+            CompiledFilter::Domain(d) => (domain == d.domain) == d.inclusive,
             CompiledFilter::Filename {
                 filter,
                 pattern,
@@ -958,7 +959,8 @@ impl CompiledFilter {
                         Some(s) => frame_hit(stacks.innermost_frame(s)),
                         None => false,
                     };
-                    hit != !filter.inclusive
+                    // hit XOR not inclusive
+                    hit == filter.inclusive
                 };
                 match filter.domain {
                     None => res,

@@ -1525,6 +1525,7 @@ pub(crate) fn opcode_name(op: u8) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

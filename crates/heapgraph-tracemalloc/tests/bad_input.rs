@@ -1,6 +1,8 @@
 //! Hostile and broken input: every failure is an error with an offset,
 //! never a panic, a hang or an allocation sized by the file.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::io::Read;
 
 use heapgraph_tracemalloc::{

@@ -2,6 +2,8 @@
 //! CPython's own output on the same dumps (`testdata/tracemalloc/*.golden`,
 //! written by `testdata/tracemalloc/gen.py`), line for line.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::PathBuf;
 
 use heapgraph_analysis::sites::{Allocations, DomainFilter, Filter, KeyType, TraceFilter};
