@@ -1,0 +1,1130 @@
+//! `heapgraph._native`: the compiled part of the `heapgraph` Python package.
+//!
+//! Every analysis runs without the GIL and returns an [`ArrowStream`] (one
+//! record batch behind the Arrow PyCapsule interface) that the Python
+//! wrapper turns into a `pyarrow.Table` without copying. The column names
+//! and numbers are those of the CLI's `--json` output and `export`.
+//!
+//! A [`Snapshot`] owns its parsed dump and computes the analysis (dominators,
+//! retained sizes, distances, classes) once, on first use; the analysis
+//! borrows the dump, so the pair is kept in a `self_cell`.
+
+mod errors;
+mod table;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use heapgraph::analysis::diff::diff as diff_snapshots;
+use heapgraph::analysis::leaks::{find_leaks, persistent_growth, LeakOptions};
+use heapgraph::analysis::sites::{DomainFilter, Filter, KeyType, TraceFilter};
+use heapgraph::analysis::strings::{duplicate_strings as find_duplicates, v8_strings};
+use heapgraph::analysis::suspects::{leak_suspects, top_level_objects, SuspectKind};
+use heapgraph::analysis::trend::{trends, GroupTotals};
+use heapgraph::analysis::{EdgePolicy, HeapAnalysis, HistogramOrder, RetentionPath};
+use heapgraph::core::{EdgeIndex, EdgeKind, EdgeLabel, NodeIndex, NodeKind};
+use heapgraph::hprof::SizeModel;
+use heapgraph::{Dump, Format, OpenOptions};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use errors::{ErrorClass, Failure};
+use table::{ArrowStream, NodeColumns, Table};
+
+type Analysis<'a> = HeapAnalysis<'a>;
+
+self_cell::self_cell!(
+    /// A dump and its analysis.
+    struct Analysed {
+        owner: Arc<Dump>,
+        #[covariant]
+        dependent: Analysis,
+    }
+);
+
+/// A parsed dump with its lazily computed analysis.
+struct Loaded {
+    path: PathBuf,
+    dump: Arc<Dump>,
+    policy: EdgePolicy,
+    analysis: OnceLock<Analysed>,
+}
+
+impl Loaded {
+    /// The analysis, computed on first use (call without the GIL).
+    fn analysis(&self) -> &HeapAnalysis<'_> {
+        self.analysis
+            .get_or_init(|| {
+                let policy = self.policy;
+                Analysed::new(Arc::clone(&self.dump), |dump| {
+                    HeapAnalysis::with_policy(dump.graph(), policy)
+                })
+            })
+            .borrow_dependent()
+    }
+
+    fn file(&self) -> String {
+        self.path.display().to_string()
+    }
+}
+
+/// How dumps are opened.
+#[derive(Clone, Copy)]
+struct Options {
+    size_model: SizeModel,
+    ignore_weak: bool,
+    memory_map: bool,
+}
+
+impl Options {
+    fn parse(size_model: &str, weak_referents: &str, memory_map: bool) -> PyResult<Options> {
+        let size_model = match size_model {
+            "mat" => SizeModel::Mat,
+            "raw" => SizeModel::Raw,
+            other => {
+                return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                    "size_model must be 'mat' or 'raw', not {other:?}"
+                )))
+            }
+        };
+        let ignore_weak = match weak_referents {
+            "count" => false,
+            "ignore" => true,
+            other => {
+                return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                    "weak_referents must be 'count' or 'ignore', not {other:?}"
+                )))
+            }
+        };
+        Ok(Options {
+            size_model,
+            ignore_weak,
+            memory_map,
+        })
+    }
+
+    fn open(&self, path: &Path) -> Result<Loaded, Failure> {
+        let mut open = OpenOptions::default();
+        open.memory_map = self.memory_map;
+        open.hprof = open.hprof.with_size_model(self.size_model);
+        let dump = heapgraph::open_with(path, &open).map_err(|e| Failure::open(path, e))?;
+        let policy = if dump.format() == Format::Hprof && self.ignore_weak {
+            EdgePolicy::netbeans()
+        } else {
+            EdgePolicy::for_format(dump.format())
+        };
+        Ok(Loaded {
+            path: path.to_path_buf(),
+            dump: Arc::new(dump),
+            policy,
+            analysis: OnceLock::new(),
+        })
+    }
+}
+
+/// A heap dump opened by `heapgraph.open` (see the Python package).
+#[pyclass(frozen, module = "heapgraph._native")]
+struct Snapshot {
+    inner: Arc<Loaded>,
+}
+
+/// Runs `work` without the GIL and raises its failure, if any.
+fn detached<T: Send>(
+    py: Python<'_>,
+    work: impl FnOnce() -> Result<T, Failure> + Send,
+) -> PyResult<T> {
+    py.detach(work).map_err(PyErr::from)
+}
+
+/// Runs `work` without the GIL and hands its table to Python.
+fn table_of(
+    py: Python<'_>,
+    work: impl FnOnce() -> Result<Table, Failure> + Send,
+) -> PyResult<ArrowStream> {
+    ArrowStream::new(detached(py, work)?)
+}
+
+/// Opens and parses a dump (see `heapgraph.open`).
+#[pyfunction]
+#[pyo3(signature = (path, size_model = "mat", weak_referents = "count", memory_map = true))]
+fn open(
+    py: Python<'_>,
+    path: PathBuf,
+    size_model: &str,
+    weak_referents: &str,
+    memory_map: bool,
+) -> PyResult<Snapshot> {
+    let options = Options::parse(size_model, weak_referents, memory_map)?;
+    let loaded = detached(py, || options.open(&path))?;
+    Ok(Snapshot {
+        inner: Arc::new(loaded),
+    })
+}
+
+/// Appends a retention path's steps: ids, and the path as one line.
+fn path_ids(analysis: &HeapAnalysis<'_>, path: &RetentionPath) -> Vec<u64> {
+    let graph = analysis.graph();
+    path.steps
+        .iter()
+        .map(|s| graph.object_id(s.target))
+        .collect()
+}
+
+/// The histogram order for a sort key.
+fn histogram_order(sort: &str) -> Result<HistogramOrder, Failure> {
+    match sort {
+        "retained" => Ok(HistogramOrder::RetainedSize),
+        "shallow" => Ok(HistogramOrder::ShallowSize),
+        "count" => Ok(HistogramOrder::Count),
+        other => Err(Failure::new(
+            ErrorClass::Analysis,
+            format!("sort must be 'retained', 'shallow' or 'count', not {other:?}"),
+        )),
+    }
+}
+
+/// Matches `name` against a glob with `*` (any run) and `?` (one char).
+fn glob_match(pattern: &str, name: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    let (mut pi, mut ni) = (0, 0);
+    let mut backtrack: Option<(usize, usize)> = None;
+    while ni < n.len() {
+        if p.get(pi).is_some_and(|&c| c == '?' || c == n[ni]) {
+            pi += 1;
+            ni += 1;
+        } else if p.get(pi) == Some(&'*') {
+            backtrack = Some((pi, ni));
+            pi += 1;
+        } else if let Some((star, matched)) = backtrack {
+            pi = star + 1;
+            ni = matched + 1;
+            backtrack = Some((star, matched + 1));
+        } else {
+            return false;
+        }
+    }
+    p.get(pi..)
+        .is_none_or(|rest| rest.iter().all(|&c| c == '*'))
+}
+
+/// `(class, count, shallow)` per class, as `trend` and `leaks` compare them.
+fn class_totals(analysis: &HeapAnalysis<'_>) -> Vec<(String, GroupTotals)> {
+    analysis
+        .class_histogram()
+        .rows()
+        .iter()
+        .map(|r| {
+            (
+                analysis.classes().name(r.class).to_string(),
+                GroupTotals {
+                    count: r.count,
+                    bytes: r.shallow_size,
+                },
+            )
+        })
+        .collect()
+}
+
+/// Keeps the first `top` items (0 = all).
+fn take_top<T>(mut items: Vec<T>, top: usize) -> Vec<T> {
+    if top > 0 {
+        items.truncate(top);
+    }
+    items
+}
+
+/// The `java.lang.String` instances of an HPROF dump as (node, value, bytes
+/// of the String plus its value array), as the CLI's `strings` counts them.
+fn java_strings(dump: &Dump, shallow: &[u64]) -> Vec<(NodeIndex, Vec<u8>, u64)> {
+    let Some(hprof) = dump.hprof() else {
+        return Vec::new();
+    };
+    let graph = dump.graph();
+    let value_name = graph.strings().find(b"value");
+    graph
+        .nodes()
+        .filter(|&n| graph.kind(n) == NodeKind::Object)
+        .filter(|&n| graph.name_str(n) == "java.lang.String")
+        .filter_map(|n| {
+            let text = hprof.java_string_value(dump.bytes(), n)?;
+            let array = graph
+                .edges(n)
+                .find(|e| {
+                    e.kind == EdgeKind::Property
+                        && Some(e.label)
+                            .zip(value_name)
+                            .is_some_and(|(l, v)| l == EdgeLabel::Name(v))
+                })
+                .map(|e| e.target);
+            let size = shallow.get(n.index()).copied().unwrap_or(0)
+                + array
+                    .and_then(|a| shallow.get(a.index()).copied())
+                    .unwrap_or(0);
+            Some((n, text.into_bytes(), size))
+        })
+        .collect()
+}
+
+/// One filter as the Python wrapper passes it: `(is_domain_filter,
+/// inclusive, filename_pattern, lineno, all_frames, domain)`.
+type FilterSpec = (bool, bool, Option<String>, Option<u32>, bool, Option<u32>);
+
+fn trace_filters(specs: Vec<FilterSpec>) -> Result<Vec<TraceFilter>, Failure> {
+    specs
+        .into_iter()
+        .map(
+            |(is_domain, inclusive, pattern, lineno, all_frames, domain)| {
+                if is_domain {
+                    let domain = domain.ok_or_else(|| {
+                        Failure::new(ErrorClass::Analysis, "a DomainFilter needs a domain")
+                    })?;
+                    Ok(TraceFilter::Domain(DomainFilter { inclusive, domain }))
+                } else {
+                    let mut filter = Filter::new(inclusive, pattern.unwrap_or_default());
+                    filter.lineno = lineno;
+                    filter.all_frames = all_frames;
+                    filter.domain = domain;
+                    Ok(TraceFilter::Filter(filter))
+                }
+            },
+        )
+        .collect()
+}
+
+fn key_type(by: &str) -> Result<KeyType, Failure> {
+    match by {
+        "lineno" => Ok(KeyType::Lineno),
+        "filename" => Ok(KeyType::Filename),
+        "traceback" => Ok(KeyType::Traceback),
+        other => Err(Failure::new(
+            ErrorClass::Analysis,
+            format!("by must be 'lineno', 'filename' or 'traceback', not {other:?}"),
+        )),
+    }
+}
+
+fn frames(traceback: &heapgraph::analysis::sites::Traceback<'_>) -> Vec<(String, u32)> {
+    traceback
+        .frames()
+        .iter()
+        .map(|f| (String::from_utf8_lossy(f.filename).into_owned(), f.lineno))
+        .collect()
+}
+
+fn clamp(value: i128) -> i64 {
+    value.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
+}
+
+#[pymethods]
+impl Snapshot {
+    /// The file the snapshot was read from.
+    #[getter]
+    fn path(&self) -> String {
+        self.inner.file()
+    }
+
+    /// The format: `hprof`, `v8-heapsnapshot`, `v8-heapprofile`, `tracemalloc`.
+    #[getter]
+    fn format(&self) -> &'static str {
+        self.inner.dump.format().as_str()
+    }
+
+    /// The producer the file names.
+    #[getter]
+    fn producer(&self) -> String {
+        self.inner.dump.producer().to_string()
+    }
+
+    /// Nodes in the graph (objects plus synthetic root nodes).
+    #[getter]
+    fn node_count(&self) -> usize {
+        self.inner.dump.graph().node_count()
+    }
+
+    /// Edges (references) in the graph.
+    #[getter]
+    fn edge_count(&self) -> usize {
+        self.inner.dump.graph().edge_count()
+    }
+
+    /// Whether object ids identify the same object across snapshots.
+    #[getter]
+    fn ids_are_stable(&self) -> bool {
+        self.inner.dump.ids_are_stable()
+    }
+
+    /// The sum of all shallow sizes (the CLI summary's `total_size`).
+    #[getter]
+    fn total_size(&self, py: Python<'_>) -> PyResult<u64> {
+        let inner = &self.inner;
+        detached(py, || Ok(inner.analysis().shallow_sizes().iter().sum()))
+    }
+
+    /// The scalar fields of the CLI's `summary --json`, as a dict.
+    fn summary<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let inner = &self.inner;
+        let (roots, unreachable, total, reachable) = detached(py, || {
+            let graph = inner.dump.graph();
+            let analysis = inner.analysis();
+            let roots: u64 = graph
+                .root_groups()
+                .iter()
+                .map(|&(group, _)| graph.out_degree(group) as u64)
+                .sum();
+            Ok((
+                roots,
+                analysis.unreachable().count() as u64,
+                analysis.shallow_sizes().iter().sum::<u64>(),
+                analysis.retained_size(NodeIndex::ROOT),
+            ))
+        })?;
+        let graph = inner.dump.graph();
+        let d = PyDict::new(py);
+        d.set_item("file", inner.file())?;
+        d.set_item("format", inner.dump.format().as_str())?;
+        d.set_item("producer", inner.dump.producer())?;
+        d.set_item("node_count", graph.node_count())?;
+        d.set_item("edge_count", graph.edge_count())?;
+        d.set_item("root_count", roots)?;
+        d.set_item("unreachable_count", unreachable)?;
+        d.set_item("total_size", total)?;
+        d.set_item("reachable_size", reachable)?;
+        d.set_item("dangling_edges", graph.diagnostics().dangling_edges)?;
+        d.set_item(
+            "unresolved_references",
+            graph.diagnostics().unresolved_references,
+        )?;
+        d.set_item("ids_are_stable", inner.dump.ids_are_stable())?;
+        Ok(d)
+    }
+
+    /// Count, shallow and retained size per class.
+    #[pyo3(signature = (sort = "retained", top = 0, pattern = None))]
+    fn histogram(
+        &self,
+        py: Python<'_>,
+        sort: &str,
+        top: usize,
+        pattern: Option<String>,
+    ) -> PyResult<ArrowStream> {
+        let inner = &self.inner;
+        table_of(py, || {
+            let order = histogram_order(sort)?;
+            let analysis = inner.analysis();
+            let mut histogram = analysis.class_histogram();
+            histogram.sort_by(order);
+            let mut rows: Vec<(String, u64, u64, u64)> = histogram
+                .rows()
+                .iter()
+                .map(|r| {
+                    (
+                        analysis.classes().name(r.class).to_string(),
+                        r.count,
+                        r.shallow_size,
+                        r.retained_size,
+                    )
+                })
+                .collect();
+            if let Some(p) = &pattern {
+                rows.retain(|r| glob_match(p, &r.0));
+            }
+            let rows = take_top(rows, top);
+            let mut t = Table::new();
+            t.text("class", rows.iter().map(|r| r.0.as_str()));
+            t.u64("count", rows.iter().map(|r| r.1).collect());
+            t.u64("shallow_size", rows.iter().map(|r| r.2).collect());
+            t.u64("retained_size", rows.iter().map(|r| r.3).collect());
+            t.meta("sort", sort);
+            Ok(t)
+        })
+    }
+
+    /// Every node: the columns of `heapgraph export --what nodes`.
+    fn nodes(&self, py: Python<'_>) -> PyResult<ArrowStream> {
+        let inner = &self.inner;
+        table_of(py, || {
+            let analysis = inner.analysis();
+            let graph = analysis.graph();
+            let n = graph.node_count();
+            let nodes = || (0..n).map(|i| NodeIndex::new(i as u32));
+            let mut t = Table::new();
+            t.u32("index", nodes().map(NodeIndex::as_u32).collect());
+            t.u64("id", nodes().map(|v| graph.object_id(v)).collect());
+            t.text("kind", nodes().map(|v| graph.kind(v).as_str()));
+            t.text("name", nodes().map(|v| graph.name_str(v)));
+            t.u64("self_size", graph.self_sizes().to_vec());
+            t.u64("shallow_size", analysis.shallow_sizes().to_vec());
+            t.u64("retained_size", analysis.retained_sizes().to_vec());
+            t.opt_u64(
+                "dominator_id",
+                nodes()
+                    .map(|v| {
+                        analysis
+                            .immediate_dominator(v)
+                            .filter(|&d| d != v)
+                            .map(|d| graph.object_id(d))
+                    })
+                    .collect(),
+            );
+            t.opt_u32("distance", nodes().map(|v| analysis.distance(v)).collect());
+            Ok(t)
+        })
+    }
+
+    /// Every edge: the columns of `heapgraph export --what edges`.
+    fn edges(&self, py: Python<'_>) -> PyResult<ArrowStream> {
+        let inner = &self.inner;
+        table_of(py, || {
+            let graph = inner.dump.graph();
+            let edges = || (0..graph.edge_count()).map(|i| EdgeIndex::new(i as u32));
+            let mut t = Table::new();
+            t.u32(
+                "source_index",
+                edges().map(|e| graph.edge_source(e).as_u32()).collect(),
+            );
+            t.u64(
+                "source_id",
+                edges()
+                    .map(|e| graph.object_id(graph.edge_source(e)))
+                    .collect(),
+            );
+            t.u32(
+                "target_index",
+                edges().map(|e| graph.edge_target(e).as_u32()).collect(),
+            );
+            t.u64(
+                "target_id",
+                edges()
+                    .map(|e| graph.object_id(graph.edge_target(e)))
+                    .collect(),
+            );
+            t.text("kind", edges().map(|e| graph.edge_kind(e).as_str()));
+            t.text("name", edges().map(|e| graph.edge_label_str(e)));
+            Ok(t)
+        })
+    }
+
+    /// The dominator tree from the top-level objects, largest retained
+    /// first, flattened in pre-order.
+    #[pyo3(signature = (top = 10, depth = 1))]
+    fn dominators(&self, py: Python<'_>, top: usize, depth: usize) -> PyResult<ArrowStream> {
+        let inner = &self.inner;
+        table_of(py, || {
+            let analysis = inner.analysis();
+            let graph = analysis.graph();
+            let depth = depth.clamp(1, 64);
+            let mut tops = top_level_objects(analysis);
+            tops.sort_by(|&a, &b| {
+                analysis
+                    .retained_size(b)
+                    .cmp(&analysis.retained_size(a))
+                    .then(a.cmp(&b))
+            });
+            let tops = take_top(tops, top);
+            let mut levels = Vec::new();
+            let mut parents = Vec::new();
+            let mut columns = NodeColumns::default();
+            let mut stack: Vec<(NodeIndex, u32, Option<u64>)> =
+                tops.iter().rev().map(|&n| (n, 0, None)).collect();
+            while let Some((node, level, parent)) = stack.pop() {
+                levels.push(level);
+                parents.push(parent);
+                columns.push(analysis, Some(node));
+                if (level as usize) + 1 < depth {
+                    for child in analysis.top_dominators(node, top).into_iter().rev() {
+                        stack.push((child, level + 1, Some(graph.object_id(node))));
+                    }
+                }
+            }
+            let mut t = Table::new();
+            t.u32("depth", levels);
+            t.opt_u64("parent_id", parents);
+            columns.add_to(&mut t, "");
+            t.meta("total_size", analysis.retained_size(NodeIndex::ROOT));
+            Ok(t)
+        })
+    }
+
+    /// One object as the CLI's `retainers --json` describes it, with its
+    /// immediate dominator; raises `ObjectNotFoundError` for unknown ids.
+    fn object<'py>(&self, py: Python<'py>, id: u64) -> PyResult<Bound<'py, PyDict>> {
+        let inner = &self.inner;
+        let (node, dominator) = detached(py, || {
+            let node = self.find(id)?;
+            let analysis = inner.analysis();
+            Ok((node, analysis.immediate_dominator(node)))
+        })?;
+        let analysis = inner.analysis();
+        let graph = analysis.graph();
+        let d = PyDict::new(py);
+        d.set_item("index", node.as_u32())?;
+        d.set_item("id", graph.object_id(node))?;
+        d.set_item("kind", graph.kind(node).as_str())?;
+        d.set_item("class", analysis.class_name(node))?;
+        d.set_item("name", table::display_name(graph, node))?;
+        d.set_item("self_size", graph.self_size(node))?;
+        d.set_item("shallow_size", analysis.shallow_size(node))?;
+        d.set_item("retained_size", analysis.retained_size(node))?;
+        d.set_item("distance", analysis.distance(node))?;
+        d.set_item("dominator_id", dominator.map(|d| graph.object_id(d)))?;
+        Ok(d)
+    }
+
+    /// What references an object, and its `paths` shortest paths from GC
+    /// roots, as one table (see the Python docs).
+    #[pyo3(signature = (id, paths = 3))]
+    fn retainers(&self, py: Python<'_>, id: u64, paths: usize) -> PyResult<ArrowStream> {
+        let inner = &self.inner;
+        table_of(py, || {
+            let node = self.find(id)?;
+            let analysis = inner.analysis();
+            let graph = analysis.graph();
+            let mut path_col = Vec::new();
+            let mut step_col = Vec::new();
+            let mut edge_kind = Vec::new();
+            let mut edge_name = Vec::new();
+            let mut strong = Vec::new();
+            let mut columns = NodeColumns::default();
+            for r in analysis.retainers(node) {
+                path_col.push(None);
+                step_col.push(None);
+                edge_kind.push(r.kind.as_str());
+                edge_name.push(graph.edge_label_str(r.edge).into_owned());
+                strong.push(r.is_path_edge);
+                columns.push(analysis, Some(r.source));
+            }
+            for (k, path) in analysis
+                .retention_paths(node, paths.min(100))
+                .iter()
+                .enumerate()
+            {
+                for (i, step) in path.steps.iter().enumerate() {
+                    path_col.push(Some(k as u32));
+                    step_col.push(Some(i as u32));
+                    edge_kind.push(graph.edge_kind(step.edge).as_str());
+                    edge_name.push(graph.edge_label_str(step.edge).into_owned());
+                    strong.push(true);
+                    columns.push(analysis, Some(step.target));
+                }
+            }
+            let mut t = Table::new();
+            t.opt_u32("path", path_col);
+            t.opt_u32("step", step_col);
+            t.text("edge_kind", edge_kind);
+            t.text("edge_name", edge_name);
+            t.bool("strong", strong);
+            columns.add_to(&mut t, "");
+            Ok(t)
+        })
+    }
+
+    /// Objects and classes retaining at least `threshold` of the heap.
+    #[pyo3(signature = (threshold = 0.10))]
+    fn suspects(&self, py: Python<'_>, threshold: f64) -> PyResult<ArrowStream> {
+        let inner = &self.inner;
+        table_of(py, || {
+            if !(threshold > 0.0 && threshold <= 1.0) {
+                return Err(Failure::new(
+                    ErrorClass::Analysis,
+                    format!("threshold must be a share in (0, 1], not {threshold}"),
+                ));
+            }
+            let analysis = inner.analysis();
+            let graph = analysis.graph();
+            let suspects = leak_suspects(analysis, threshold);
+            let mut kind = Vec::new();
+            let mut objects = NodeColumns::default();
+            let mut instance_count = Vec::new();
+            let mut accumulation = NodeColumns::default();
+            let mut paths = Vec::new();
+            let mut path_text = Vec::new();
+            for s in &suspects {
+                match &s.kind {
+                    SuspectKind::Object {
+                        node,
+                        path,
+                        accumulation_point,
+                    } => {
+                        kind.push("object");
+                        objects.push(analysis, Some(*node));
+                        instance_count.push(None);
+                        accumulation.push(analysis, Some(*accumulation_point));
+                        paths.push(path.as_ref().map(|p| path_ids(analysis, p)));
+                        path_text.push(path.as_ref().map(|p| p.display(graph)));
+                    }
+                    SuspectKind::Class {
+                        instance_count: count,
+                        largest_instance,
+                    } => {
+                        kind.push("class");
+                        objects.push(analysis, Some(*largest_instance));
+                        instance_count.push(Some(*count));
+                        accumulation.push(analysis, None);
+                        paths.push(None);
+                        path_text.push(None);
+                    }
+                    _ => {
+                        kind.push("other");
+                        objects.push(analysis, Some(NodeIndex::ROOT));
+                        instance_count.push(None);
+                        accumulation.push(analysis, None);
+                        paths.push(None);
+                        path_text.push(None);
+                    }
+                }
+            }
+            let mut t = Table::new();
+            t.text("kind", kind);
+            t.text("class", suspects.iter().map(|s| s.class.as_str()));
+            t.u64(
+                "retained_size",
+                suspects.iter().map(|s| s.retained_size).collect(),
+            );
+            t.f64("share", suspects.iter().map(|s| s.share).collect());
+            objects.add_to(&mut t, "object_");
+            t.opt_u64("instance_count", instance_count);
+            accumulation.add_to(&mut t, "accumulation_point_");
+            t.u64_lists("path_ids", paths);
+            t.opt_text("path", path_text);
+            t.meta("total_size", analysis.retained_size(NodeIndex::ROOT));
+            t.meta("threshold", threshold);
+            Ok(t)
+        })
+    }
+
+    /// Duplicate strings: equal values held by several objects.
+    #[pyo3(signature = (top = 0))]
+    fn duplicate_strings(&self, py: Python<'_>, top: usize) -> PyResult<ArrowStream> {
+        let inner = &self.inner;
+        table_of(py, || {
+            let dump = &*inner.dump;
+            let graph = dump.graph();
+            let duplicates = match dump.format() {
+                Format::V8HeapSnapshot => find_duplicates(v8_strings(graph)),
+                Format::Hprof => {
+                    let strings = java_strings(dump, inner.analysis().shallow_sizes());
+                    find_duplicates(strings.iter().map(|(n, v, s)| (*n, v.as_slice(), *s)))
+                }
+                other => {
+                    return Err(Failure::new(
+                        ErrorClass::Analysis,
+                        format!("{}: {other} dumps hold no string objects", inner.file()),
+                    ))
+                }
+            };
+            let wasted: u64 = duplicates.iter().map(|d| d.wasted_bytes).sum();
+            let count = duplicates.len();
+            let rows = take_top(duplicates, top);
+            let mut t = Table::new();
+            t.text(
+                "value",
+                rows.iter().map(|d| String::from_utf8_lossy(&d.value)),
+            );
+            t.u64("count", rows.iter().map(|d| d.count).collect());
+            t.u64("total_size", rows.iter().map(|d| d.total_bytes).collect());
+            t.u64("wasted_size", rows.iter().map(|d| d.wasted_bytes).collect());
+            t.u64_lists(
+                "example_ids",
+                rows.iter()
+                    .map(|d| Some(d.examples.iter().map(|&n| graph.object_id(n)).collect()))
+                    .collect(),
+            );
+            t.meta("duplicate_values", count);
+            t.meta("wasted_size", wasted);
+            Ok(t)
+        })
+    }
+
+    /// Allocation-site statistics with tracemalloc's semantics.
+    #[pyo3(signature = (by = "lineno", cumulative = false, compare_to = None, filters = Vec::new(), top = 0))]
+    fn sites(
+        &self,
+        py: Python<'_>,
+        by: &str,
+        cumulative: bool,
+        compare_to: Option<PyRef<'_, Snapshot>>,
+        filters: Vec<FilterSpec>,
+        top: usize,
+    ) -> PyResult<ArrowStream> {
+        let inner = &self.inner;
+        let old = compare_to.map(|s| Arc::clone(&s.inner));
+        table_of(py, || {
+            let key = key_type(by)?;
+            let filters = trace_filters(filters)?;
+            let dump = &*inner.dump;
+            if let Some(old) = &old {
+                if old.dump.format() != dump.format() {
+                    return Err(Failure::new(
+                        ErrorClass::Analysis,
+                        format!(
+                            "cannot compare {} with {}: both dumps must be of the same format",
+                            old.dump.format(),
+                            dump.format()
+                        ),
+                    ));
+                }
+            }
+            let analysis_error = |e: heapgraph::analysis::sites::SitesError| {
+                Failure::new(ErrorClass::Analysis, e.to_string())
+            };
+            let allocations = dump.allocations().filter_traces(&filters);
+            let mut tracebacks = Vec::new();
+            let mut sizes = Vec::new();
+            let mut counts = Vec::new();
+            let mut size_diffs = Vec::new();
+            let mut count_diffs = Vec::new();
+            match &old {
+                Some(old) => {
+                    let old_allocations = old.dump.allocations().filter_traces(&filters);
+                    let diffs = allocations
+                        .compare_to(&old_allocations, key, cumulative)
+                        .map_err(analysis_error)?;
+                    for d in take_top(diffs, top) {
+                        tracebacks.push(frames(&d.traceback));
+                        sizes.push(d.size);
+                        counts.push(d.count);
+                        size_diffs.push(clamp(d.size_diff));
+                        count_diffs.push(clamp(d.count_diff));
+                    }
+                }
+                None => {
+                    let stats = allocations
+                        .statistics(key, cumulative)
+                        .map_err(analysis_error)?;
+                    for s in take_top(stats, top) {
+                        tracebacks.push(frames(&s.traceback));
+                        sizes.push(s.size);
+                        counts.push(s.count);
+                    }
+                }
+            }
+            let mut t = Table::new();
+            t.opt_text(
+                "filename",
+                tracebacks
+                    .iter()
+                    .map(|f| f.last().map(|(name, _)| name.clone()))
+                    .collect(),
+            );
+            t.opt_u32(
+                "lineno",
+                tracebacks
+                    .iter()
+                    .map(|f| f.last().map(|&(_, line)| line))
+                    .collect(),
+            );
+            t.frame_lists("traceback", tracebacks);
+            t.u64("size", sizes);
+            t.u64("count", counts);
+            if old.is_some() {
+                t.i64("size_diff", size_diffs);
+                t.i64("count_diff", count_diffs);
+            }
+            t.meta("key_type", key.as_str());
+            t.meta("cumulative", cumulative);
+            t.meta("allocation_count", allocations.len());
+            t.meta("total_size", allocations.total_size());
+            Ok(t)
+        })
+    }
+}
+
+impl Snapshot {
+    fn find(&self, id: u64) -> Result<NodeIndex, Failure> {
+        self.inner
+            .dump
+            .graph()
+            .node_by_object_id(id)
+            .ok_or_else(|| {
+                Failure::new(
+                    ErrorClass::ObjectNotFound,
+                    format!("{}: no object with id {id} in this dump", self.inner.file()),
+                )
+            })
+    }
+}
+
+/// Per class changes between two snapshots (see `heapgraph.diff`).
+#[pyfunction]
+#[pyo3(signature = (old, new, top = 0))]
+fn diff(
+    py: Python<'_>,
+    old: PyRef<'_, Snapshot>,
+    new: PyRef<'_, Snapshot>,
+    top: usize,
+) -> PyResult<ArrowStream> {
+    let (old, new) = (Arc::clone(&old.inner), Arc::clone(&new.inner));
+    table_of(py, || {
+        let stable = old.dump.ids_are_stable() && new.dump.ids_are_stable();
+        let result = diff_snapshots(old.analysis(), new.analysis(), stable)
+            .map_err(|e| Failure::new(ErrorClass::Analysis, e.to_string()))?;
+        let rows = take_top(result.classes, top);
+        let mut t = Table::new();
+        t.text("class", rows.iter().map(|d| d.class.as_str()));
+        t.u64("old_count", rows.iter().map(|d| d.old_count).collect());
+        t.u64("new_count", rows.iter().map(|d| d.new_count).collect());
+        t.i64(
+            "count_delta",
+            rows.iter().map(|d| d.count_delta()).collect(),
+        );
+        t.u64(
+            "old_shallow_size",
+            rows.iter().map(|d| d.old_shallow_size).collect(),
+        );
+        t.u64(
+            "new_shallow_size",
+            rows.iter().map(|d| d.new_shallow_size).collect(),
+        );
+        t.i64(
+            "shallow_size_delta",
+            rows.iter().map(|d| d.shallow_size_delta()).collect(),
+        );
+        t.u64(
+            "old_retained_size",
+            rows.iter().map(|d| d.old_retained_size).collect(),
+        );
+        t.u64(
+            "new_retained_size",
+            rows.iter().map(|d| d.new_retained_size).collect(),
+        );
+        t.i64(
+            "retained_size_delta",
+            rows.iter().map(|d| d.retained_size_delta()).collect(),
+        );
+        t.opt_u64(
+            "new_objects",
+            rows.iter()
+                .map(|d| d.new_objects.map(|o| o.count))
+                .collect(),
+        );
+        t.opt_u64(
+            "new_objects_size",
+            rows.iter()
+                .map(|d| d.new_objects.map(|o| o.shallow_size))
+                .collect(),
+        );
+        t.opt_u64(
+            "deleted_objects",
+            rows.iter()
+                .map(|d| d.deleted_objects.map(|o| o.count))
+                .collect(),
+        );
+        t.opt_u64(
+            "deleted_objects_size",
+            rows.iter()
+                .map(|d| d.deleted_objects.map(|o| o.shallow_size))
+                .collect(),
+        );
+        t.meta("matching", result.matching.as_str());
+        Ok(t)
+    })
+}
+
+/// Leaks from three snapshots (see `heapgraph.leaks`).
+#[pyfunction]
+#[pyo3(signature = (baseline, target, final_, top = 0))]
+fn leaks(
+    py: Python<'_>,
+    baseline: PyRef<'_, Snapshot>,
+    target: PyRef<'_, Snapshot>,
+    final_: PyRef<'_, Snapshot>,
+    top: usize,
+) -> PyResult<ArrowStream> {
+    let loaded = [
+        Arc::clone(&baseline.inner),
+        Arc::clone(&target.inner),
+        Arc::clone(&final_.inner),
+    ];
+    table_of(py, || {
+        let formats: Vec<Format> = loaded.iter().map(|l| l.dump.format()).collect();
+        if formats.windows(2).any(|w| w[0] != w[1]) {
+            return Err(Failure::new(
+                ErrorClass::Analysis,
+                format!(
+                    "cannot compare {} with {} and {}: all three snapshots must be of the same format",
+                    formats[0], formats[1], formats[2]
+                ),
+            ));
+        }
+        let [baseline, target, final_] = &loaded;
+        let stable = loaded.iter().all(|l| l.dump.ids_are_stable());
+        let final_analysis = final_.analysis();
+        let mut t = Table::new();
+        if stable {
+            let report = find_leaks(
+                baseline.dump.graph(),
+                target.dump.graph(),
+                final_analysis,
+                &LeakOptions {
+                    detached: final_.dump.detached_nodes(),
+                },
+            );
+            let clusters = take_top(report.clusters, top);
+            let mut examples = NodeColumns::default();
+            for c in &clusters {
+                examples.push(final_analysis, Some(c.example));
+            }
+            t.text("class", clusters.iter().map(|c| c.class.as_str()));
+            t.u64("count", clusters.iter().map(|c| c.count).collect());
+            t.u64(
+                "object_count",
+                clusters.iter().map(|c| c.object_count).collect(),
+            );
+            t.u64(
+                "retained_size",
+                clusters.iter().map(|c| c.retained_size).collect(),
+            );
+            t.bool(
+                "detached_dom",
+                clusters.iter().map(|c| c.detached_dom).collect(),
+            );
+            t.text("shape", clusters.iter().map(|c| c.shape.as_str()));
+            examples.add_to(&mut t, "example_");
+            t.u64_lists(
+                "path_ids",
+                clusters
+                    .iter()
+                    .map(|c| Some(path_ids(final_analysis, &c.path)))
+                    .collect(),
+            );
+            t.text(
+                "path",
+                clusters
+                    .iter()
+                    .map(|c| c.path.display(final_analysis.graph())),
+            );
+            t.meta("candidate_count", report.candidate_count);
+        } else {
+            let growth = take_top(
+                persistent_growth(
+                    &class_totals(baseline.analysis()),
+                    &class_totals(target.analysis()),
+                    &class_totals(final_analysis),
+                ),
+                top,
+            );
+            t.text("class", growth.iter().map(|g| g.key.as_str()));
+            for (i, name) in ["baseline", "target", "final"].iter().enumerate() {
+                t.u64(
+                    &format!("{name}_count"),
+                    growth.iter().map(|g| g.totals[i].count).collect(),
+                );
+            }
+            for (i, name) in ["baseline", "target", "final"].iter().enumerate() {
+                t.u64(
+                    &format!("{name}_shallow_size"),
+                    growth.iter().map(|g| g.totals[i].bytes).collect(),
+                );
+            }
+            t.meta("candidate_count", 0);
+        }
+        t.meta("matching", if stable { "id" } else { "class" });
+        t.meta("format", formats[2].as_str());
+        Ok(t)
+    })
+}
+
+/// One item of `trend`: an opened snapshot or a path to open.
+enum TrendItem {
+    Open(Arc<Loaded>),
+    Path(PathBuf),
+}
+
+/// Growth per class over a series of snapshots (see `heapgraph.trend`).
+#[pyfunction]
+#[pyo3(signature = (snapshots, top = 0, size_model = "mat", weak_referents = "count", memory_map = true))]
+fn trend(
+    py: Python<'_>,
+    snapshots: Vec<Bound<'_, PyAny>>,
+    top: usize,
+    size_model: &str,
+    weak_referents: &str,
+    memory_map: bool,
+) -> PyResult<ArrowStream> {
+    let options = Options::parse(size_model, weak_referents, memory_map)?;
+    let mut items = Vec::with_capacity(snapshots.len());
+    for s in &snapshots {
+        if let Ok(snapshot) = s.cast::<Snapshot>() {
+            items.push(TrendItem::Open(Arc::clone(&snapshot.get().inner)));
+        } else {
+            items.push(TrendItem::Path(s.extract::<PathBuf>()?));
+        }
+    }
+    table_of(py, || {
+        if items.len() < 2 {
+            return Err(Failure::new(
+                ErrorClass::Analysis,
+                "trend needs at least 2 snapshots",
+            ));
+        }
+        let mut series = Vec::with_capacity(items.len());
+        let mut format: Option<Format> = None;
+        for item in &items {
+            // Paths are opened one at a time: only class totals are kept.
+            let loaded = match item {
+                TrendItem::Open(l) => Arc::clone(l),
+                TrendItem::Path(p) => Arc::new(options.open(p)?),
+            };
+            let this = loaded.dump.format();
+            match format {
+                None => format = Some(this),
+                Some(f) if f != this => {
+                    return Err(Failure::new(
+                        ErrorClass::Analysis,
+                        format!(
+                            "cannot compare {f} with {this}: {} is of another format",
+                            loaded.file()
+                        ),
+                    ))
+                }
+                Some(_) => {}
+            }
+            series.push(class_totals(loaded.analysis()));
+        }
+        let rows = take_top(trends(&series), top);
+        let mut t = Table::new();
+        t.text("class", rows.iter().map(|r| r.key.as_str()));
+        t.u64_lists(
+            "counts",
+            rows.iter()
+                .map(|r| Some(r.series.iter().map(|g| g.count).collect()))
+                .collect(),
+        );
+        t.u64_lists(
+            "shallow_sizes",
+            rows.iter()
+                .map(|r| Some(r.series.iter().map(|g| g.bytes).collect()))
+                .collect(),
+        );
+        t.f64(
+            "bytes_per_snapshot",
+            rows.iter().map(|r| r.bytes_per_snapshot).collect(),
+        );
+        t.f64(
+            "count_per_snapshot",
+            rows.iter().map(|r| r.count_per_snapshot).collect(),
+        );
+        t.f64("r_squared", rows.iter().map(|r| r.r_squared).collect());
+        t.bool(
+            "monotonic_growth",
+            rows.iter().map(|r| r.monotonic_growth).collect(),
+        );
+        t.bool("growing", rows.iter().map(|r| r.is_growing()).collect());
+        t.meta("format", format.map_or("", |f| f.as_str()));
+        Ok(t)
+    })
+}
+
+/// The compiled module.
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Snapshot>()?;
+    m.add_class::<ArrowStream>()?;
+    m.add_function(wrap_pyfunction!(open, m)?)?;
+    m.add_function(wrap_pyfunction!(diff, m)?)?;
+    m.add_function(wrap_pyfunction!(leaks, m)?)?;
+    m.add_function(wrap_pyfunction!(trend, m)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}
