@@ -17,6 +17,45 @@
 //! Bad input never panics: every failure is a [`V8Error`] naming the byte
 //! offset and what the parser expected there.
 //!
+//! # What the graph holds
+//!
+//! * Node ordinal *k* of the file is [`NodeIndex`](heapgraph_core::NodeIndex)
+//!   *k*, so V8's root (node 0, or `snapshot.root_index` swapped into place)
+//!   is the core root. Nodes keep V8's id, self size (as `u64`) and name (the
+//!   value for strings, cut at 1024 characters by V8); V8 node types map one
+//!   to one onto [`NodeKind`](heapgraph_core::NodeKind) (`hidden` →
+//!   `Hidden`, `concatenated string` → `ConsString`, `object shape` →
+//!   `ObjectShape`, `wasm object` → `Wasm`, unknown names → `Other`).
+//! * Edges keep V8's order, type and label: `element` and `hidden` edges
+//!   carry their index, the others a name. Edge type names the reader does
+//!   not know become `Internal` with a [`V8Warning`].
+//! * The children of `(GC roots)` are root groups of kind
+//!   [`RootKind::Engine`](heapgraph_core::RootKind::Engine); nothing else is
+//!   added, so DevTools' class naming and edge rules can be applied by the
+//!   analysis from (kind, name, edges).
+//! * V8's string table is appended in order, so V8 string *i* is the
+//!   graph's string `i + 1` (0 is heapgraph's empty string). Strings are
+//!   decoded to WTF-8: `\uXXXX` escapes, surrogate pairs joined, lone
+//!   surrogates kept as their 3-byte encodings; raw bytes (Bun writes UTF-8)
+//!   pass through.
+//! * Allocation traces (`trace_function_infos` + `trace_tree`) become the
+//!   graph's stack table, outermost caller first, without the `(root)`
+//!   frame; each node with a `trace_node_id` links to its stack. Trace lines
+//!   and columns are 1-based as V8 writes them (0 = unknown).
+//! * Header counts are checked against the arrays, which win
+//!   ([`V8Warning::CountMismatch`]); the per-node `edge_count`s must add up
+//!   to the `edges` array exactly.
+//!
+//! # Performance
+//!
+//! The file is walked twice: once to find where each section starts
+//! (`memchr` for the end of integer arrays), once to read. `nodes` and
+//! `edges` are scanned a record at a time, eight bytes per number without
+//! a branch per digit, straight into the builder; the only temporary is
+//! 4 bytes per node of edge counts. On a 204 MB Node 20 snapshot
+//! (2.5 M nodes, 7.4 M edges) a parse takes about 0.55 CPU-seconds
+//! (~370 MB/s per core) and the graph needs less memory than the JSON.
+//!
 //! ```
 //! let json = br#"{"snapshot":{"meta":{
 //!     "node_fields":["type","name","id","self_size","edge_count"],

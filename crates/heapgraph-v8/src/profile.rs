@@ -96,24 +96,28 @@ impl HeapProfile {
         self.graph
     }
 
-    /// The sum of all nodes' `selfSize` (V8's estimate).
+    /// The sum of all nodes' `selfSize` (V8's estimate), saturating.
     pub fn total_self_size(&self) -> u64 {
-        self.nodes.iter().map(|n| n.self_size).sum()
+        self.nodes
+            .iter()
+            .fold(0u64, |sum, n| sum.saturating_add(n.self_size))
     }
 
-    /// The sum of all samples' sizes.
+    /// The sum of all samples' sizes, saturating.
     pub fn total_sampled_size(&self) -> u64 {
-        self.samples.iter().map(|s| s.size).sum()
+        self.samples
+            .iter()
+            .fold(0u64, |sum, s| sum.saturating_add(s.size))
     }
 
     /// Per node (same positions as [`HeapProfile::nodes`]): the number and
-    /// total size of the samples citing it.
+    /// total size (saturating) of the samples citing it.
     pub fn sample_totals(&self) -> Vec<(u64, u64)> {
         let mut totals = vec![(0u64, 0u64); self.nodes.len()];
         for sample in &self.samples {
             if let Some(slot) = sample.node.and_then(|n| totals.get_mut(n as usize)) {
                 slot.0 += 1;
-                slot.1 += sample.size;
+                slot.1 = slot.1.saturating_add(sample.size);
             }
         }
         totals
