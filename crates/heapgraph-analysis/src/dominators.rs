@@ -14,10 +14,17 @@
 //! fine.
 //!
 //! Memory: the search keeps dense `u32` columns only. At its peak it holds 28
-//! bytes per node (node → preorder number, preorder → node, ancestor, partial
-//! dominator, semidominator, label, predecessor offsets) plus 4 bytes per
-//! counted edge (the predecessor lists) and one bit per edge (the edge set).
-//! The finished tree keeps 8 bytes per node; retained sizes add 8 more.
+//! bytes per node (node → preorder number, preorder → node, ancestor, label
+//! and semidominator, partial dominator, predecessor offsets) plus 4 bytes
+//! per counted edge that points to a node numbered lower than its source
+//! (predecessors numbered lower are folded into the initial semidominator),
+//! plus one bit per edge for the edge set. The finished tree keeps 8 bytes
+//! per node; retained sizes add 8 more.
+//!
+//! Time: on a synthetic 10^7-node / 3·10^7-edge graph with random edges
+//! (`benches/dominators.rs`) about 20 s of CPU on the development VM, whose
+//! dependent DRAM access costs 255 ns: the search and `eval` are chains of
+//! cache misses.
 //!
 //! Unreachable nodes follow [`UnreachableNodes`]: either Chrome DevTools'
 //! rule (orphans start their own search under the root, leftover cycles
@@ -91,9 +98,6 @@ impl DominatorTree {
         let starts = graph.edge_starts();
         let targets = graph.edge_targets();
 
-        // Predecessor lists over counted edges, CSR in node space.
-        let (pred_start, pred_source) = predecessors(graph, edges);
-
         // Iterative depth-first search in edge order.
         let mut search = Search {
             pre: vec![NONE; n],
@@ -114,8 +118,9 @@ impl DominatorTree {
                 .map(NodeIndex::new)
                 .collect();
             if unreachable == UnreachableNodes::AttachToRoot {
+                let retained = unreached_with_retainers(graph, edges, &search.pre);
                 for v in 0..n {
-                    if search.pre[v] == NONE && pred_start[v] == pred_start[v + 1] {
+                    if search.pre[v] == NONE && !retained.contains(v as u32) {
                         report.search_starts.push(NodeIndex::new(v as u32));
                         search.run(v as u32, 0, starts, targets, edges);
                     }
@@ -135,20 +140,30 @@ impl DominatorTree {
             parent,
             cursor,
         } = search;
-        drop(cursor);
         let count = vertex.len();
 
-        // Semi-NCA, in preorder-number space.
-        let mut ancestor = parent.clone();
+        // Semi-NCA, in preorder-number space. Ancestor, label and
+        // semidominator sit side by side: `eval` reads them together.
+        // Before a node is processed its `semi` holds the smallest
+        // predecessor numbered below it (its parent at worst): such
+        // predecessors are semidominator candidates as they are, so only
+        // predecessors numbered above a node go into its list.
+        let mut info: Vec<Link> = parent
+            .iter()
+            .enumerate()
+            .map(|(i, &p)| Link {
+                ancestor: p,
+                label: i as u32,
+                semi: p,
+            })
+            .collect();
         let mut idom = parent;
-        let mut semi: Vec<u32> = (0..count as u32).collect();
-        let mut label: Vec<u32> = (0..count as u32).collect();
+        let (pred_start, pred_source) =
+            later_predecessors(graph, edges, &pre, leftover_start, &mut info, cursor);
         let peak_scratch_bytes = pre.capacity() * 4
             + vertex.capacity() * 4
-            + ancestor.capacity() * 4
+            + info.capacity() * std::mem::size_of::<Link>()
             + idom.capacity() * 4
-            + semi.capacity() * 4
-            + label.capacity() * 4
             + pred_start.capacity() * 4
             + pred_source.capacity() * 4
             + edges.heap_bytes();
@@ -156,41 +171,27 @@ impl DominatorTree {
         for i in (1..count).rev() {
             if i >= leftover_start {
                 // A leftover: its semidominator (and dominator) is the root.
-                semi[i] = 0;
+                info[i].semi = 0;
                 continue;
             }
-            let w = vertex[i] as usize;
-            let mut s = idom[i];
-            for &p in &pred_source[pred_start[w] as usize..pred_start[w + 1] as usize] {
-                let j = pre[p as usize];
-                if j == NONE || j as usize >= leftover_start {
-                    continue;
-                }
-                let u = eval(
-                    j,
-                    i as u32 + 1,
-                    &mut ancestor,
-                    &mut label,
-                    &semi,
-                    &mut stack,
-                );
-                s = s.min(semi[u as usize]);
+            let mut s = info[i].semi;
+            for &j in &pred_source[pred_start[i] as usize..pred_start[i + 1] as usize] {
+                let u = eval(j, i as u32 + 1, &mut info, &mut stack);
+                s = s.min(info[u as usize].semi);
             }
-            semi[i] = s;
+            info[i].semi = s;
         }
-        drop(ancestor);
-        drop(label);
         drop(pred_source);
         drop(pred_start);
         for i in 1..count {
-            let sd = semi[i];
+            let sd = info[i].semi;
             let mut candidate = idom[i];
             while candidate > sd {
                 candidate = idom[candidate as usize];
             }
             idom[i] = candidate;
         }
-        drop(semi);
+        drop(info);
 
         // Back to node space, reusing the node → number column.
         for slot in pre.iter_mut() {
@@ -357,101 +358,165 @@ impl Search {
         let first = self.number(start, parent, starts[start as usize]);
         let mut current = first;
         loop {
-            let v = self.vertex[current as usize] as usize;
+            let c = current as usize;
+            let v = self.vertex[c] as usize;
             let end = starts[v + 1];
-            let mut next = None;
-            while self.cursor[current as usize] < end {
-                let e = self.cursor[current as usize];
-                self.cursor[current as usize] = e + 1;
-                if !edges.contains(e) {
+            let mut e = self.cursor[c];
+            let mut next = NONE;
+            while e < end {
+                let edge = e;
+                e += 1;
+                if !edges.contains(edge) {
                     continue;
                 }
-                let w = targets[e as usize].as_u32();
+                let w = targets[edge as usize].as_u32();
                 if self.pre[w as usize] == NONE {
-                    next = Some(self.number(w, current, starts[w as usize]));
+                    next = w;
                     break;
                 }
             }
-            match next {
-                Some(child) => current = child,
-                None if current == first => break,
-                None => current = self.parent[current as usize],
+            self.cursor[c] = e;
+            if next != NONE {
+                current = self.number(next, current, starts[next as usize]);
+            } else if current == first {
+                break;
+            } else {
+                current = self.parent[c];
             }
         }
     }
 }
 
-/// Builds predecessor lists (CSR) over the counted edges, skipping self
-/// edges.
-fn predecessors(graph: &HeapGraph, edges: &EdgeSet) -> (Vec<u32>, Vec<u32>) {
-    let n = graph.node_count();
+/// The unreached nodes (`pre` = `NONE`) that have a counted edge coming in
+/// from another node. Only unreached nodes can point to unreached nodes.
+fn unreached_with_retainers(graph: &HeapGraph, edges: &EdgeSet, pre: &[u32]) -> EdgeSet {
+    let mut retained = EdgeSet::none(graph.node_count());
     let targets = graph.edge_targets();
-    let mut start = vec![0u32; n + 1];
     for v in graph.nodes() {
+        if pre[v.index()] != NONE {
+            continue;
+        }
         for e in graph.edge_range(v) {
             let t = targets[e as usize];
             if t != v && edges.contains(e) {
-                start[t.index() + 1] += 1;
+                retained.insert(t.as_u32());
             }
         }
     }
-    for i in 0..n {
+    retained
+}
+
+/// Predecessor lists in preorder-number space (CSR), keeping only
+/// predecessors numbered above their target. Predecessors numbered below
+/// lower the target's initial `semi` instead. Edges from or into leftovers
+/// are skipped (DevTools ignores them). `start` is a spare column of
+/// `count` entries reused for the offsets.
+fn later_predecessors(
+    graph: &HeapGraph,
+    edges: &EdgeSet,
+    pre: &[u32],
+    leftover_start: usize,
+    info: &mut [Link],
+    mut start: Vec<u32>,
+) -> (Vec<u32>, Vec<u32>) {
+    let count = info.len();
+    let limit = leftover_start.min(count) as u32;
+    let targets = graph.edge_targets();
+    start.clear();
+    start.resize(count + 1, 0);
+    for v in graph.nodes() {
+        let js = pre[v.index()];
+        if js >= limit {
+            continue;
+        }
+        for e in graph.edge_range(v) {
+            if !edges.contains(e) {
+                continue;
+            }
+            let jt = pre[targets[e as usize].index()];
+            if jt >= limit || jt == js {
+                continue;
+            }
+            if js < jt {
+                let semi = &mut info[jt as usize].semi;
+                *semi = (*semi).min(js);
+            } else {
+                start[jt as usize + 1] += 1;
+            }
+        }
+    }
+    for i in 0..count {
         start[i + 1] += start[i];
     }
-    let mut source = vec![0u32; start[n] as usize];
+    let mut source = vec![0u32; start[count] as usize];
     for v in graph.nodes() {
+        let js = pre[v.index()];
+        if js >= limit {
+            continue;
+        }
         for e in graph.edge_range(v) {
-            let t = targets[e as usize];
-            if t != v && edges.contains(e) {
-                let slot = &mut start[t.index()];
-                source[*slot as usize] = v.as_u32();
-                *slot += 1;
+            if !edges.contains(e) {
+                continue;
             }
+            let jt = pre[targets[e as usize].index()];
+            if jt >= limit || jt >= js {
+                continue;
+            }
+            let slot = &mut start[jt as usize];
+            source[*slot as usize] = js;
+            *slot += 1;
         }
     }
     // Each start[t] now holds the end of t's list; shift back.
-    for t in (1..=n).rev() {
+    for t in (1..=count).rev() {
         start[t] = start[t - 1];
     }
     start[0] = 0;
     (start, source)
 }
 
+/// Semi-NCA's per-node state, indexed by preorder number.
+#[derive(Clone, Copy)]
+struct Link {
+    /// The ancestor in the path-compressed forest (starts as the parent).
+    ancestor: u32,
+    /// The node of minimum semidominator on the compressed path.
+    label: u32,
+    /// The semidominator (starts as the node itself).
+    semi: u32,
+}
+
 /// Semi-NCA's `eval`: the node of minimum semidominator on the path from
 /// `v` up to (excluding) the first ancestor numbered below `last_linked`,
 /// compressing the path on the way.
-fn eval(
-    v: u32,
-    last_linked: u32,
-    ancestor: &mut [u32],
-    label: &mut [u32],
-    semi: &[u32],
-    stack: &mut Vec<u32>,
-) -> u32 {
-    if ancestor[v as usize] < last_linked {
-        return label[v as usize];
+fn eval(v: u32, last_linked: u32, info: &mut [Link], stack: &mut Vec<u32>) -> u32 {
+    let first = info[v as usize];
+    if first.ancestor < last_linked {
+        return first.label;
     }
     stack.clear();
     let mut x = v;
     loop {
         stack.push(x);
-        x = ancestor[x as usize];
-        if ancestor[x as usize] < last_linked {
+        x = info[x as usize].ancestor;
+        if info[x as usize].ancestor < last_linked {
             break;
         }
     }
-    let mut p = x;
-    let mut p_label = label[p as usize];
+    let root_ancestor = info[x as usize].ancestor;
+    let mut p_label = info[x as usize].label;
+    let mut p_label_semi = info[p_label as usize].semi;
     while let Some(y) = stack.pop() {
         let yi = y as usize;
-        ancestor[yi] = ancestor[p as usize];
-        let y_label = label[yi];
-        if semi[p_label as usize] < semi[y_label as usize] {
-            label[yi] = p_label;
+        info[yi].ancestor = root_ancestor;
+        let y_label = info[yi].label;
+        let y_label_semi = info[y_label as usize].semi;
+        if p_label_semi < y_label_semi {
+            info[yi].label = p_label;
         } else {
             p_label = y_label;
+            p_label_semi = y_label_semi;
         }
-        p = y;
     }
-    label[v as usize]
+    info[v as usize].label
 }
