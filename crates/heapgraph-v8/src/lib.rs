@@ -29,10 +29,11 @@
 //! * Edges keep V8's order, type and label: `element` and `hidden` edges
 //!   carry their index, the others a name. Edge type names the reader does
 //!   not know become `Internal` with a [`V8Warning`].
-//! * The children of `(GC roots)` are root groups of kind
-//!   [`RootKind::Engine`](heapgraph_core::RootKind::Engine); nothing else is
-//!   added, so DevTools' class naming and edge rules can be applied by the
-//!   analysis from (kind, name, edges).
+//! * The synthetic children of `(GC roots)` are root groups of kind
+//!   [`RootKind::Engine`](heapgraph_core::RootKind::Engine) (for Bun, whose
+//!   `(GC roots)` holds the roots directly, `(GC roots)` itself is); nothing
+//!   else is added, so DevTools' class naming and edge rules can be applied
+//!   by the analysis from (kind, name, edges).
 //! * V8's string table is appended in order, so V8 string *i* is the
 //!   graph's string `i + 1` (0 is heapgraph's empty string). Strings are
 //!   decoded to WTF-8: `\uXXXX` escapes, surrogate pairs joined, lone

@@ -208,7 +208,9 @@ pub struct ScopeSections {
 /// the core root). If `snapshot.root_index` names another node, that node
 /// and node 0 swap places. Node names are V8's names (a string's value for
 /// strings), node kinds and edge kinds map V8's types one to one; the
-/// children of `(GC roots)` are marked as [`RootKind::Engine`] root groups.
+/// synthetic children of `(GC roots)` (`(Strong roots)`, `(Handle scope)`,
+/// ...) are marked as [`RootKind::Engine`] root groups. Bun hangs its roots
+/// directly off `(GC roots)`; then `(GC roots)` itself is the group.
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct V8Snapshot {
@@ -1030,6 +1032,7 @@ impl<'a> Reader<'a> {
             edge_counts: Vec::new(),
             detachedness: c_detached.map(|_| Vec::new()),
             gc_roots: None,
+            synthetic: Vec::new(),
             root_ordinal,
             node_count: 0,
         };
@@ -1109,11 +1112,11 @@ impl<'a> Reader<'a> {
             if let (Some(c), Some(d)) = (c_detached, info.detachedness.as_mut()) {
                 d.push(get(c).min(255) as u8);
             }
-            if kind == NodeKind::Synthetic
-                && info.gc_roots.is_none()
-                && Some(name) == gc_roots_string
-            {
-                info.gc_roots = Some(node.as_u32());
+            if kind == NodeKind::Synthetic {
+                info.synthetic.push(node.as_u32());
+                if info.gc_roots.is_none() && Some(name) == gc_roots_string {
+                    info.gc_roots = Some(node.as_u32());
+                }
             }
             // Edge counts stay in file order (unswapped).
             let edges = record.get(c_edges).copied().unwrap_or(0);
@@ -1131,6 +1134,8 @@ impl<'a> Reader<'a> {
             Ok(())
         })?;
         info.node_count = ordinal;
+        // Ascending already, except where the root swap moved one.
+        info.synthetic.sort_unstable();
         if let Some(declared) = header.node_count {
             if declared != ordinal {
                 self.warnings.push(V8Warning::CountMismatch {
@@ -1214,6 +1219,7 @@ impl<'a> Reader<'a> {
         let string_count = self.string_count;
         let string_base = self.string_base;
         let gc_roots = nodes.gc_roots.map(u64::from);
+        let synthetic = &nodes.synthetic;
         let mut source = 0u64;
         let mut remaining: u32 = nodes.edge_counts.first().copied().unwrap_or(0);
         let mut found = 0u64;
@@ -1304,7 +1310,15 @@ impl<'a> Reader<'a> {
                 .push_edge(src, tgt, kind, label)
                 .map_err(|e| V8Error::new(start, V8ErrorKind::Graph(e)))?;
             if Some(u64::from(src)) == gc_roots {
-                builder.mark_root_group(NodeIndex::new(tgt), RootKind::Engine);
+                // V8 hangs synthetic groups (`(Strong roots)`, ...) off
+                // `(GC roots)`; Bun hangs the roots themselves, and then
+                // `(GC roots)` is the group.
+                let group = if synthetic.binary_search(&tgt).is_ok() {
+                    tgt
+                } else {
+                    src
+                };
+                builder.mark_root_group(NodeIndex::new(group), RootKind::Engine);
             }
             Ok(())
         })?;
@@ -1501,6 +1515,8 @@ struct NodesInfo {
     detachedness: Option<Vec<u8>>,
     /// The `(GC roots)` node (graph index).
     gc_roots: Option<u32>,
+    /// The `synthetic` nodes (graph indices), sorted.
+    synthetic: Vec<u32>,
     root_ordinal: u64,
     node_count: u64,
 }
