@@ -307,6 +307,13 @@ def main():
     tracemalloc.stop()
     save("empty", empty, (5, 0))
 
+    # Hand-made: one frame tuple object shared by several tracebacks (CPython
+    # never shares frames, but pickles of hand-built snapshots may).
+    f = ("/srv/shared.py", 1)
+    shared = tracemalloc.Snapshot(
+        [(0, 10, (f,), 1), (0, 20, (("/srv/y.py", 2), f), 2), (3, 30, (f, f), 2)], 4)
+    save("shared_frames", shared, (5, 2))
+
     fnmatch_cases()
 
 

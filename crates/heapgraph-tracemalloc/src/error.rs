@@ -71,6 +71,11 @@ pub enum TracemallocErrorKind {
     /// A memo read of an index never stored.
     #[error("memo index {0} was never stored")]
     MissingMemo(u64),
+    /// A memo read of a frame or trace tuple stored more than 65536 memo
+    /// entries earlier: CPython never shares those, and this reader keeps
+    /// only the recent ones (or an index skipped by out-of-order PUTs).
+    #[error("memo index {0} is a frame or trace tuple no longer kept (or was never stored)")]
+    MemoNotKept(u64),
     /// A memo write beyond what the input could ever hold.
     #[error("memo index {0} is larger than the input could hold")]
     MemoIndexTooLarge(u64),

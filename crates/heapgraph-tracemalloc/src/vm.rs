@@ -29,6 +29,12 @@ const MAX_MISC_MEMO: usize = 1 << 20;
 const MAX_CONTAINER_ITEMS: usize = 1 << 20;
 /// Most generic containers and objects.
 const MAX_CONTAINERS: usize = 1 << 20;
+/// Frame and trace tuples are never shared by CPython's pickles, so the memo
+/// keeps only the most recent of them (a dense memo of every entry would cost
+/// 4 bytes per frame and trace: 37 MB on a 65 MB dump).
+const RECENT_MASK: u64 = (1 << 16) - 1;
+/// log2 of the entries of the trie-edge cache (12 bytes each).
+const EDGE_CACHE_BITS: u32 = 16;
 /// Frames of one traceback tuple.
 const MAX_FRAMES: usize = 1 << 16;
 
@@ -49,7 +55,9 @@ struct IntHasher(u64);
 
 impl Hasher for IntHasher {
     fn finish(&self) -> u64 {
-        self.0
+        // The product's high bits are the well-mixed ones; the table indexes
+        // by the low bits, so rotate them down (as rustc-hash 2 does).
+        self.0.rotate_left(26)
     }
 
     fn write(&mut self, bytes: &[u8]) {
@@ -64,6 +72,56 @@ impl Hasher for IntHasher {
 }
 
 type IntMap<V> = HashMap<u64, V, BuildHasherDefault<IntHasher>>;
+
+/// Memo entries by index, for the few kinds that can be shared: a bitmap
+/// per 64 indices with a rank base, and the values of the set bits in index
+/// order (0.25 bytes per memo index plus 4 per kept value). Writes below the
+/// high-water mark (out-of-order `PUT`s) go to a small override map.
+#[derive(Default)]
+struct SparseMemo {
+    /// Per block of 64 indices: which are kept, and the position in
+    /// `values` of the block's first kept value.
+    blocks: Vec<(u64, u32)>,
+    values: Vec<u32>,
+    /// Out-of-order writes; `MEMO_EMPTY` marks an entry no longer kept.
+    overrides: IntMap<u32>,
+}
+
+impl SparseMemo {
+    fn set(&mut self, index: u64, packed: u32, keep: bool, high: u64) {
+        if index < high {
+            self.overrides
+                .insert(index, if keep { packed } else { MEMO_EMPTY });
+            return;
+        }
+        if !keep {
+            return;
+        }
+        let block = (index / 64) as usize;
+        while self.blocks.len() <= block {
+            self.blocks.push((0, self.values.len() as u32));
+        }
+        if let Some(entry) = self.blocks.get_mut(block) {
+            entry.0 |= 1 << (index % 64);
+            self.values.push(packed);
+        }
+    }
+
+    fn get(&self, index: u64) -> Option<u32> {
+        if !self.overrides.is_empty() {
+            if let Some(&p) = self.overrides.get(&index) {
+                return (p != MEMO_EMPTY).then_some(p);
+            }
+        }
+        let &(mask, base) = self.blocks.get(usize::try_from(index / 64).ok()?)?;
+        let bit = 1u64 << (index % 64);
+        if mask & bit == 0 {
+            return None;
+        }
+        let rank = (mask & (bit - 1)).count_ones();
+        self.values.get((base + rank) as usize).copied()
+    }
+}
 
 /// The allow-listed globals.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -196,7 +254,13 @@ struct Vm<'a, R> {
     builder: GraphBuilder,
     stack: Vec<Val>,
     marks: Vec<usize>,
-    memo: Vec<u32>,
+    /// One past the highest memo index stored (`len(memo)` for the
+    /// sequential indices picklers write).
+    memo_high: u64,
+    /// Memo entries that may be shared: strings, tracebacks, other values.
+    memo_kept: SparseMemo,
+    /// The last [`RECENT`] memo entries of any kind, by index modulo.
+    memo_recent: Vec<(u64, u32)>,
     misc: Vec<Val>,
     containers: Vec<Container>,
     container_items: usize,
@@ -205,6 +269,8 @@ struct Vm<'a, R> {
     frame_names: Vec<u32>,
     /// `(file << 32) | line` → frame.
     frame_cache: IntMap<FrameId>,
+    /// Direct-mapped cache `(parent << 32 | frame)` → stack.
+    edge_cache: Vec<(u64, u32)>,
     scratch: Vec<Val>,
     frame_scratch: Vec<FrameId>,
     text: Vec<u8>,
@@ -252,7 +318,9 @@ impl<'a, R: Read> Vm<'a, R> {
             builder,
             stack: Vec::new(),
             marks: Vec::new(),
-            memo: Vec::new(),
+            memo_high: 0,
+            memo_kept: SparseMemo::default(),
+            memo_recent: vec![(u64::MAX, MEMO_EMPTY); RECENT_MASK as usize + 1],
             misc: Vec::new(),
             containers: Vec::new(),
             container_items: 0,
@@ -260,6 +328,7 @@ impl<'a, R: Read> Vm<'a, R> {
             tracebacks: Vec::new(),
             frame_names: Vec::new(),
             frame_cache: IntMap::default(),
+            edge_cache: vec![(u64::MAX, 0); 1 << EDGE_CACHE_BITS],
             scratch: Vec::new(),
             frame_scratch: Vec::new(),
             text: Vec::new(),
@@ -515,24 +584,29 @@ impl<'a, R: Read> Vm<'a, R> {
             return Err(self.err(Kind::MemoIndexTooLarge(index)));
         }
         let packed = self.encode_memo(v)?;
-        let i = index as usize;
-        if i == self.memo.len() {
-            self.memo.push(packed);
-        } else {
-            if i > self.memo.len() {
-                self.memo.resize(i + 1, MEMO_EMPTY);
-            }
-            self.memo[i] = packed;
+        let tag = packed >> TAG_SHIFT;
+        // Frame and trace tuples are never shared by CPython: only the
+        // recent ring keeps them.
+        let keep = tag != TAG_FRAME && tag != TAG_TRACE;
+        self.memo_kept.set(index, packed, keep, self.memo_high);
+        if let Some(slot) = self.memo_recent.get_mut((index & RECENT_MASK) as usize) {
+            *slot = (index, packed);
         }
+        self.memo_high = self.memo_high.max(index + 1);
         Ok(())
     }
 
     fn memo_get(&mut self, index: u64) -> Result<(), TracemallocError> {
-        let packed = usize::try_from(index)
-            .ok()
-            .and_then(|i| self.memo.get(i))
-            .copied()
-            .unwrap_or(MEMO_EMPTY);
+        let packed = match self.memo_kept.get(index) {
+            Some(p) => p,
+            None => match self.memo_recent.get((index & RECENT_MASK) as usize) {
+                Some(&(i, p)) if i == index => p,
+                _ if index < self.memo_high => {
+                    return Err(self.err(Kind::MemoNotKept(index)));
+                }
+                _ => return Err(self.err(Kind::MissingMemo(index))),
+            },
+        };
         let payload = packed & PAYLOAD_MASK;
         let v = match packed >> TAG_SHIFT {
             TAG_STR => Val::Str(StringId::new(payload)),
@@ -686,11 +760,29 @@ impl<'a, R: Read> Vm<'a, R> {
             Val::Frame(f) => Some(*f),
             _ => None,
         }));
-        let stack = self
-            .builder
-            .stacks()
-            .intern_innermost_first(frames.iter().copied())
-            .map_err(|e| self.err(Kind::Build(e.into())))?;
+        // Outermost frame first, through a small direct-mapped cache of
+        // trie edges in front of the stack table's own index.
+        let mut stack: Option<StackId> = None;
+        for &frame in frames.iter().rev() {
+            let parent = stack.map_or(u32::MAX, StackId::as_u32);
+            let key = (u64::from(parent) << 32) | u64::from(frame.as_u32());
+            let slot = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - EDGE_CACHE_BITS)) as usize;
+            match self.edge_cache.get(slot) {
+                Some(&(k, s)) if k == key => stack = Some(StackId::new(s)),
+                _ => {
+                    let (op_start, op) = (self.op_start, self.op);
+                    let s = self
+                        .builder
+                        .stacks()
+                        .push_frame(stack, frame)
+                        .map_err(|e| err_at(op_start, op, Kind::Build(e.into())))?;
+                    if let Some(entry) = self.edge_cache.get_mut(slot) {
+                        *entry = (key, s.as_u32());
+                    }
+                    stack = Some(s);
+                }
+            }
+        }
         let name = match frames.first() {
             Some(&f) => self.frame_name(f)?,
             None => StringId::EMPTY,
@@ -1031,7 +1123,7 @@ impl<'a, R: Read> Vm<'a, R> {
                 }
                 // Memo.
                 0x94 => {
-                    let next = self.memo.len() as u64;
+                    let next = self.memo_high;
                     self.memo_put(next)?;
                 }
                 b'q' => {

@@ -172,6 +172,22 @@ fn memo_abuse_is_refused() {
     ));
     let deep = [b"\x80\x05".as_slice(), &[b'('; 70_000]].concat();
     assert!(matches!(parse_err(&deep).kind, Kind::LimitExceeded { .. }));
+    // A frame tuple memoized 70000 entries before its GET is no longer kept
+    // (CPython never shares frames); one 60000 entries back still is.
+    let frames = |n: usize, get: u32| {
+        let mut b = b"\x80\x04\x8c\x01f\x94K\x01\x86\x94".to_vec();
+        for _ in 0..n {
+            b.extend_from_slice(b"h\x00K\x01\x86\x94");
+        }
+        b.push(b'j');
+        b.extend_from_slice(&get.to_le_bytes());
+        b.push(b'.');
+        b
+    };
+    let e = parse_err(&frames(70_000, 1));
+    assert_eq!(e.kind, Kind::MemoNotKept(1), "{e}");
+    let e = parse_err(&frames(70_000, 10_000));
+    assert!(matches!(e.kind, Kind::NotASnapshot { .. }), "{e}");
     // TUPLE without MARK.
     assert_eq!(parse_err(b"\x80\x05K\x01t.").kind, Kind::MissingMark);
 }

@@ -235,6 +235,13 @@ fn empty_snapshot_matches_python() {
 }
 
 #[test]
+fn shared_frame_tuples_are_followed_through_the_memo() {
+    let n = check_snapshot("shared_frames.p5.pickle", "shared_frames");
+    assert_eq!(check_snapshot("shared_frames.p2.pickle", "shared_frames"), n);
+    assert_eq!(load("shared_frames.p2.pickle").trace_count(), 3);
+}
+
+#[test]
 fn comparisons_match_python_line_for_line() {
     let n = check_compare("app_b.p5.pickle", "app_a.p5.pickle", "app_b_vs_a");
     assert!(n > 10);
