@@ -380,3 +380,44 @@ fn every_prefix_and_corruption_of_a_profile() {
         V8ErrorKind::MissingSection { section: "head" }
     ));
 }
+
+mod arbitrary {
+    use super::FULL;
+    use heapgraph_v8::{parse_heapprofile, parse_snapshot};
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        /// Random bytes and random splices of a valid snapshot: an `Ok` or
+        /// an error inside the input, never a panic.
+        #[test]
+        fn random_edits_never_panic(
+            cut in 0usize..FULL.len(),
+            len in 0usize..40,
+            insert in prop::collection::vec(
+                prop::sample::select(b"0123456789-,[]{}\":\\ un".to_vec()), 0..40),
+        ) {
+            let mut bytes = FULL.as_bytes().to_vec();
+            let end = (cut + len).min(bytes.len());
+            bytes.splice(cut..end, insert);
+            if let Err(e) = parse_snapshot(&bytes) {
+                prop_assert!(e.offset <= bytes.len() as u64);
+            }
+            if let Err(e) = parse_heapprofile(&bytes) {
+                prop_assert!(e.offset <= bytes.len() as u64);
+            }
+        }
+
+        #[test]
+        fn random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..300)) {
+            let _ = heapgraph_v8::is_heapsnapshot(&bytes);
+            let _ = heapgraph_v8::is_heapprofile(&bytes);
+            if let Err(e) = parse_snapshot(&bytes) {
+                prop_assert!(e.offset <= bytes.len() as u64);
+            }
+            if let Err(e) = parse_heapprofile(&bytes) {
+                prop_assert!(e.offset <= bytes.len() as u64);
+            }
+        }
+    }
+}
