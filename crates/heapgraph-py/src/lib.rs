@@ -324,7 +324,7 @@ impl Snapshot {
         self.inner.file()
     }
 
-    /// The format: `hprof`, `v8-heapsnapshot`, `v8-heapprofile`, `tracemalloc`.
+    /// The format: `hprof`, `v8`, `v8_heapprofile`, `tracemalloc`.
     #[getter]
     fn format(&self) -> &'static str {
         self.inner.dump.format().as_str()
@@ -594,11 +594,8 @@ impl Snapshot {
                 strong.push(r.is_path_edge);
                 columns.push(analysis, Some(r.source));
             }
-            for (k, path) in analysis
-                .retention_paths(node, paths.min(100))
-                .iter()
-                .enumerate()
-            {
+            let found = analysis.retention_paths(node, paths.min(100));
+            for (k, path) in found.iter().enumerate() {
                 for (i, step) in path.steps.iter().enumerate() {
                     path_col.push(Some(k as u32));
                     step_col.push(Some(i as u32));
@@ -615,6 +612,9 @@ impl Snapshot {
             t.text("edge_name", edge_name);
             t.bool("strong", strong);
             columns.add_to(&mut t, "");
+            // A GC root's own path has no steps, hence no rows: the count
+            // tells it from an object no strong path reaches.
+            t.meta("path_count", found.len());
             Ok(t)
         })
     }

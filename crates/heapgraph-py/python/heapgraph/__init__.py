@@ -101,7 +101,7 @@ class Snapshot:
 
     @property
     def format(self) -> str:
-        """``hprof``, ``v8-heapsnapshot``, ``v8-heapprofile`` or ``tracemalloc``."""
+        """``"hprof"``, ``"v8"`` (.heapsnapshot), ``"v8_heapprofile"`` or ``"tracemalloc"``."""
         return self._native.format
 
     @property
@@ -179,7 +179,8 @@ class Snapshot:
         object; ``strong`` is false for references paths do not follow).
         Rows with ``path == k`` are the steps of the k-th shortest path from
         a GC root, root first (the node columns describe the object each step
-        reaches). ``object_id`` is the id as the dump writes it (int, or
+        reaches); the schema metadata ``path_count`` counts the paths found
+        (a GC root's own path has no steps). ``object_id`` is the id as the dump writes it (int, or
         ``"0x…"`` / ``"@…"`` text).
         """
         return _table(self._native.retainers(_parse_id(object_id), paths))
