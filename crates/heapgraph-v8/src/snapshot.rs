@@ -121,13 +121,17 @@ pub enum V8Warning {
     },
 }
 
-/// A closure's source position (the `locations` section).
+/// A source position from the `locations` section: of a closure, or of an
+/// object's constructor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Location {
-    /// The closure.
+    /// The closure or object.
     pub node: NodeIndex,
     /// V8's script id.
     pub script_id: u32,
+    /// The script's own node (`script_object_index`, V8 15+), if the file
+    /// has that column.
+    pub script_object: Option<NodeIndex>,
     /// 0-based line.
     pub line: u32,
     /// 0-based column.
@@ -1371,6 +1375,7 @@ impl<'a> Reader<'a> {
             col("line")?,
             col("column")?,
         );
+        let c_script_object = SnapshotMeta::column(fields, "script_object_index");
         let width = fields.len();
         if width > MAX_FIELDS {
             return Err(V8Error::new(
@@ -1398,36 +1403,49 @@ impl<'a> Reader<'a> {
                         )
                     })
                 };
-                let object = get(c_object);
-                let at = value_offset(bytes, start, c_object);
-                let Some(mut ordinal) = divisor.and_then(|d| d.divide(object)) else {
-                    return Err(V8Error::new(
-                        at,
-                        V8ErrorKind::MisalignedNodePosition {
-                            section: SECTION,
-                            position: object,
-                            field_count: nodes.field_count,
-                        },
-                    ));
+                // A `nodes` position as a (root-swapped) node.
+                let node_at = |c: usize, what: &'static str| {
+                    let position = get(c);
+                    let at = value_offset(bytes, start, c);
+                    let Some(ordinal) = divisor.and_then(|d| d.divide(position)) else {
+                        return Err(V8Error::new(
+                            at,
+                            V8ErrorKind::MisalignedNodePosition {
+                                section: SECTION,
+                                position,
+                                field_count: nodes.field_count,
+                            },
+                        ));
+                    };
+                    if ordinal >= nodes.node_count {
+                        return Err(V8Error::new(
+                            at,
+                            V8ErrorKind::IndexOutOfRange {
+                                section: SECTION,
+                                what,
+                                index: ordinal,
+                                len: nodes.node_count,
+                            },
+                        ));
+                    }
+                    let swapped = if root != 0 && ordinal == 0 {
+                        root
+                    } else if root != 0 && ordinal == root {
+                        0
+                    } else {
+                        ordinal
+                    };
+                    // Below node_count, which the builder keeps within u32.
+                    Ok(NodeIndex::new(swapped as u32))
                 };
-                if ordinal >= nodes.node_count {
-                    return Err(V8Error::new(
-                        at,
-                        V8ErrorKind::IndexOutOfRange {
-                            section: SECTION,
-                            what: "object_index ordinal",
-                            index: ordinal,
-                            len: nodes.node_count,
-                        },
-                    ));
-                }
-                if root != 0 && ordinal == 0 {
-                    ordinal = root;
-                } else if root != 0 && ordinal == root {
-                    ordinal = 0;
-                }
+                let node = node_at(c_object, "object_index ordinal")?;
+                let script_object = match c_script_object {
+                    Some(c) => Some(node_at(c, "script_object_index ordinal")?),
+                    None => None,
+                };
                 locations.push(Location {
-                    node: NodeIndex::new(ordinal as u32),
+                    node,
+                    script_object,
                     script_id: small(c_script)?,
                     line: small(c_line)?,
                     column: small(c_column)?,

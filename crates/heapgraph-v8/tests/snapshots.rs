@@ -307,6 +307,14 @@ fn chromium156_numeric_internals() {
     assert_eq!(count_named(&snapshot, NodeKind::Object, "Order"), 600);
     assert_eq!(snapshot.meta.location_fields.len(), 5);
     assert_eq!(snapshot.locations.len(), 8110 / 5);
+    // V8 15.6 locations also name the script's node.
+    let raw = oracle.json["locations"].as_array().unwrap();
+    for (loc, rec) in snapshot.locations.iter().zip(raw.chunks(5)) {
+        let script = loc.script_object.unwrap();
+        assert_eq!(script.index() as u64, rec[2].as_u64().unwrap() / 6);
+        assert_eq!(loc.node.index() as u64, rec[0].as_u64().unwrap() / 6);
+        assert_eq!(u64::from(loc.line), rec[3].as_u64().unwrap());
+    }
 
     // Scope sections, signed.
     let scopes = snapshot.scopes.as_ref().unwrap();
