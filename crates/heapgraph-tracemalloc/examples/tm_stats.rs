@@ -1,52 +1,93 @@
-//! Loads a tracemalloc dump and prints `statistics('lineno')` (top 10), or
-//! with two files `new.compare_to(old, 'lineno')`, with timings.
+//! Loads a tracemalloc dump and prints `statistics(key, cumulative)`, or with
+//! two files `new.compare_to(old, key, cumulative)`, with timings on stderr.
 //!
-//! `cargo run --release -p heapgraph-tracemalloc --example tm_stats -- NEW [OLD]`
+//! ```text
+//! cargo run --release -p heapgraph-tracemalloc --example tm_stats -- \
+//!     NEW.pickle [OLD.pickle] [--key lineno|filename|traceback] [--cumulative] [--all]
+//! ```
+//!
+//! Prints the top 10 lines unless `--all`. `TM_IN_MEMORY=1` reads the whole
+//! file first instead of streaming it.
 
+use std::io::Write;
 use std::time::Instant;
 
 use heapgraph_analysis::sites::{Allocations, KeyType};
+use heapgraph_tracemalloc::TracemallocSnapshot;
+
+fn load(path: &str) -> Result<TracemallocSnapshot, Box<dyn std::error::Error>> {
+    Ok(if std::env::var_os("TM_IN_MEMORY").is_some() {
+        heapgraph_tracemalloc::parse(&std::fs::read(path)?)?
+    } else {
+        heapgraph_tracemalloc::parse_file(path)?
+    })
+}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let Some(new_path) = args.first() else {
-        eprintln!("usage: tm_stats NEW.pickle [OLD.pickle]");
+    let mut files = Vec::new();
+    let mut key = KeyType::Lineno;
+    let mut cumulative = false;
+    let mut all = false;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--key" => {
+                key = match args.next().as_deref() {
+                    Some("filename") => KeyType::Filename,
+                    Some("traceback") => KeyType::Traceback,
+                    _ => KeyType::Lineno,
+                }
+            }
+            "--cumulative" => cumulative = true,
+            "--all" => all = true,
+            _ => files.push(arg),
+        }
+    }
+    let Some(new_path) = files.first() else {
+        eprintln!("usage: tm_stats NEW.pickle [OLD.pickle] [--key K] [--cumulative] [--all]");
         std::process::exit(2);
     };
+    let limit = if all { usize::MAX } else { 10 };
+    let out = std::io::stdout();
+    let mut out = std::io::BufWriter::new(out.lock());
     let start = Instant::now();
-    // TM_IN_MEMORY=1 reads the whole file first instead of streaming it.
-    let in_memory = std::env::var_os("TM_IN_MEMORY").is_some();
-    let new = if in_memory {
-        heapgraph_tracemalloc::parse(&std::fs::read(new_path)?)?
-    } else {
-        heapgraph_tracemalloc::parse_file(new_path)?
-    };
+    let new = load(new_path)?;
     let loaded = start.elapsed();
-    let new_all = Allocations::new(&new.graph);
-    match args.get(1) {
+    let new_all = Allocations::new(&new.graph).with_domains(|n| new.node_domain(n));
+    match files.get(1) {
         None => {
-            let stats = new_all.statistics(KeyType::Lineno, false)?;
+            let stats = new_all.statistics(key, cumulative)?;
             let total = start.elapsed();
-            for stat in stats.iter().take(10) {
-                println!("{stat}");
+            for stat in stats.iter().take(limit) {
+                out.write_all(&stat.to_bytes())?;
+                out.write_all(b"\n")?;
             }
             eprintln!(
-                "{} traces, {} stats; load {:.3} s, load + statistics {:.3} s",
+                "{} traces, {} stats; load {:.3} s, load + statistics {:.3} s; graph columns {:.1} MB",
                 new.trace_count(),
                 stats.len(),
                 loaded.as_secs_f64(),
-                total.as_secs_f64()
+                total.as_secs_f64(),
+                {
+                    let m = new.graph.heap_bytes();
+                    (m.node_bytes + m.edge_bytes + m.string_bytes) as f64 / 1e6
+                },
             );
         }
         Some(old_path) => {
-            let old = heapgraph_tracemalloc::parse_file(old_path)?;
-            let old_all = Allocations::new(&old.graph);
-            let diffs = new_all.compare_to(&old_all, KeyType::Lineno, false)?;
+            let old = load(old_path)?;
+            let old_all = Allocations::new(&old.graph).with_domains(|n| old.node_domain(n));
+            let diffs = new_all.compare_to(&old_all, key, cumulative)?;
             let total = start.elapsed();
-            for diff in diffs.iter().take(10) {
-                println!("{diff}");
+            for diff in diffs.iter().take(limit) {
+                out.write_all(&diff.to_bytes())?;
+                out.write_all(b"\n")?;
             }
-            eprintln!("load two + compare_to {:.3} s", total.as_secs_f64());
+            eprintln!(
+                "{} diffs; load two + compare_to {:.3} s",
+                diffs.len(),
+                total.as_secs_f64()
+            );
         }
     }
     Ok(())

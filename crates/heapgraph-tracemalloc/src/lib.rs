@@ -9,9 +9,14 @@
 //! it accepts are `tracemalloc.Snapshot`, `tracemalloc._Traces`,
 //! `copyreg._reconstructor` (`copy_reg` in protocol 0/1) and
 //! `builtins.object` (`__builtin__`); any other global is refused with
-//! "pickle of X, not a tracemalloc Snapshot". The memo is a dense vector of
-//! 4-byte tagged handles; the stack, the MARK depth and every other structure
-//! are bounded, and every length is checked against the input before use.
+//! "pickle of X, not a tracemalloc Snapshot". Stack values are 16-byte `Copy`
+//! handles; frames, tracebacks and traces are interned as soon as their tuple
+//! is built. The memo keeps shareable entries (strings, tracebacks) in a
+//! rank/bitmap table and frame and trace tuples, which CPython never shares,
+//! only in a ring of the last 65536 (an older one is refused by offset). The
+//! stack, the MARK depth and every other structure are bounded, and every
+//! length is checked against the input before use. [`parse_file`] and
+//! [`parse_reader`] stream the input through a 1 MiB window.
 //!
 //! Trace tuples of CPython 3.4–3.5 `(size, traceback)`, 3.6–3.8
 //! `(domain, size, traceback)` and 3.9–3.14

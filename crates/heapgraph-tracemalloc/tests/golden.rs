@@ -237,7 +237,10 @@ fn empty_snapshot_matches_python() {
 #[test]
 fn shared_frame_tuples_are_followed_through_the_memo() {
     let n = check_snapshot("shared_frames.p5.pickle", "shared_frames");
-    assert_eq!(check_snapshot("shared_frames.p2.pickle", "shared_frames"), n);
+    assert_eq!(
+        check_snapshot("shared_frames.p2.pickle", "shared_frames"),
+        n
+    );
     assert_eq!(load("shared_frames.p2.pickle").trace_count(), 3);
 }
 
