@@ -421,7 +421,11 @@ impl<'a> Reader<'a> {
             Some(pos) => self.read_trace_tree(pos, &meta, trace_function_infos.len())?,
             None => Vec::new(),
         };
-        let stack_by_trace_id = self.build_stacks(&trace_function_infos, &mut trace_nodes)?;
+        let stack_by_trace_id = self.build_stacks(
+            &trace_function_infos,
+            &mut trace_nodes,
+            sections.trace_tree.unwrap_or(0),
+        )?;
 
         let nodes_pos = sections
             .nodes
@@ -899,6 +903,7 @@ impl<'a> Reader<'a> {
         &mut self,
         infos: &[TraceFunctionInfo],
         trace_nodes: &mut [TraceNode],
+        section_pos: usize,
     ) -> Result<HashMap<u64, StackId>, V8Error> {
         let mut by_id = HashMap::with_capacity(trace_nodes.len());
         let root_name = self
@@ -927,12 +932,12 @@ impl<'a> Reader<'a> {
                         line: info.line,
                         column: info.column,
                     })
-                    .map_err(|e| V8Error::new(0, V8ErrorKind::Graph(e.into())))?;
+                    .map_err(|e| V8Error::new(section_pos, V8ErrorKind::Graph(e.into())))?;
                 Some(
                     self.builder
                         .stacks()
                         .push_frame(parent_stack, frame)
-                        .map_err(|e| V8Error::new(0, V8ErrorKind::Graph(e.into())))?,
+                        .map_err(|e| V8Error::new(section_pos, V8ErrorKind::Graph(e.into())))?,
                 )
             };
             if let Some(slot) = trace_nodes.get_mut(i) {
