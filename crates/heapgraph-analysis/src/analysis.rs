@@ -64,7 +64,15 @@ impl<'g> HeapAnalysis<'g> {
         };
         let tree = {
             let edges = policy.dominator_edges(graph);
-            DominatorTree::compute(graph, &edges, policy.unreachable)
+            let extra_roots = policy.extra_roots(graph);
+            let reach = policy.reach_edges(graph);
+            DominatorTree::compute_with_roots(
+                graph,
+                &edges,
+                policy.unreachable,
+                &extra_roots,
+                reach.as_ref(),
+            )
         };
         let retained = tree.retained_sizes(&shallow);
         let path_distances = OnceLock::new();

@@ -26,10 +26,11 @@
 //! dependent DRAM access costs 255 ns: the search and `eval` are chains of
 //! cache misses.
 //!
-//! Unreachable nodes follow [`UnreachableNodes`]: either Chrome DevTools'
-//! rule (orphans start their own search under the root, leftover cycles
-//! become children of the root) or MAT's (no dominator, reported). Either
-//! way they are listed in [`DominatorTree::unreachable`].
+//! Unreachable nodes follow [`UnreachableNodes`]: Chrome DevTools' rule
+//! (orphans start their own search under the root, leftover cycles become
+//! children of the root), MAT's (no dominator) or NetBeans' (no retained
+//! size, but still retainers of what they reference). Whatever the rule,
+//! they are listed in [`DominatorTree::unreachable`].
 
 use heapgraph_core::{HeapGraph, NodeIndex};
 
@@ -38,25 +39,35 @@ use crate::policy::{EdgeSet, UnreachableNodes};
 const NONE: u32 = u32::MAX;
 
 /// Nodes the dominator edges do not reach from the root.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UnreachableReport {
     /// Every node not reachable from the root over dominator edges, in
     /// ascending order.
     pub nodes: Vec<NodeIndex>,
-    /// Under [`UnreachableNodes::AttachToRoot`]: the unreached nodes without
-    /// any incoming dominator edge, each of which started its own search as
-    /// a child of the root (DevTools: "nodes with only weak retainers").
+    /// The unreached nodes that started a search of their own as a child of
+    /// the root: under [`UnreachableNodes::AttachToRoot`] those without any
+    /// incoming dominator edge (DevTools: "nodes with only weak retainers"),
+    /// under [`UnreachableNodes::KeepAsRetainers`] each one not reached by
+    /// an earlier such search.
     pub search_starts: Vec<NodeIndex>,
     /// Under [`UnreachableNodes::AttachToRoot`]: the nodes still unreached
     /// after those searches (cycles held only by each other), made direct
     /// children of the root.
     pub leftovers: Vec<NodeIndex>,
-    /// Whether the unreached nodes were attached to the root (and so have a
-    /// dominator and a retained size) or excluded.
-    pub attached: bool,
+    /// The rule that was applied to them.
+    pub rule: UnreachableNodes,
 }
 
 impl UnreachableReport {
+    fn new(rule: UnreachableNodes) -> Self {
+        UnreachableReport {
+            nodes: Vec::new(),
+            search_starts: Vec::new(),
+            leftovers: Vec::new(),
+            rule,
+        }
+    }
+
     /// The number of unreachable nodes.
     pub fn count(&self) -> usize {
         self.nodes.len()
@@ -86,12 +97,28 @@ impl DominatorTree {
         edges: &EdgeSet,
         unreachable: UnreachableNodes,
     ) -> DominatorTree {
+        DominatorTree::compute_with_roots(graph, edges, unreachable, &[], None)
+    }
+
+    /// As [`compute`](Self::compute), with `extra_roots` held directly by
+    /// the root as well (as if the root had an edge to each). Under
+    /// [`UnreachableNodes::KeepAsRetainers`], `reach_edges` (when given)
+    /// decides which nodes count as reachable, instead of `edges`: NetBeans
+    /// decides liveness without `Finalizer.referent` but counts it as a
+    /// retainer.
+    pub fn compute_with_roots(
+        graph: &HeapGraph,
+        edges: &EdgeSet,
+        unreachable: UnreachableNodes,
+        extra_roots: &[NodeIndex],
+        reach_edges: Option<&EdgeSet>,
+    ) -> DominatorTree {
         let n = graph.node_count();
         if n == 0 {
             return DominatorTree {
                 idom: Vec::new(),
                 order: Vec::new(),
-                unreachable: UnreachableReport::default(),
+                unreachable: UnreachableReport::new(unreachable),
                 peak_scratch_bytes: 0,
             };
         }
@@ -106,11 +133,13 @@ impl DominatorTree {
             cursor: Vec::with_capacity(n),
         };
         search.run(0, 0, starts, targets, edges);
+        for &x in extra_roots {
+            if x.index() < n && search.pre[x.index()] == NONE {
+                search.run(x.as_u32(), 0, starts, targets, edges);
+            }
+        }
         let reached_from_root = search.vertex.len();
-        let mut report = UnreachableReport {
-            attached: unreachable == UnreachableNodes::AttachToRoot,
-            ..UnreachableReport::default()
-        };
+        let mut report = UnreachableReport::new(unreachable);
         let mut leftover_start = usize::MAX;
         if reached_from_root < n {
             report.nodes = (0..n as u32)
@@ -132,6 +161,18 @@ impl DominatorTree {
                         search.number(v as u32, 0, 0);
                     }
                 }
+            } else if unreachable == UnreachableNodes::KeepAsRetainers {
+                for v in 0..n {
+                    if search.pre[v] == NONE {
+                        report.search_starts.push(NodeIndex::new(v as u32));
+                        search.run(v as u32, 0, starts, targets, edges);
+                    }
+                }
+            }
+        }
+        if unreachable == UnreachableNodes::KeepAsRetainers {
+            if let Some(reach) = reach_edges {
+                report.nodes = unreached_over(graph, reach, extra_roots);
             }
         }
         let Search {
@@ -157,6 +198,21 @@ impl DominatorTree {
                 semi: p,
             })
             .collect();
+        if unreachable == UnreachableNodes::KeepAsRetainers {
+            // The root points to every unreached node.
+            for v in &report.nodes {
+                if let Some(link) = info.get_mut(pre[v.index()] as usize) {
+                    link.semi = 0;
+                }
+            }
+        }
+        for &x in extra_roots {
+            if let Some(&j) = pre.get(x.index()) {
+                if let Some(link) = info.get_mut(j as usize) {
+                    link.semi = 0;
+                }
+            }
+        }
         let mut idom = parent;
         let (pred_start, pred_source) =
             later_predecessors(graph, edges, &pre, leftover_start, &mut info, cursor);
@@ -261,7 +317,8 @@ impl DominatorTree {
 
     /// Retained sizes from shallow sizes, in one bottom-up sweep: each node
     /// in decreasing preorder adds its total into its dominator. Nodes
-    /// outside the tree get 0. Sums saturate at `u64::MAX`.
+    /// outside the tree, and unreached nodes kept as retainers, get 0. Sums
+    /// saturate at `u64::MAX`.
     pub fn retained_sizes(&self, shallow: &[u64]) -> Vec<u64> {
         let mut retained: Vec<u64> = self
             .idom
@@ -275,6 +332,11 @@ impl DominatorTree {
                 }
             })
             .collect();
+        if self.unreachable.rule == UnreachableNodes::KeepAsRetainers {
+            for v in &self.unreachable.nodes {
+                retained[v.index()] = 0;
+            }
+        }
         for &v in self.order.iter().skip(1).rev() {
             let v = v as usize;
             let d = self.idom[v] as usize;
@@ -385,6 +447,34 @@ impl Search {
             }
         }
     }
+}
+
+/// The nodes not reachable over `edges` from the root and `extra_roots`,
+/// ascending.
+fn unreached_over(graph: &HeapGraph, edges: &EdgeSet, extra_roots: &[NodeIndex]) -> Vec<NodeIndex> {
+    let n = graph.node_count();
+    let mut seen = EdgeSet::none(n);
+    let mut stack: Vec<u32> = Vec::new();
+    let targets = graph.edge_targets();
+    for start in std::iter::once(NodeIndex::new(0)).chain(extra_roots.iter().copied()) {
+        if start.index() < n && !seen.contains(start.as_u32()) {
+            seen.insert(start.as_u32());
+            stack.push(start.as_u32());
+        }
+        while let Some(v) = stack.pop() {
+            for e in graph.edge_range(NodeIndex::new(v)) {
+                let t = targets[e as usize].as_u32();
+                if edges.contains(e) && !seen.contains(t) {
+                    seen.insert(t);
+                    stack.push(t);
+                }
+            }
+        }
+    }
+    (0..n as u32)
+        .filter(|&v| !seen.contains(v))
+        .map(NodeIndex::new)
+        .collect()
 }
 
 /// The unreached nodes (`pre` = `NONE`) that have a counted edge coming in

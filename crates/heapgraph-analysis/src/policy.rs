@@ -10,7 +10,7 @@
 //! | --- | --- | --- | --- |
 //! | [`Semantics::DevTools`] (V8 default) | Chrome DevTools' *essential* edges (see below) | non-weak, no shortcuts except from the root | hung under the root, as DevTools does |
 //! | [`Semantics::Mat`] (HPROF default) | every edge, weak/soft/phantom/final referents included | every edge except weak-like referents | reported, no dominator |
-//! | [`Semantics::NetBeans`] | every edge except weak-like referents | the same | reported, no dominator |
+//! | [`Semantics::NetBeans`] | every edge except weak, soft and phantom referents; stack locals as roots | no weak-like referents | reported, no retained size, still retainers |
 //! | [`Semantics::StrongOnly`] (tracemalloc and synthetic graphs) | every edge except weak-like ones | the same | reported, no dominator |
 //!
 //! DevTools' essential edges (`JSHeapSnapshot`): an edge `u → v` counts
@@ -122,8 +122,11 @@ pub enum Semantics {
     /// dominators (a soft-only referent is retained by its `SoftReference`),
     /// paths to GC roots skip weak/soft/phantom/final referents.
     Mat,
-    /// NetBeans / VisualVM: weak/soft/phantom/final referents count neither
-    /// for retained sizes nor for paths.
+    /// NetBeans / VisualVM: weak/soft/phantom referents count neither for
+    /// retained sizes nor for paths; `Finalizer.referent` does count for
+    /// retained sizes (measured on NetBeans' golden output); stack locals are
+    /// GC roots of their own; unreachable objects keep holding what they
+    /// reference ([`UnreachableNodes::KeepAsRetainers`]).
     NetBeans,
     /// Every edge but weak-like ones counts (tracemalloc, synthetic graphs).
     StrongOnly,
@@ -142,6 +145,12 @@ pub enum UnreachableNodes {
     /// MAT's rule: unreached nodes get no dominator and no retained size;
     /// they are listed in the [`crate::DominatorTree::unreachable`] report.
     Exclude,
+    /// NetBeans' rule: unreached nodes (garbage the dump still holds) get no
+    /// retained size, but their references still count: whatever they point
+    /// to is held from outside, as if the root pointed to every unreached
+    /// node. A reachable object shared with garbage is therefore not part
+    /// of any reachable object's retained size.
+    KeepAsRetainers,
 }
 
 /// Which edges count, for dominators and for retention paths.
@@ -180,11 +189,12 @@ impl EdgePolicy {
         }
     }
 
-    /// NetBeans/VisualVM's rules: referents ignored for retained sizes too.
+    /// NetBeans/VisualVM's rules: referents ignored for retained sizes too,
+    /// unreachable objects kept as retainers.
     pub fn netbeans() -> EdgePolicy {
         EdgePolicy {
             semantics: Semantics::NetBeans,
-            unreachable: UnreachableNodes::Exclude,
+            unreachable: UnreachableNodes::KeepAsRetainers,
         }
     }
 
@@ -207,13 +217,69 @@ impl EdgePolicy {
         match self.semantics {
             Semantics::DevTools => devtools_essential_edges(graph),
             Semantics::Mat => EdgeSet::all(graph.edge_count()),
-            Semantics::NetBeans | Semantics::StrongOnly => {
+            Semantics::NetBeans => {
+                // NetBeans follows `Finalizer.referent`: an object waiting
+                // for finalization is still held by its finalizer.
+                let kinds = graph.edge_kinds();
+                EdgeSet::from_fn(graph, |_, e| {
+                    kinds
+                        .get(e as usize)
+                        .is_some_and(|&k| !k.is_weak_like() || k == EdgeKind::Final)
+                })
+            }
+            Semantics::StrongOnly => {
                 let kinds = graph.edge_kinds();
                 EdgeSet::from_fn(graph, |_, e| {
                     kinds.get(e as usize).is_some_and(|k| !k.is_weak_like())
                 })
             }
         }
+    }
+
+    /// The edges that decide which nodes are alive, when they differ from
+    /// the dominator edges (NetBeans: no referent of any kind, though
+    /// `Finalizer.referent` still counts as a retainer).
+    pub fn reach_edges(&self, graph: &HeapGraph) -> Option<EdgeSet> {
+        match self.semantics {
+            Semantics::NetBeans => {
+                let kinds = graph.edge_kinds();
+                Some(EdgeSet::from_fn(graph, |_, e| {
+                    kinds.get(e as usize).is_some_and(|k| !k.is_weak_like())
+                }))
+            }
+            _ => None,
+        }
+    }
+
+    /// Nodes the policy treats as held by the root directly, besides the
+    /// graph's own root edges: for NetBeans, the targets of the
+    /// `<Java Local>` and `<JNI Local>` edges the HPROF reader hangs under
+    /// thread objects (NetBeans counts stack locals as GC roots of their
+    /// own, where MAT makes them references from the thread).
+    pub fn extra_roots(&self, graph: &HeapGraph) -> Vec<NodeIndex> {
+        if self.semantics != Semantics::NetBeans {
+            return Vec::new();
+        }
+        let strings = graph.strings();
+        let locals: Vec<u32> = [&b"<Java Local>"[..], &b"<JNI Local>"[..]]
+            .iter()
+            .filter_map(|name| strings.find(name))
+            .map(|id| id.as_u32())
+            .collect();
+        if locals.is_empty() {
+            return Vec::new();
+        }
+        let mut roots = Vec::new();
+        for node in graph.nodes() {
+            for edge in graph.edges(node) {
+                if let heapgraph_core::EdgeLabel::Name(id) = edge.label {
+                    if !edge.kind.has_index() && locals.contains(&id.as_u32()) {
+                        roots.push(edge.target);
+                    }
+                }
+            }
+        }
+        roots
     }
 
     /// Whether retention paths may follow edge `edge` leaving `source`.

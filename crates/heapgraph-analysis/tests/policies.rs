@@ -277,8 +277,17 @@ fn mat_keeps_referents_netbeans_drops_them() {
     let netbeans = HeapAnalysis::with_policy(&graph, EdgePolicy::netbeans());
     assert_eq!(netbeans.retained_size(cache), 32);
     assert_eq!(netbeans.retained_size(payload), 0);
-    assert_eq!(netbeans.immediate_dominator(shared), Some(strong));
+    // The unreachable payload still holds `shared`: no reachable owner.
+    assert_eq!(netbeans.immediate_dominator(shared), Some(ROOT));
+    assert_eq!(netbeans.retained_size(strong), 16);
     assert_eq!(netbeans.unreachable().nodes, vec![payload]);
+    assert_eq!(netbeans.retained_size(ROOT), 32 + 16 + 100);
+    let excluded = HeapAnalysis::with_policy(
+        &graph,
+        EdgePolicy::netbeans().with_unreachable(UnreachableNodes::Exclude),
+    );
+    assert_eq!(excluded.immediate_dominator(shared), Some(strong));
+    assert_eq!(excluded.retained_size(strong), 116);
     let attached = HeapAnalysis::with_policy(
         &graph,
         EdgePolicy::netbeans().with_unreachable(UnreachableNodes::AttachToRoot),
