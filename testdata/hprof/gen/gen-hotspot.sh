@@ -2,6 +2,7 @@
 # Regenerates testdata/hprof/hotspot-jdk17-shapes.hprof(.gz) with its two class histograms.
 # Needs a JDK 17 (java, javac, jcmd) on PATH.
 # Usage: gen-hotspot.sh [outdir] [cacheEntries chainLength extraBlobs] [heap]
+# Env: NAME (file stem), JAVA_OPTS (extra JVM flags, e.g. -XX:-UseCompressedOops).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:-$here/..}
@@ -11,9 +12,12 @@ extra=${4:-0}
 heap=${5:-32m}
 name=${NAME:-hotspot-jdk17-shapes}
 work=$(mktemp -d)
+mkdir -p "$out"
 javac -d "$work" "$here/HeapShapes.java"
-java -Xmx"$heap" -XX:+UseSerialGC -cp "$work" HeapShapes "$entries" "$chain" "$extra" > "$work/out.txt" &
+# shellcheck disable=SC2086
+java -Xmx"$heap" -XX:+UseSerialGC ${JAVA_OPTS:-} -cp "$work" HeapShapes "$entries" "$chain" "$extra" > "$work/out.txt" &
 jpid=$!
+trap 'kill $jpid 2>/dev/null || true' EXIT
 i=0
 until grep -q READY "$work/out.txt" 2>/dev/null; do
   i=$((i + 1)); [ $i -lt 600 ] || { kill $jpid; exit 1; }; sleep 0.1
