@@ -286,7 +286,22 @@ pub(crate) fn parse(bytes: &[u8], options: &HprofOptions) -> Result<HprofDump, H
     for (i, class) in index.classes.iter().enumerate() {
         class_by_id.entry(class.id).or_insert(i as u32);
     }
-    let compressed = options.compressed_references.unwrap_or(id_size == 8);
+    // --- id → node ----------------------------------------------------------
+    let pairs: Vec<(u64, u32)> = index
+        .pending
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.id, i as u32 + 1))
+        .collect();
+    let (ids, duplicates) = IdIndex::new(pairs);
+    stats.duplicate_ids = duplicates;
+    let resolve = |id: u64| -> Option<u32> { ids.get(id) };
+
+    let compressed = match options.compressed_references {
+        Some(choice) => choice,
+        None if id_size == 8 => detect_compressed_references(&index.pending, &ids).unwrap_or(true),
+        None => true,
+    };
     let pointer = u64::from(id_size);
     let reference = if compressed { 4 } else { pointer };
     let model = options.size_model;
@@ -597,17 +612,6 @@ pub(crate) fn parse(bytes: &[u8], options: &HprofOptions) -> Result<HprofDump, H
             .map_err(graph_err)?;
     }
 
-    // --- id → node ----------------------------------------------------------
-    let pairs: Vec<(u64, u32)> = index
-        .pending
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (p.id, i as u32 + 1))
-        .collect();
-    let (ids, duplicates) = IdIndex::new(pairs);
-    stats.duplicate_ids = duplicates;
-    let resolve = |id: u64| -> Option<u32> { ids.get(id) };
-
     // --- stacks ---------------------------------------------------------------
     let mut trace_stacks: HashMap<u32, StackId> = HashMap::with_capacity(top.traces.len());
     for &(serial, frame_bytes) in &top.traces {
@@ -788,6 +792,7 @@ pub(crate) fn parse(bytes: &[u8], options: &HprofOptions) -> Result<HprofDump, H
         id_size,
         timestamp_ms: header.timestamp_ms,
         size_model: model,
+        compressed_references: compressed,
         stats,
         object_offsets,
         primitive_arrays,
@@ -797,6 +802,37 @@ pub(crate) fn parse(bytes: &[u8], options: &HprofOptions) -> Result<HprofDump, H
         heap_names,
         thread_stacks,
     })
+}
+
+/// Infers whether a 64-bit dump used compressed references, as MAT does:
+/// the address gap after an object array whose neighbour follows directly
+/// is `align8(16 + 4n)` with compressed oops and `24 + 8n` without. Gaps
+/// that fit neither (free space, unlisted objects) do not vote. `None`
+/// when nothing voted.
+fn detect_compressed_references(pending: &[Pending], ids: &IdIndex) -> Option<bool> {
+    let (mut compressed, mut plain) = (0u32, 0u32);
+    for p in pending
+        .iter()
+        .filter(|p| p.kind == KIND_OBJECT_ARRAY && p.length >= 2)
+    {
+        let Some(next) = ids.next_id_after(p.id) else {
+            continue;
+        };
+        let gap = next - p.id;
+        let n = u64::from(p.length);
+        if gap == align_up(16 + 4 * n, 8) {
+            compressed += 1;
+        } else if gap == 24 + 8 * n {
+            plain += 1;
+        }
+        if compressed + plain >= 1000 {
+            break;
+        }
+    }
+    match (compressed, plain) {
+        (0, 0) => None,
+        (c, p) => Some(c >= p),
+    }
 }
 
 /// Bytes of HotSpot's injected instance fields (`javaClasses.hpp`,

@@ -118,6 +118,7 @@ pub struct HprofDump {
     pub(crate) id_size: u8,
     pub(crate) timestamp_ms: u64,
     pub(crate) size_model: SizeModel,
+    pub(crate) compressed_references: bool,
     pub(crate) stats: RecordStats,
     /// Per node: the offset of its sub-record, `u64::MAX` if none or split.
     pub(crate) object_offsets: Vec<u64>,
@@ -160,6 +161,14 @@ impl HprofDump {
     /// The size model the graph's self sizes follow.
     pub fn size_model(&self) -> SizeModel {
         self.size_model
+    }
+
+    /// Whether [`SizeModel::Mat`] sizes assume 4-byte (compressed)
+    /// references: as chosen in the options, else detected for 8-byte ids
+    /// from object-array address gaps (as MAT does; compressed when nothing
+    /// can be told), always true for 4-byte ids.
+    pub fn compressed_references(&self) -> bool {
+        self.compressed_references
     }
 
     /// What was read: records and sub-records by tag, oddities counted.

@@ -103,6 +103,12 @@ impl IdIndex {
         )
     }
 
+    /// The smallest id greater than `id` (an object's address neighbour).
+    pub fn next_id_after(&self, id: u64) -> Option<u64> {
+        let i = self.pairs.partition_point(|p| p.0 <= id);
+        self.pairs.get(i).map(|p| p.0)
+    }
+
     /// The node of `id`, if an object has it.
     #[inline]
     pub fn get(&self, id: u64) -> Option<u32> {

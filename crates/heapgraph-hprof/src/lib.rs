@@ -70,6 +70,11 @@
 //! [`RootKind::StickyClass`]: heapgraph_core::RootKind::StickyClass
 
 #![deny(missing_docs)]
+// No panics on data from files: errors are returned, never unwrapped.
+#![cfg_attr(
+    not(test),
+    warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 mod build;
 mod dump;

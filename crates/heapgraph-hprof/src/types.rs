@@ -114,8 +114,9 @@ pub struct HprofOptions {
     /// The shallow-size model (default [`SizeModel::Mat`]).
     pub size_model: SizeModel,
     /// Whether the dumped JVM used compressed references (4-byte refs) for the
-    /// [`SizeModel::Mat`] sizes. `None` (default): yes for 8-byte ids (HotSpot's
-    /// default below 32 GB heaps), moot for 4-byte ids.
+    /// [`SizeModel::Mat`] sizes. `None` (default): detected for 8-byte ids
+    /// from the address gaps after object arrays (as MAT does), assumed when
+    /// undecidable (HotSpot's default below 32 GB heaps); moot for 4-byte ids.
     pub compressed_references: Option<bool>,
 }
 

@@ -34,7 +34,22 @@ fn histogram(text: &str) -> HashMap<String, (u64, u64)> {
 #[test]
 fn counts_and_mat_sizes_match_jcmd_histogram() {
     let dir = format!("{}/../../testdata/hprof", env!("CARGO_MANIFEST_DIR"));
-    check_against_histograms(&testdata(DUMP), &format!("{dir}/hotspot-jdk17-shapes"));
+    check_against_histograms(
+        &testdata(DUMP),
+        &format!("{dir}/hotspot-jdk17-shapes"),
+        true,
+    );
+}
+
+/// The same program run with `-XX:-UseCompressedOops
+/// -XX:-UseCompressedClassPointers`: detected from object-array address
+/// gaps, and the MAT model with 16-byte headers and 8-byte references
+/// matches jcmd again.
+#[test]
+fn uncompressed_references_are_detected_and_sized() {
+    let dir = format!("{}/../../testdata/hprof", env!("CARGO_MANIFEST_DIR"));
+    let file = testdata("hotspot-jdk17-uncompressed.hprof.gz");
+    check_against_histograms(&file, &format!("{dir}/hotspot-jdk17-uncompressed"), false);
 }
 
 /// The same check on a big dump made by `gen-hotspot.sh` (not committed):
@@ -46,10 +61,10 @@ fn big_dump_matches_jcmd_histogram_when_available() {
         return;
     };
     let file = std::fs::read(format!("{dir}/big.hprof")).unwrap();
-    check_against_histograms(&file, &format!("{dir}/big"));
+    check_against_histograms(&file, &format!("{dir}/big"), true);
 }
 
-fn check_against_histograms(file: &[u8], stem: &str) {
+fn check_against_histograms(file: &[u8], stem: &str, compressed: bool) {
     let before = histogram(&std::fs::read_to_string(format!("{stem}.histo-before.txt")).unwrap());
     let after = histogram(&std::fs::read_to_string(format!("{stem}.histo-after.txt")).unwrap());
     let dump = parse(file, &HprofOptions::default()).unwrap();
@@ -57,6 +72,11 @@ fn check_against_histograms(file: &[u8], stem: &str) {
     assert_eq!(
         dump.graph().info().producer,
         "HotSpot (JAVA PROFILE 1.0.2, 8-byte ids)"
+    );
+    assert_eq!(
+        dump.compressed_references(),
+        compressed,
+        "detected from object-array gaps"
     );
     let ours = histogram_by_name(dump.graph());
 
