@@ -33,6 +33,9 @@ const MAX_CONTAINERS: usize = 1 << 20;
 /// keeps only the most recent of them (a dense memo of every entry would cost
 /// 4 bytes per frame and trace: 37 MB on a 65 MB dump).
 const RECENT_MASK: u64 = (1 << 16) - 1;
+/// log2 of the entries of the direct-mapped frame cache (16 bytes each) in
+/// front of the stack table's frame index.
+const FRAME_CACHE_BITS: u32 = 14;
 /// log2 of the entries of the trie-edge cache (12 bytes each).
 const EDGE_CACHE_BITS: u32 = 16;
 /// Frames of one traceback tuple.
@@ -267,8 +270,8 @@ struct Vm<'a, R> {
     objects: Vec<Object>,
     tracebacks: Vec<Tb>,
     frame_names: Vec<u32>,
-    /// `(file << 32) | line` → frame.
-    frame_cache: IntMap<FrameId>,
+    /// Direct-mapped `(file << 32 | line)` → frame.
+    frame_cache: Vec<(u64, u32)>,
     /// Direct-mapped cache `(parent << 32 | frame)` → stack.
     edge_cache: Vec<(u64, u32)>,
     scratch: Vec<Val>,
@@ -306,6 +309,14 @@ impl<'a, R: Read> Vm<'a, R> {
         builder
             .add_node(NodeKind::Synthetic, root_name, 0, 0)
             .map_err(|e| err_at(0, None, e.into()))?;
+        // A trace takes at least ~11 pickle bytes and real dumps average
+        // 25-45: reserving for one per 24 bytes avoids regrowing (and
+        // copying) the node and edge columns; unused capacity is never
+        // touched and is released at `finish`.
+        if let Some(len) = total_len {
+            let estimate = (len / 24).min(1 << 26) as usize;
+            builder.reserve(estimate, estimate);
+        }
         Ok(Vm {
             window,
             pos: 0,
@@ -327,7 +338,7 @@ impl<'a, R: Read> Vm<'a, R> {
             objects: Vec::new(),
             tracebacks: Vec::new(),
             frame_names: Vec::new(),
-            frame_cache: IntMap::default(),
+            frame_cache: vec![(u64::MAX, 0); 1 << FRAME_CACHE_BITS],
             edge_cache: vec![(u64::MAX, 0); 1 << EDGE_CACHE_BITS],
             scratch: Vec::new(),
             frame_scratch: Vec::new(),
@@ -535,17 +546,18 @@ impl<'a, R: Read> Vm<'a, R> {
         Ok(items)
     }
 
-    fn pop_n(&mut self, n: usize) -> Result<Vec<Val>, TracemallocError> {
-        let floor = self.marks.last().copied().unwrap_or(0);
-        if self.stack.len() < floor + n {
-            return Err(self.err(Kind::StackUnderflow));
-        }
-        let start = self.stack.len() - n;
-        let mut items = std::mem::take(&mut self.scratch);
-        items.clear();
-        items.extend_from_slice(&self.stack[start..]);
+    /// Runs `f` on the stack items from `start` on (without copying them),
+    /// then drops them.
+    fn in_place<T>(
+        &mut self,
+        start: usize,
+        f: impl FnOnce(&mut Self, &[Val]) -> Result<T, TracemallocError>,
+    ) -> Result<T, TracemallocError> {
+        let stack = std::mem::take(&mut self.stack);
+        let result = f(self, stack.get(start..).unwrap_or_default());
+        self.stack = stack;
         self.stack.truncate(start);
-        Ok(items)
+        result
     }
 
     // ---- memo --------------------------------------------------------
@@ -690,8 +702,12 @@ impl<'a, R: Read> Vm<'a, R> {
             [Val::Str(file), Val::Int(line)] => {
                 if let Ok(line) = u32::try_from(line.get()) {
                     let key = (u64::from(file.as_u32()) << 32) | u64::from(line);
-                    if let Some(&id) = self.frame_cache.get(&key) {
-                        return Ok(Val::Frame(id));
+                    let slot = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - FRAME_CACHE_BITS))
+                        as usize;
+                    if let Some(&(k, id)) = self.frame_cache.get(slot) {
+                        if k == key {
+                            return Ok(Val::Frame(FrameId::new(id)));
+                        }
                     }
                     let frame = Frame {
                         function: StringId::EMPTY,
@@ -704,7 +720,9 @@ impl<'a, R: Read> Vm<'a, R> {
                         .stacks()
                         .intern_frame(frame)
                         .map_err(|e| self.err(Kind::Build(e.into())))?;
-                    self.frame_cache.insert(key, id);
+                    if let Some(entry) = self.frame_cache.get_mut(slot) {
+                        *entry = (key, id.as_u32());
+                    }
                     return Ok(Val::Frame(id));
                 }
             }
@@ -1156,16 +1174,21 @@ impl<'a, R: Read> Vm<'a, R> {
                 b')' => self.push(Val::EmptyTuple)?,
                 0x85..=0x87 => {
                     let n = usize::from(op - 0x84);
-                    let items = self.pop_n(n)?;
-                    let v = self.make_tuple(&items);
-                    self.scratch = items;
-                    self.push(v?)?;
+                    let floor = self.marks.last().copied().unwrap_or(0);
+                    if self.stack.len() < floor + n {
+                        return Err(self.err(Kind::StackUnderflow));
+                    }
+                    let start = self.stack.len() - n;
+                    let v = self.in_place(start, |vm, items| vm.make_tuple(items))?;
+                    self.push(v)?;
                 }
                 b't' => {
-                    let items = self.pop_mark()?;
-                    let v = self.make_tuple(&items);
-                    self.scratch = items;
-                    self.push(v?)?;
+                    let mark = self
+                        .marks
+                        .pop()
+                        .ok_or_else(|| self.err(Kind::MissingMark))?;
+                    let v = self.in_place(mark, |vm, items| vm.make_tuple(items))?;
+                    self.push(v)?;
                 }
                 // Lists.
                 b']' => {
@@ -1188,15 +1211,22 @@ impl<'a, R: Read> Vm<'a, R> {
                     self.append(id, &[item])?;
                 }
                 b'e' => {
-                    let items = self.pop_mark()?;
-                    let list = self.top();
-                    let result = match list {
-                        Ok(Val::Container(id)) => self.append(id, &items),
-                        Ok(other) => Err(self.unexpected("a list", other)),
-                        Err(e) => Err(e),
+                    let mark = self
+                        .marks
+                        .pop()
+                        .ok_or_else(|| self.err(Kind::MissingMark))?;
+                    let floor = self.marks.last().copied().unwrap_or(0);
+                    let list = match mark.checked_sub(1) {
+                        Some(i) if i >= floor => self.stack.get(i).copied(),
+                        _ => None,
                     };
-                    self.scratch = items;
-                    result?;
+                    match list {
+                        Some(Val::Container(id)) => {
+                            self.in_place(mark, |vm, items| vm.append(id, items))?;
+                        }
+                        Some(other) => return Err(self.unexpected("a list", other)),
+                        None => return Err(self.err(Kind::StackUnderflow)),
+                    }
                 }
                 // Dicts.
                 b'}' => {
