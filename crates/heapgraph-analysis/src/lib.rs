@@ -3,6 +3,8 @@
 //! Work in progress: see the analysis issues.
 
 #![deny(missing_docs)]
+// No panics on data from files: errors are returned, never unwrapped.
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod analysis;
 pub mod classes;

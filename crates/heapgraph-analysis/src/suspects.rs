@@ -148,7 +148,7 @@ pub fn leak_suspects(analysis: &HeapAnalysis<'_>, threshold: f64) -> Vec<Suspect
             share: retained as f64 / total as f64,
         });
     }
-    suspects.sort_by(|a, b| b.retained_size.cmp(&a.retained_size));
+    suspects.sort_by_key(|s| std::cmp::Reverse(s.retained_size));
     suspects
 }
 

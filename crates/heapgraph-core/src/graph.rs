@@ -167,9 +167,11 @@ impl HeapGraph {
         self.self_size[node.index()]
     }
 
-    /// The sum of all nodes' self sizes.
+    /// The sum of all nodes' self sizes (saturating: sizes come from files).
     pub fn total_self_size(&self) -> u64 {
-        self.self_size.iter().sum()
+        self.self_size
+            .iter()
+            .fold(0u64, |total, &size| total.saturating_add(size))
     }
 
     /// The kinds column.

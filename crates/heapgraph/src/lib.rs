@@ -17,6 +17,11 @@
 //! [`core`].
 
 #![deny(missing_docs)]
+// No panics on data from files: errors are returned, never unwrapped.
+#![cfg_attr(
+    not(test),
+    warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 mod sniff;
 mod source;
@@ -117,13 +122,13 @@ pub struct Dump {
 #[non_exhaustive]
 pub enum Parsed {
     /// An HPROF dump with its side tables.
-    Hprof(heapgraph_hprof::HprofDump),
+    Hprof(Box<heapgraph_hprof::HprofDump>),
     /// A V8 heap snapshot with its side tables.
     V8Snapshot(Box<heapgraph_v8::V8Snapshot>),
     /// A V8 sampling heap profile.
-    V8Profile(heapgraph_v8::HeapProfile),
+    V8Profile(Box<heapgraph_v8::HeapProfile>),
     /// A tracemalloc snapshot.
-    Tracemalloc(heapgraph_tracemalloc::TracemallocSnapshot),
+    Tracemalloc(Box<heapgraph_tracemalloc::TracemallocSnapshot>),
 }
 
 impl Dump {
@@ -250,12 +255,14 @@ fn parse_source(source: Source, options: &OpenOptions) -> Result<Dump, Error> {
         start: describe_start(bytes),
     })?;
     let parsed = match input {
-        InputKind::Hprof => Parsed::Hprof(heapgraph_hprof::parse(bytes, &options.hprof)?),
+        InputKind::Hprof => Parsed::Hprof(Box::new(heapgraph_hprof::parse(bytes, &options.hprof)?)),
         InputKind::V8HeapSnapshot => {
             Parsed::V8Snapshot(Box::new(heapgraph_v8::parse_snapshot(bytes)?))
         }
-        InputKind::V8HeapProfile => Parsed::V8Profile(heapgraph_v8::parse_heapprofile(bytes)?),
-        InputKind::Pickle => Parsed::Tracemalloc(heapgraph_tracemalloc::parse(bytes)?),
+        InputKind::V8HeapProfile => {
+            Parsed::V8Profile(Box::new(heapgraph_v8::parse_heapprofile(bytes)?))
+        }
+        InputKind::Pickle => Parsed::Tracemalloc(Box::new(heapgraph_tracemalloc::parse(bytes)?)),
         // Source::open decompresses gzip, so nested gzip is the only way here.
         InputKind::Gzip => return Err(Error::NoParser("nested gzip")),
     };

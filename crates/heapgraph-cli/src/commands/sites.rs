@@ -65,6 +65,15 @@ fn frames(traceback: &Traceback<'_>) -> Vec<FrameJson> {
         .collect()
 }
 
+/// One line of the people's table.
+struct TableRow {
+    site: String,
+    size: u64,
+    count: u64,
+    /// `(size_diff, count_diff)` when comparing.
+    diff: Option<(i64, i64)>,
+}
+
 fn clamp(value: i128) -> i64 {
     value.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
 }
@@ -125,7 +134,7 @@ pub(crate) fn run(
         statistics: Vec::new(),
     };
     let mut lines: Vec<Vec<u8>> = Vec::new();
-    let mut rows: Vec<(String, u64, u64, Option<(i64, i64)>)> = Vec::new();
+    let mut rows: Vec<TableRow> = Vec::new();
     match &old_dump {
         Some(old_dump) => {
             let old = old_dump.allocations().filter_traces(&filters);
@@ -134,12 +143,12 @@ pub(crate) fn run(
                 .map_err(cumulative_error)?;
             for d in take_top(diffs, args.top) {
                 lines.push(d.to_bytes());
-                rows.push((
-                    d.traceback.to_string(),
-                    d.size,
-                    d.count,
-                    Some((clamp(d.size_diff), clamp(d.count_diff))),
-                ));
+                rows.push(TableRow {
+                    site: d.traceback.to_string(),
+                    size: d.size,
+                    count: d.count,
+                    diff: Some((clamp(d.size_diff), clamp(d.count_diff))),
+                });
                 document.statistics.push(StatJson {
                     traceback: frames(&d.traceback),
                     size: d.size,
@@ -155,7 +164,12 @@ pub(crate) fn run(
                 .map_err(cumulative_error)?;
             for s in take_top(stats, args.top) {
                 lines.push(s.to_bytes());
-                rows.push((s.traceback.to_string(), s.size, s.count, None));
+                rows.push(TableRow {
+                    site: s.traceback.to_string(),
+                    size: s.size,
+                    count: s.count,
+                    diff: None,
+                });
                 document.statistics.push(StatJson {
                     traceback: frames(&s.traceback),
                     size: s.size,
@@ -185,7 +199,13 @@ pub(crate) fn run(
     }
     header.extend([("average", Align::Right), ("site", Align::Left)]);
     let mut table = Table::new(&header);
-    for (site, size, count, diff) in &rows {
+    for TableRow {
+        site,
+        size,
+        count,
+        diff,
+    } in &rows
+    {
         let mut cells = vec![bytes(*size), thousands(*count)];
         if let Some((size_diff, count_diff)) = diff {
             cells.push(super::diff::signed_bytes(*size_diff));
