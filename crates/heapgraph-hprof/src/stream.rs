@@ -461,10 +461,12 @@ pub(crate) fn walk<'a>(
     while pos < bytes.len() {
         let tag = bytes.get(pos).copied().unwrap_or(0);
         let location = HprofLocation::Record(tag);
-        let length = u64::from(read_u4(bytes, pos + 5, location).map_err(|e| {
-            // Header fields short: report at the record start.
-            HprofError::truncated(pos as u64, location, 9, e_available(&e))
-        })?);
+        if bytes.len() - pos < 9 {
+            // The record header itself is cut.
+            let available = (bytes.len() - pos) as u64;
+            return Err(HprofError::truncated(pos as u64, location, 9, available));
+        }
+        let length = u64::from(read_u4(bytes, pos + 5, location)?);
         let body_start = pos + 9;
         let available = (bytes.len() - body_start) as u64;
         let mut length = length;
@@ -519,13 +521,6 @@ pub(crate) fn walk<'a>(
         return Err(cut_sub_record(offset, &pending));
     }
     Ok(())
-}
-
-fn e_available(e: &HprofError) -> u64 {
-    match e.kind {
-        HprofErrorKind::Truncated { available, .. } => available,
-        _ => 0,
-    }
 }
 
 fn is_known_record(tag: u8) -> bool {
