@@ -96,6 +96,14 @@ impl<'g> HeapAnalysis<'g> {
         }
     }
 
+    /// Recomputes class names with V8's per-node `detachedness` column (see
+    /// [`ClassTable::for_graph_with_dom_state`]), so detached DOM nodes get
+    /// DevTools' `Detached ` class names.
+    pub fn with_dom_state(mut self, detachedness: &[u8]) -> HeapAnalysis<'g> {
+        self.classes = ClassTable::for_graph_with_dom_state(self.graph, Some(detachedness));
+        self
+    }
+
     /// The graph analysed.
     pub fn graph(&self) -> &'g HeapGraph {
         self.graph

@@ -8,14 +8,16 @@
 //!   renamed after their properties (`{x, y}`) when at least 2 objects and
 //!   one in a thousand plain objects share that shape
 //!   (`inferInterfaceDefinitions` / `applyInterfaceDefinitions`).
-//!   Not reproduced: DevTools' split of one class into several rows by
-//!   allocation location, and `Detached ` names, both of which need data the
-//!   common graph does not carry.
+//!   `Detached ` names need V8's `detachedness` column
+//!   ([`ClassTable::for_graph_with_dom_state`]). Not reproduced: DevTools'
+//!   split of one class into several rows by allocation location (the
+//!   common graph carries no locations).
 //! * **HPROF**: the class name; `java.lang.Class` for class objects, as MAT
 //!   shows them.
 //! * **tracemalloc**: the allocation site (the node's name).
 //!
-//! The root and root-group nodes belong to no class.
+//! The root and root-group nodes belong to no class, except in V8 snapshots,
+//! where DevTools files them under `(synthetic)`.
 
 use std::cmp::Ordering;
 
@@ -46,8 +48,18 @@ impl ClassTable {
     /// Class names the way the reference tool for the graph's format shows
     /// them (see the [module docs](self)).
     pub fn for_graph(graph: &HeapGraph) -> ClassTable {
+        ClassTable::for_graph_with_dom_state(graph, None)
+    }
+
+    /// As [`for_graph`](Self::for_graph), with V8's per-node `detachedness`
+    /// column (0 unknown, 1 attached, 2 detached; the V8 reader keeps it in
+    /// its side tables). DevTools propagates the state from each native node
+    /// that knows it to the native nodes below it (`propagateDOMState`:
+    /// attached wins, never through JavaScript objects, not over hidden or
+    /// weak edges) and prefixes the names of detached ones with `Detached `.
+    pub fn for_graph_with_dom_state(graph: &HeapGraph, detachedness: Option<&[u8]>) -> ClassTable {
         match graph.format() {
-            Format::V8HeapSnapshot => devtools_classes(graph),
+            Format::V8HeapSnapshot => devtools_classes(graph, detachedness),
             Format::Hprof => named_classes(graph, |kind| {
                 (kind == NodeKind::Class).then_some("java.lang.Class")
             }),
@@ -193,15 +205,84 @@ fn shorten_tag(name: &str) -> Option<String> {
     None
 }
 
-fn devtools_classes(graph: &HeapGraph) -> ClassTable {
+/// DevTools' `propagateDOMState`: which native nodes end up detached.
+fn detached_nodes(graph: &HeapGraph, detachedness: &[u8]) -> Vec<bool> {
+    const ATTACHED: u8 = 1;
+    const DETACHED: u8 = 2;
+    let n = graph.node_count();
+    let mut state: Vec<u8> = (0..n)
+        .map(|i| detachedness.get(i).copied().unwrap_or(0))
+        .collect();
+    let mut visited = vec![false; n];
+    let mut attached: Vec<u32> = Vec::new();
+    let mut detached: Vec<u32> = Vec::new();
+    let mut renamed = vec![false; n];
+    let kinds = graph.kinds();
+    let mut process = |v: usize,
+                       new_state: u8,
+                       state: &mut [u8],
+                       attached: &mut Vec<u32>,
+                       detached: &mut Vec<u32>| {
+        if visited[v] {
+            return;
+        }
+        visited[v] = true;
+        if kinds[v] != NodeKind::Native {
+            return;
+        }
+        state[v] = new_state;
+        if new_state == ATTACHED {
+            attached.push(v as u32);
+        } else if new_state == DETACHED {
+            renamed[v] = true;
+            detached.push(v as u32);
+        }
+    };
+    for v in 0..n {
+        let s = state[v];
+        if s != 0 {
+            process(v, s, &mut state, &mut attached, &mut detached);
+        }
+    }
+    let children = |v: u32| {
+        graph
+            .edges(NodeIndex::new(v))
+            .filter(|e| !matches!(e.kind, EdgeKind::Hidden | EdgeKind::Weak))
+            .map(|e| e.target.index())
+            .collect::<Vec<_>>()
+    };
+    while let Some(v) = attached.pop() {
+        for child in children(v) {
+            process(child, ATTACHED, &mut state, &mut attached, &mut detached);
+        }
+    }
+    while let Some(v) = detached.pop() {
+        if state[v as usize] == ATTACHED {
+            continue;
+        }
+        for child in children(v) {
+            process(child, DETACHED, &mut state, &mut attached, &mut detached);
+        }
+    }
+    renamed
+}
+
+fn devtools_classes(graph: &HeapGraph, detachedness: Option<&[u8]>) -> ClassTable {
     let mut interner = Interner::new();
     let mut raw: HashMap<u32, u32> = HashMap::new();
     let mut class_of = vec![NO_CLASS; graph.node_count()];
+    let detached = detachedness.map(|d| detached_nodes(graph, d));
     for node in graph.nodes() {
-        if node.index() == 0 {
+        let kind = graph.kind(node);
+        if let Some(true) = detached.as_ref().and_then(|d| d.get(node.index())) {
+            let name = format!("Detached {}", graph.strings().get(graph.name(node)));
+            let class = match shorten_tag(&name) {
+                Some(short) => short,
+                None => name,
+            };
+            class_of[node.index()] = interner.intern(&class, true);
             continue;
         }
-        let kind = graph.kind(node);
         class_of[node.index()] = match kind {
             NodeKind::Hidden => interner.intern("(system)", true),
             NodeKind::Code => interner.intern("(compiled code)", true),

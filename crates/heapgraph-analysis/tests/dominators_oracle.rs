@@ -379,8 +379,8 @@ proptest! {
         let edges = EdgePolicy::strong_only().dominator_edges(&graph);
         let mut succ = successors(&graph, &edges);
         let reach = reachable(&succ, &[0]);
-        for v in 0..reach.len() {
-            if !reach[v] {
+        for (v, &reached) in reach.iter().enumerate() {
+            if !reached {
                 succ[0].push(v);
             }
         }

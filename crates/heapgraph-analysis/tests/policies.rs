@@ -215,7 +215,40 @@ fn devtools_class_names() {
     assert_eq!(analysis.class_name(points[0]), "{y, x}");
     // One object alone keeps "Object".
     assert_eq!(analysis.class_name(lonely), "Object");
-    assert_eq!(analysis.class_name(ROOT), "");
+    assert_eq!(analysis.class_name(ROOT), "(synthetic)");
+}
+
+#[test]
+fn devtools_detached_names_follow_dom_state() {
+    let mut g = G::new(Format::V8HeapSnapshot);
+    let div = g.node(NodeKind::Native, "<div id=\"gone\">", 64);
+    let text = g.node(NodeKind::Native, "Text", 32);
+    let span = g.node(NodeKind::Native, "<span class=x>", 48);
+    let shared = g.node(NodeKind::Native, "CSSStyle", 16);
+    let js = g.node(NodeKind::Object, "Wrapper", 16);
+    let behind_js = g.node(NodeKind::Native, "Inner", 8);
+    for (i, &n) in [div, span].iter().enumerate() {
+        g.edge(ROOT, n, EdgeKind::Element, &i.to_string());
+    }
+    g.edge(div, text, EdgeKind::Property, "firstChild");
+    g.edge(div, shared, EdgeKind::Property, "style");
+    g.edge(span, shared, EdgeKind::Property, "style");
+    g.edge(div, js, EdgeKind::Property, "wrapper");
+    g.edge(js, behind_js, EdgeKind::Property, "inner");
+    let graph = g.finish();
+    let mut states = vec![0u8; graph.node_count()];
+    states[div.index()] = 2;
+    states[span.index()] = 1;
+    let analysis = HeapAnalysis::new(&graph).with_dom_state(&states);
+    assert_eq!(analysis.class_name(div), "Detached <div>");
+    assert_eq!(analysis.class_name(text), "Detached Text");
+    // Attached wins; JavaScript objects stop the propagation.
+    assert_eq!(analysis.class_name(shared), "CSSStyle");
+    assert_eq!(analysis.class_name(span), "<span>");
+    assert_eq!(analysis.class_name(js), "Wrapper");
+    assert_eq!(analysis.class_name(behind_js), "Inner");
+    // Without the column there is nothing to go by.
+    assert_eq!(HeapAnalysis::new(&graph).class_name(div), "<div>");
 }
 
 #[test]
