@@ -92,12 +92,28 @@ impl BasicType {
 pub enum SizeModel {
     /// Eclipse MAT's model of HotSpot objects (the default): object header of
     /// `idsize + ref` bytes, references of `ref` bytes (4 with compressed
-    /// oops, see [`HprofOptions::compressed_references`]), each class level
-    /// rounded up to `ref`, objects aligned to 8 bytes, arrays with a
-    /// 4-byte length after the header. For a 64-bit JVM with compressed oops:
-    /// instance = `align8(12 + fields)`, `Object[n]` = `align8(16 + 4n)`,
-    /// `int[n]` = `align8(16 + 4n)`. Matches `jcmd GC.class_histogram`.
-    /// Class nodes count their static field values only.
+    /// oops, see [`HprofOptions::compressed_references`]), arrays with a
+    /// 4-byte length after the header, objects aligned to 8 bytes. For a
+    /// 64-bit JVM with compressed oops: instance = `align8(12 + fields)`,
+    /// `Object[n]` = `align8(16 + 4n)`, `int[n]` = `align8(16 + 4n)`.
+    ///
+    /// Two HotSpot facts refine MAT's formula so that it matches `jcmd
+    /// GC.class_histogram` for 98 % of classes on JDK 17 dumps:
+    ///
+    /// * `1.0.1` dumps (JDK ≤ 8) round each class level up to `ref` bytes
+    ///   (MAT's per-level rounding, the classic field layout); `1.0.2` and
+    ///   `1.0.3` dumps do not, since JDK 15 packs subclass fields into the
+    ///   superclass's gaps.
+    /// * Fields the JVM injects and the dump never lists are added when the
+    ///   dump has `java.lang.Module` (JDK 9+): `ClassLoader.loader_data`,
+    ///   `Module.module_entry`, `MemberName.vmindex`,
+    ///   `ResolvedMethodName.vmtarget`/`vmholder`, `CallSiteContext`'s two,
+    ///   `StackFrameInfo.version`, `InternalError.during_unsafe_access`,
+    ///   `String.flags`.
+    ///
+    /// Still different: `@Contended` padding (`java.lang.Thread`'s
+    /// `threadLocalRandom*` group, 256 bytes). Class nodes count their
+    /// static field values only (the mirror's own fields are never dumped).
     #[default]
     Mat,
     /// What NetBeans / old VisualVM report: instance = `2·idsize` + field
