@@ -314,6 +314,13 @@ def main():
         [(0, 10, (f,), 1), (0, 20, (("/srv/y.py", 2), f), 2), (3, 30, (f, f), 2)], 4)
     save("shared_frames", shared, (5, 2))
 
+    # Python's output on the shared corpus dumps (CPython 3.9-3.14 wrote them).
+    corpus = os.path.join(OUT, "..", "..", "..", "shared", "corpus", "tracemalloc")
+    for name in sorted(os.listdir(corpus)):
+        if name.endswith(".pickle"):
+            snap = tracemalloc.Snapshot.load(os.path.join(corpus, name))
+            write_golden("corpus_" + name[: -len(".pickle")], snap)
+
     fnmatch_cases()
 
 

@@ -1488,15 +1488,22 @@ impl<'a, R: Read> Vm<'a, R> {
             self.protocol,
             self.shape.map_or("no traces", TraceShape::describe)
         ));
-        let graph = self.builder.finish().map_err(|e| fail(e.into()))?;
+        // Free the reader's own tables before the builder freezes the graph
+        // (the peak of the whole parse).
+        let builder = std::mem::replace(&mut self.builder, GraphBuilder::new(Format::Tracemalloc));
+        let domains = self.domains.take();
+        let total_nframe = self.total_nframe.take();
+        let (protocol, shape, trace_count) = (self.protocol, self.shape, self.trace_count);
+        drop(self);
+        let graph = builder.finish().map_err(|e| fail(e.into()))?;
         Ok(TracemallocSnapshot {
             graph,
-            domains: self.domains,
-            total_nframe: self.total_nframe,
+            domains,
+            total_nframe,
             traceback_limit,
-            protocol: self.protocol,
-            shape: self.shape,
-            trace_count: self.trace_count,
+            protocol,
+            shape,
+            trace_count,
         })
     }
 }

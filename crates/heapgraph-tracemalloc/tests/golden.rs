@@ -18,7 +18,15 @@ fn testdata(name: &str) -> PathBuf {
 }
 
 fn load(name: &str) -> TracemallocSnapshot {
-    let bytes = std::fs::read(testdata(name)).unwrap();
+    let path = match name.strip_prefix("corpus:") {
+        Some(file) => PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/corpus/tracemalloc"
+        ))
+        .join(file),
+        None => testdata(name),
+    };
+    let bytes = std::fs::read(path).unwrap();
     parse(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
@@ -290,6 +298,17 @@ fn edge_encodings_survive() {
     assert!(find0(b"/srv/caf\xed\xb3\xa9/\xed\xb3\xbf\xed\xb3\xbe.py"));
     assert!(find0(b"/srv/we\\ird\nname.py"));
     assert!(find0("/srv/emoji_\u{1F600}_\u{e9}.py".as_bytes()));
+}
+
+#[test]
+fn corpus_dumps_of_cpython_3_9_to_3_14_match_python() {
+    for version in ["39", "311", "313", "314"] {
+        let n = check_snapshot(
+            &format!("corpus:tm_py{version}_tiny.pickle"),
+            &format!("corpus_tm_py{version}_tiny"),
+        );
+        assert!(n > 50, "{version}: {n}");
+    }
 }
 
 #[test]
