@@ -1,10 +1,25 @@
 //! Analyses on a heapgraph object graph.
 //!
-//! Work in progress: see the analysis issues.
+//! Everything here works on any [`heapgraph_core::HeapGraph`], under an
+//! [`EdgePolicy`] that reproduces the reference tool of the graph's format:
+//! Chrome DevTools for V8 snapshots, Eclipse MAT (or NetBeans) for HPROF,
+//! strong edges for tracemalloc.
+//!
+//! * [`HeapAnalysis`]: shown shallow sizes, the dominator tree
+//!   ([`DominatorTree`], iterative Semi-NCA), retained sizes, distances,
+//!   class names ([`ClassTable`]), the class histogram, top dominators,
+//!   retainers and shortest retention paths.
+//! * [`policy`]: which edges count for dominators and for paths, and what
+//!   happens to unreachable nodes ([`UnreachableNodes`]).
+//! * Snapshot series: diffs, leaks, suspects, trends, duplicate strings and
+//!   tracemalloc-style allocation-site statistics (the other modules).
 
 #![deny(missing_docs)]
 // No panics on data from files: errors are returned, never unwrapped.
-#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 pub mod analysis;
 pub mod classes;
