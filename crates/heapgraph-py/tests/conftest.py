@@ -35,6 +35,20 @@ TM_B = TESTDATA / "tracemalloc" / "app_b.p5.pickle"
 ALL_DUMPS = [HPROF, V8, V8_PROFILE, TM_1]
 GRAPH_DUMPS = [HPROF, HPROF_ANDROID, V8, V8_TRACKED, V8_PROFILE, TM_1, TM_A]
 
+# Real dumps from other producers in the shared corpus beside the repository
+# (../shared/corpus), used where present: NetBeans' JDK 8 HPROF, Chrome, Bun.
+CORPUS = REPO.parent / "shared" / "corpus"
+GRAPH_DUMPS += [
+    p
+    for p in [
+        CORPUS / "hprof" / "netbeans-jdk8-64bit.hprof",
+        CORPUS / "v8" / "chrome-numeric-internals.heapsnapshot.gz",
+        CORPUS / "v8" / "bun-baseline.heapsnapshot",
+        CORPUS / "v8" / "chrome.heapprofile",
+    ]
+    if p.is_file()
+]
+
 
 def _cli_path() -> Optional[Path]:
     candidates = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import threading
+import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -161,7 +162,6 @@ def test_tables_are_pyarrow_and_streams_are_single_use() -> None:
 def test_analysis_runs_concurrently_without_the_gil() -> None:
     s = heapgraph.open(HPROF)  # fresh: the analysis is computed under contention
     results = []
-    ticks = []
 
     def work() -> None:
         results.append(s.histogram().to_pylist())
@@ -169,12 +169,31 @@ def test_analysis_runs_concurrently_without_the_gil() -> None:
     threads = [threading.Thread(target=work) for _ in range(4)]
     for t in threads:
         t.start()
-    while any(t.is_alive() for t in threads):
-        ticks.append(1)  # the main thread keeps running Python meanwhile
-        threads[0].join(0.001)
     for t in threads:
         t.join()
     assert len(results) == 4 and all(r == results[0] for r in results)
+
+
+def test_parsing_and_analysis_release_the_gil() -> None:
+    # While a worker thread is inside open() and the analysis, the main
+    # thread must keep running Python; with the GIL held it could not.
+    spans = []
+
+    def work() -> None:
+        start = time.perf_counter()
+        heapgraph.open(V8).total_size
+        spans.append((start, time.perf_counter()))
+
+    stamps = []
+    worker = threading.Thread(target=work)
+    worker.start()
+    while worker.is_alive():
+        stamps.append(time.perf_counter())
+    worker.join()
+    start, end = spans[0]
+    assert end - start > 0.04, "the call is too short to tell"
+    inside = [t for t in stamps if start + 0.01 < t < end - 0.01]
+    assert len(inside) > 100, (len(inside), end - start)
 
 
 def test_repr_html_shows_the_summary() -> None:
