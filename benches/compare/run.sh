@@ -1,0 +1,239 @@
+#!/usr/bin/env bash
+# Side-by-side comparison of heapgraph with the tools people use today (issue 11).
+#
+#   benches/compare/run.sh                 default scale (V8 ≈ 100 MB, HPROF ≈ 300 MB, tracemalloc 35 + 65 MB)
+#   SCALE=full benches/compare/run.sh      the issue's scale (V8 ≈ 550 MB, HPROF ≈ 2 GB, tracemalloc 35 + 65 MB)
+#
+# Environment:
+#   SCALE               default | full | small (a smoke test of the script itself)
+#   HEAPGRAPH_BENCH_DIR scratch dir for tools, dumps and results (default ~/.cache/heapgraph/bench);
+#                       nothing is written into the repository
+#   ONLY                formats to run, comma separated: v8,hprof,tm (default all three)
+#   HG_THREADS          thread counts heapgraph runs with (RAYON_NUM_THREADS), default "1 2"
+#   BENCH_TIMEOUT       seconds before a single run is killed (default 3600)
+#   HEAPGRAPH_BIN       use this heapgraph binary instead of building target/release/heapgraph
+#   STEPS               which steps to run, comma separated: install,generate,time (default all)
+#
+# Steps: install the other tools into $HEAPGRAPH_BENCH_DIR/tools (idempotent), generate the dumps
+# (cached by parameters), time every tool with /usr/bin/time -v on the same work, print a
+# Markdown table (also written to the results dir with the machine description and load).
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$HERE/../.." && pwd)"
+SCALE="${SCALE:-default}"
+BENCH_DIR="${HEAPGRAPH_BENCH_DIR:-$HOME/.cache/heapgraph/bench}"
+TOOLS="$BENCH_DIR/tools"
+DATA="$BENCH_DIR/data"
+ONLY="${ONLY:-v8,hprof,tm}"
+HG_THREADS="${HG_THREADS:-1 2}"
+BENCH_TIMEOUT="${BENCH_TIMEOUT:-3600}"
+STEPS="${STEPS:-install,generate,time}"
+
+DEVTOOLS_VERSION="${DEVTOOLS_VERSION:-1.0.1705227}"
+ESBUILD_VERSION="${ESBUILD_VERSION:-0.28.2}"
+MEMLAB_VERSION="${MEMLAB_VERSION:-2.0.5}"
+HPROF_ANALYZER_VERSION="${HPROF_ANALYZER_VERSION:-0.3.2}"
+HPROF_SLURP_VERSION="${HPROF_SLURP_VERSION:-0.10.0}"
+NODE_HEAP_MB="${NODE_HEAP_MB:-16384}"
+
+case "$SCALE" in
+  small)   V8_OBJECTS=30000;   HP_ENTRIES=10000;   HP_CHAIN=10000;   HP_EXTRA=200000;   HP_HEAP=256m; TM_REPS="4 8" ;;
+  default) V8_OBJECTS=300000;  HP_ENTRIES=100000;  HP_CHAIN=100000;  HP_EXTRA=2000000;  HP_HEAP=1g;   TM_REPS="34 63" ;;
+  full)    V8_OBJECTS=1650000; HP_ENTRIES=1000000; HP_CHAIN=1000000; HP_EXTRA=12500000; HP_HEAP=4g;   TM_REPS="34 63" ;;
+  *) echo "run.sh: SCALE must be small, default or full" >&2; exit 2 ;;
+esac
+
+has() { [[ ",$ONLY," == *",$1,"* ]]; }
+step() { [[ ",$STEPS," == *",$1,"* ]]; }
+log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+
+mkdir -p "$TOOLS" "$DATA"
+
+# ---------------------------------------------------------------------------------------------
+# 1. Tools (idempotent: each step is skipped when its result exists).
+# ---------------------------------------------------------------------------------------------
+cargo_tool() { # name version
+  local name=$1 version=$2
+  if [[ ! -x "$TOOLS/bin/$name" ]]; then
+    log "cargo install $name $version (hprof-analyzer takes 13–25 min to compile on 2 cores)"
+    CARGO_TARGET_DIR="$TOOLS/cargo-target" cargo install --locked --quiet --root "$TOOLS" "$name@$version"
+  fi
+}
+
+install_devtools() {
+  local dir="$TOOLS/devtools-$DEVTOOLS_VERSION"
+  mkdir -p "$dir"
+  if [[ ! -d "$dir/package/front_end" ]]; then
+    log "npm pack chrome-devtools-frontend@$DEVTOOLS_VERSION"
+    (cd "$dir" && npm pack --silent "chrome-devtools-frontend@$DEVTOOLS_VERSION" >/dev/null \
+       && tar xzf "chrome-devtools-frontend-$DEVTOOLS_VERSION.tgz")
+  fi
+  # locales.js is generated at DevTools build time; the worker needs none of its values.
+  local locales="$dir/package/front_end/core/i18n/locales.js"
+  if [[ ! -f "$locales" ]]; then
+    cat > "$locales" <<'JS'
+export const LOCALES = ['en-US'];
+export const BUNDLED_LOCALES = ['en-US'];
+export const DEFAULT_LOCALE = 'en-US';
+export const REMOTE_FETCH_PATTERN = '';
+export const LOCAL_FETCH_PATTERN = '';
+JS
+  fi
+  if [[ ! -x "$TOOLS/esbuild/node_modules/.bin/esbuild" ]]; then
+    log "npm install esbuild@$ESBUILD_VERSION"
+    mkdir -p "$TOOLS/esbuild"
+    (cd "$TOOLS/esbuild" && npm init -y >/dev/null \
+       && npm install --silent --no-audit --no-fund "esbuild@$ESBUILD_VERSION")
+  fi
+  # Always rebundle: cheap, and picks up edits to the driver.
+  cp "$HERE/devtools-driver.ts" "$dir/package/front_end/heapgraph_bench_driver.ts"
+  # Node 20 lacks Promise.withResolvers (ES2024); DevTools uses it.
+  local banner='if(!Promise.withResolvers){Promise.withResolvers=function(){let resolve,reject;const promise=new Promise((a,b)=>{resolve=a;reject=b;});return {promise,resolve,reject};};}'
+  "$TOOLS/esbuild/node_modules/.bin/esbuild" "$dir/package/front_end/heapgraph_bench_driver.ts" \
+    --bundle --platform=node --format=esm --target=node20 --log-level=warning \
+    --banner:js="$banner" --outfile="$TOOLS/devtools-driver.mjs"
+}
+
+install_memlab() {
+  local dir="$TOOLS/memlab-$MEMLAB_VERSION"
+  if [[ ! -d "$dir/node_modules/@memlab/heap-analysis" ]]; then
+    log "npm install @memlab/heap-analysis@$MEMLAB_VERSION (scripts off: no browser download)"
+    mkdir -p "$dir"
+    (cd "$dir" && npm init -y >/dev/null \
+       && npm install --silent --no-audit --no-fund --ignore-scripts "@memlab/heap-analysis@$MEMLAB_VERSION")
+  fi
+}
+
+HG="${HEAPGRAPH_BIN:-$REPO/target/release/heapgraph}"
+if step install; then
+  if [[ -z "${HEAPGRAPH_BIN:-}" ]]; then
+    log "cargo build --release -p heapgraph-cli"
+    (cd "$REPO" && cargo build --release --quiet -p heapgraph-cli)
+  fi
+  if has hprof; then
+    cargo_tool hprof-analyzer "$HPROF_ANALYZER_VERSION"
+    cargo_tool hprof-slurp "$HPROF_SLURP_VERSION"
+  fi
+  if has v8; then
+    install_devtools
+    install_memlab
+  fi
+fi
+
+# ---------------------------------------------------------------------------------------------
+# 2. Dumps (cached by their generator parameters).
+# ---------------------------------------------------------------------------------------------
+V8_FILE="$DATA/node20-items-$V8_OBJECTS.heapsnapshot"
+HP_FILE="$DATA/hotspot17-$HP_ENTRIES-$HP_CHAIN-$HP_EXTRA.hprof"
+read -r TM_OLD_REPS TM_NEW_REPS <<< "$TM_REPS"
+TM_OLD="$DATA/tracemalloc-reps$TM_OLD_REPS-seed0.pickle"
+TM_NEW="$DATA/tracemalloc-reps$TM_NEW_REPS-seed1.pickle"
+
+if step generate && has v8 && [[ ! -s "$V8_FILE" ]]; then
+  log "generating $V8_FILE"
+  node --expose-gc --max-old-space-size="$NODE_HEAP_MB" "$REPO/benches/v8/gen-big.js" "$V8_FILE.tmp" "$V8_OBJECTS" >/dev/null
+  mv "$V8_FILE.tmp" "$V8_FILE"
+fi
+if step generate && has hprof && [[ ! -s "$HP_FILE" ]]; then
+  log "generating $HP_FILE"
+  "$HERE/gen-hprof.sh" "$HP_FILE" "$HP_ENTRIES" "$HP_CHAIN" "$HP_EXTRA" "$HP_HEAP" >/dev/null
+fi
+if step generate && has tm; then
+  for pair in "$TM_OLD_REPS:0:$TM_OLD" "$TM_NEW_REPS:1:$TM_NEW"; do
+    IFS=: read -r reps seed file <<< "$pair"
+    if [[ ! -s "$file" ]]; then
+      log "generating $file"
+      python3 "$REPO/testdata/tracemalloc/bench_gen.py" "$file.tmp" "$reps" "$seed" >/dev/null
+      mv "$file.tmp" "$file"
+    fi
+  done
+fi
+
+# ---------------------------------------------------------------------------------------------
+# 3. Timing.
+# ---------------------------------------------------------------------------------------------
+if ! step time; then
+  log "done (STEPS=$STEPS)"
+  exit 0
+fi
+RESULTS="$BENCH_DIR/results/$(date -u +%Y%m%dT%H%M%SZ)-$SCALE"
+mkdir -p "$RESULTS/time" "$RESULTS/logs"
+{
+  echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "command: SCALE=$SCALE ONLY=$ONLY HG_THREADS=\"$HG_THREADS\" benches/compare/run.sh"
+  echo "heapgraph: $(cd "$REPO" && git rev-parse --short HEAD 2>/dev/null || echo '?') ($HG)"
+  echo "nproc: $(nproc)"
+  echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+  echo "memory: $(free -h | awk '/^Mem:/ {print $2 " total, " $7 " available"}')"
+  echo "kernel: $(uname -sr)"
+  echo "node: $(node --version), python: $(python3 --version 2>&1), java: $(java -version 2>&1 | head -1)"
+  if has hprof; then
+    echo "hprof-analyzer: $HPROF_ANALYZER_VERSION, hprof-slurp: $HPROF_SLURP_VERSION"
+  fi
+  if has v8; then
+    echo "chrome-devtools-frontend: $DEVTOOLS_VERSION, memlab (@memlab/heap-analysis): $MEMLAB_VERSION"
+  fi
+} > "$RESULTS/machine.txt"
+
+# Load average every 5 s for the whole timing phase.
+( while sleep 5; do echo "$(date -u +%H:%M:%S) $(cut -d' ' -f1-3 /proc/loadavg)"; done ) > "$RESULTS/loadavg.log" &
+SAMPLER=$!
+trap 'kill $SAMPLER 2>/dev/null || true' EXIT
+
+printf '# id\tfile\tbytes\ttask\ttool\tthreads\texit\tloadavg_before\n' > "$RESULTS/runs.tsv"
+RUN=0
+measure() { # file task tool threads -- command...
+  local file=$1 task=$2 tool=$3 threads=$4; shift 5
+  RUN=$((RUN + 1))
+  local id
+  id=$(printf '%02d-%s' "$RUN" "$(echo "$tool-$task-$(basename "$file")" | tr -c 'A-Za-z0-9._-' '_')")
+  cat "$file" > /dev/null   # same warm page cache for every tool
+  local load code=0
+  load=$(cut -d' ' -f1 /proc/loadavg)
+  log "$tool ($threads thr) $task $(basename "$file")"
+  timeout "$BENCH_TIMEOUT" /usr/bin/time -v -o "$RESULTS/time/$id.txt" "$@" \
+    > "$RESULTS/logs/$id.out" 2> "$RESULTS/logs/$id.err" || code=$?
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$id" "$file" "$(stat -c %s "$file")" "$task" "$tool" \
+    "$threads" "$code" "$load" >> "$RESULTS/runs.tsv"
+  [[ $code -eq 0 ]] || log "  exit $code (see $RESULTS/logs/$id.err)"
+}
+heapgraph_runs() { # file task -- heapgraph arguments...
+  local file=$1 task=$2; shift 3
+  local t
+  for t in $HG_THREADS; do
+    measure "$file" "$task" heapgraph "$t" -- env RAYON_NUM_THREADS="$t" "$HG" --quiet "$@"
+  done
+}
+
+if has tm; then
+  heapgraph_runs "$TM_OLD" "statistics('lineno')" -- sites "$TM_OLD"
+  measure "$TM_OLD" "statistics('lineno')" "CPython tracemalloc" 1 -- python3 "$HERE/tm_stats.py" "$TM_OLD"
+  heapgraph_runs "$TM_NEW" "statistics('lineno')" -- sites "$TM_NEW"
+  measure "$TM_NEW" "statistics('lineno')" "CPython tracemalloc" 1 -- python3 "$HERE/tm_stats.py" "$TM_NEW"
+  heapgraph_runs "$TM_NEW" "compare_to (old + new)" -- sites --compare "$TM_OLD" "$TM_NEW"
+  measure "$TM_NEW" "compare_to (old + new)" "CPython tracemalloc" 1 -- python3 "$HERE/tm_stats.py" --compare "$TM_OLD" "$TM_NEW"
+fi
+if has v8; then
+  heapgraph_runs "$V8_FILE" "full analysis" -- summary "$V8_FILE"
+  measure "$V8_FILE" "full analysis" "DevTools worker" 1 -- \
+    node --max-old-space-size="$NODE_HEAP_MB" "$TOOLS/devtools-driver.mjs" "$V8_FILE"
+  measure "$V8_FILE" "full analysis" "memlab" 1 -- env NODE_PATH="$TOOLS/memlab-$MEMLAB_VERSION/node_modules" \
+    node --max-old-space-size="$NODE_HEAP_MB" "$HERE/memlab-driver.js" "$V8_FILE"
+fi
+if has hprof; then
+  heapgraph_runs "$HP_FILE" "full analysis" -- summary "$HP_FILE"
+  measure "$HP_FILE" "full analysis" "hprof-analyzer" 1 -- "$TOOLS/bin/hprof-analyzer" HPROF_ANALYZER_ARGS "$HP_FILE"
+  heapgraph_runs "$HP_FILE" "histogram" -- histogram "$HP_FILE"
+  measure "$HP_FILE" "histogram" "hprof-slurp" 3 -- "$TOOLS/bin/hprof-slurp" -i "$HP_FILE"
+fi
+
+kill $SAMPLER 2>/dev/null || true
+python3 "$HERE/table.py" "$RESULTS" > "$RESULTS/table.md"
+awk '{print $2}' "$RESULTS/loadavg.log" | sort -n | awk '{a[NR]=$1; s+=$1} END {if (NR) printf "load average (1 min) during timing: min %s, mean %.2f, max %s (%d samples)\n", a[1], s/NR, a[NR], NR}' \
+  >> "$RESULTS/machine.txt"
+cat "$RESULTS/machine.txt"
+echo
+cat "$RESULTS/table.md"
+echo
+log "results in $RESULTS"
