@@ -10,7 +10,8 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     let _ = heapgraph_hprof::is_hprof(data);
     let raw = HprofOptions::default().with_size_model(SizeModel::Raw);
-    for options in [HprofOptions::default(), raw] {
+    let lenient = HprofOptions::default().with_lenient(true);
+    for options in [HprofOptions::default(), raw, lenient] {
         match parse(data, &options) {
             Ok(dump) => {
                 // The lazy readers must cope with whatever was indexed.

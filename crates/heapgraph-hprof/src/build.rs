@@ -247,7 +247,14 @@ pub(crate) fn scan(bytes: &[u8]) -> Result<(RecordStats, u64), HprofError> {
     let mut stats = RecordStats::default();
     let mut top = TopLevel::default();
     let mut index = HeapIndex::default();
-    stream::walk(bytes, &header, Some(&mut top), &mut index, &mut stats)?;
+    stream::walk(
+        bytes,
+        &header,
+        Some(&mut top),
+        &mut index,
+        &mut stats,
+        false,
+    )?;
     Ok((stats, index.pending.len() as u64))
 }
 
@@ -258,7 +265,14 @@ pub(crate) fn parse(bytes: &[u8], options: &HprofOptions) -> Result<HprofDump, H
     let mut stats = RecordStats::default();
     let mut top = TopLevel::default();
     let mut index = HeapIndex::default();
-    stream::walk(bytes, &header, Some(&mut top), &mut index, &mut stats)?;
+    stream::walk(
+        bytes,
+        &header,
+        Some(&mut top),
+        &mut index,
+        &mut stats,
+        options.lenient,
+    )?;
 
     let mut builder = GraphBuilder::new(Format::Hprof);
     let kind = match header.version {
@@ -723,7 +737,14 @@ pub(crate) fn parse(bytes: &[u8], options: &HprofOptions) -> Result<HprofDump, H
         extra_bytes: 0,
     };
     let mut pass2_stats = RecordStats::default();
-    stream::walk(bytes, &header, None, &mut emitter, &mut pass2_stats)?;
+    stream::walk(
+        bytes,
+        &header,
+        None,
+        &mut emitter,
+        &mut pass2_stats,
+        options.lenient,
+    )?;
     stats.instances_with_extra_bytes = emitter.extra_bytes;
 
     // --- GC roots -------------------------------------------------------------

@@ -45,6 +45,9 @@
 //! Malformed input gives an [`HprofError`] with the absolute byte offset and
 //! the record or sub-record tag; every length is checked against the bytes
 //! left before use, so nothing panics or allocates by an unchecked length.
+//! [`HprofOptions::lenient`] accepts dumps cut short (killed dumpers): what
+//! was complete is kept and the cut is reported in
+//! [`RecordStats::truncation`].
 //!
 //! ```
 //! // The smallest valid dump: a header and no records.

@@ -28,6 +28,9 @@ pub struct RecordStats {
     /// A 1.0.1 `HEAP DUMP` record whose 32-bit length had overflowed and was
     /// corrected to the rest of the file (heaps over 4 GiB).
     pub overflowed_lengths: u64,
+    /// In lenient mode ([`HprofOptions::lenient`](crate::HprofOptions::lenient)):
+    /// where the input ended early. Everything before it is in the graph.
+    pub truncation: Option<crate::HprofError>,
 }
 
 /// The name of a top-level record tag.

@@ -454,6 +454,7 @@ pub(crate) fn walk<'a>(
     mut records: Option<&mut dyn RecordVisitor<'a>>,
     heap: &mut dyn HeapVisitor,
     stats: &mut crate::RecordStats,
+    lenient: bool,
 ) -> Result<(), HprofError> {
     let mut pos = header.records_start;
     // Bytes of a sub-record cut by a segment end: (file offset, bytes, tag).
@@ -464,21 +465,33 @@ pub(crate) fn walk<'a>(
         if bytes.len() - pos < 9 {
             // The record header itself is cut.
             let available = (bytes.len() - pos) as u64;
-            return Err(HprofError::truncated(pos as u64, location, 9, available));
+            let error = HprofError::truncated(pos as u64, location, 9, available);
+            if lenient {
+                stats.truncation = Some(error);
+                return Ok(());
+            }
+            return Err(error);
         }
         let length = u64::from(read_u4(bytes, pos + 5, location)?);
         let body_start = pos + 9;
         let available = (bytes.len() - body_start) as u64;
+        let declared_length = length;
         let mut length = length;
         if length > available {
-            return Err(HprofError::new(
+            let error = HprofError::new(
                 pos as u64,
                 HprofErrorKind::LengthPastEnd {
                     tag,
                     length,
                     available,
                 },
-            ));
+            );
+            if !lenient {
+                return Err(error);
+            }
+            // Keep what the cut record holds (a killed dumper's last segment).
+            stats.truncation = Some(error);
+            length = available;
         }
         if tag == 0x0C && length < available && (available - length) % (1 << 32) == 0 {
             // A 1.0.1 heap over 4 GiB: the u4 length wrapped (MAT's heuristic).
@@ -510,7 +523,10 @@ pub(crate) fn walk<'a>(
                 if !is_known_record(tag) {
                     stats.unknown_records += 1;
                 }
-                if let Some(visitor) = records.as_deref_mut() {
+                // A record cut by the end of the input (lenient mode only)
+                // is dropped: its fields cannot be trusted.
+                let cut = length < declared_length;
+                if let Some(visitor) = records.as_deref_mut().filter(|_| !cut) {
                     visitor.record(tag, body)?;
                 }
             }
@@ -518,7 +534,12 @@ pub(crate) fn walk<'a>(
         pos = body_end;
     }
     if let Some((offset, pending)) = carry {
-        return Err(cut_sub_record(offset, &pending));
+        let error = cut_sub_record(offset, &pending);
+        if lenient {
+            stats.truncation.get_or_insert(error);
+            return Ok(());
+        }
+        return Err(error);
     }
     Ok(())
 }

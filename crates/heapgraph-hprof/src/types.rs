@@ -134,6 +134,12 @@ pub struct HprofOptions {
     /// from the address gaps after object arrays (as MAT does), assumed when
     /// undecidable (HotSpot's default below 32 GB heaps); moot for 4-byte ids.
     pub compressed_references: Option<bool>,
+    /// Accept a dump cut short (a killed dumper, a partial copy): keep every
+    /// complete record and sub-record before the cut and report where it
+    /// was in [`RecordStats::truncation`](crate::RecordStats::truncation)
+    /// instead of failing. Corruption (bad tags, types, lengths inside the
+    /// data) is still an error. Default `false`.
+    pub lenient: bool,
 }
 
 impl Default for HprofOptions {
@@ -141,6 +147,7 @@ impl Default for HprofOptions {
         HprofOptions {
             size_model: SizeModel::Mat,
             compressed_references: None,
+            lenient: false,
         }
     }
 }
@@ -149,6 +156,12 @@ impl HprofOptions {
     /// Options with the given size model.
     pub fn with_size_model(mut self, size_model: SizeModel) -> Self {
         self.size_model = size_model;
+        self
+    }
+
+    /// Options that accept a truncated dump (see [`HprofOptions::lenient`]).
+    pub fn with_lenient(mut self, lenient: bool) -> Self {
+        self.lenient = lenient;
         self
     }
 

@@ -323,3 +323,48 @@ fn random_byte_flips_never_panic() {
         eprintln!("{failures}/{iterations} flipped copies rejected");
     }
 }
+
+#[test]
+fn lenient_mode_keeps_what_a_cut_dump_holds() {
+    let file = corpus("netbeans-jdk8-64bit.hprof");
+    let whole = parse(&file, &HprofOptions::default()).unwrap();
+    let whole_objects = whole
+        .graph()
+        .nodes()
+        .filter(|&n| is_object(whole.graph().kind(n)))
+        .count();
+    let lenient = HprofOptions::default().with_lenient(true);
+    for cut in [file.len() * 6 / 10, file.len() - 1, file.len() - 100_000] {
+        let strict = parse(&file[..cut], &HprofOptions::default()).unwrap_err();
+        let dump = parse(&file[..cut], &lenient).unwrap();
+        let truncation = dump.record_stats().truncation.clone().expect("flagged");
+        assert_eq!(truncation, strict, "lenient mode reports the strict error");
+        let objects = dump
+            .graph()
+            .nodes()
+            .filter(|&n| is_object(dump.graph().kind(n)))
+            .count();
+        assert!(
+            objects > 0 && objects <= whole_objects,
+            "{objects} of {whole_objects}"
+        );
+        if cut < file.len() - 10_000 {
+            assert!(objects < whole_objects, "{objects} of {whole_objects}");
+        }
+    }
+    // Cut in the string table, before the heap: no objects, still flagged.
+    let dump = parse(&file[..5000], &lenient).unwrap();
+    assert!(dump.record_stats().truncation.is_some());
+    // A complete file is not flagged.
+    assert!(parse(&file, &lenient)
+        .unwrap()
+        .record_stats()
+        .truncation
+        .is_none());
+    // Cut at every Android segment boundary ± a few bytes: never an error.
+    let android = testdata("android-art-1.0.3-split.hprof");
+    for cut in (40..android.len()).step_by(97) {
+        let dump = parse(&android[..cut], &lenient).unwrap();
+        assert!(dump.record_stats().truncation.is_some() || cut == android.len());
+    }
+}
