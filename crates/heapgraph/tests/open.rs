@@ -1,0 +1,133 @@
+//! `heapgraph::open` on every kind of input: formats sniffed from content,
+//! gzip read transparently, memory-mapped or read, and clear errors for
+//! files that are not dumps.
+
+use std::path::{Path, PathBuf};
+
+use heapgraph::{Error, Format, InputKind, OpenOptions};
+
+fn testdata(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata")
+        .join(path)
+}
+
+#[test]
+fn every_format_is_sniffed_from_its_content() {
+    let cases = [
+        (
+            "hprof/hotspot-jdk17-shapes.hprof.gz",
+            Format::Hprof,
+            InputKind::Hprof,
+        ),
+        (
+            "hprof/android-art-1.0.3.hprof",
+            Format::Hprof,
+            InputKind::Hprof,
+        ),
+        (
+            "v8/node20-planted.heapsnapshot.gz",
+            Format::V8HeapSnapshot,
+            InputKind::V8HeapSnapshot,
+        ),
+        (
+            "v8/node20-sampling.heapprofile",
+            Format::V8HeapProfile,
+            InputKind::V8HeapProfile,
+        ),
+        (
+            "tracemalloc/mixed_1.p0.pickle",
+            Format::Tracemalloc,
+            InputKind::Pickle,
+        ),
+        (
+            "tracemalloc/mixed_1.p5.pickle",
+            Format::Tracemalloc,
+            InputKind::Pickle,
+        ),
+    ];
+    for (file, format, input) in cases {
+        let dump = heapgraph::open(testdata(file)).unwrap();
+        assert_eq!(dump.format(), format, "{file}");
+        assert_eq!(dump.input_kind(), input, "{file}");
+        assert!(dump.graph().node_count() > 1, "{file}");
+        assert!(!dump.producer().is_empty(), "{file}");
+    }
+}
+
+#[test]
+fn mapped_and_read_files_give_the_same_graph() {
+    let file = testdata("tracemalloc/mixed_1.p5.pickle");
+    let mapped = heapgraph::open(&file).unwrap();
+    let mut options = OpenOptions::default();
+    options.memory_map = false;
+    let read = heapgraph::open_with(&file, &options).unwrap();
+    assert_eq!(mapped.bytes(), read.bytes());
+    assert_eq!(mapped.graph().node_count(), read.graph().node_count());
+    assert_eq!(
+        mapped.graph().total_self_size(),
+        read.graph().total_self_size()
+    );
+}
+
+#[test]
+fn gzip_and_plain_files_give_the_same_graph() {
+    let dump = heapgraph::open(testdata("v8/node20-planted.heapsnapshot.gz")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("plain.heapsnapshot");
+    std::fs::write(&plain, dump.bytes()).unwrap();
+    let again = heapgraph::open(&plain).unwrap();
+    assert_eq!(again.graph().node_count(), dump.graph().node_count());
+    assert_eq!(again.graph().edge_count(), dump.graph().edge_count());
+}
+
+#[test]
+fn non_dumps_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = dir.path().join("notes.txt");
+    std::fs::write(&text, "just some text\n").unwrap();
+    let err = heapgraph::open(&text).unwrap_err();
+    assert!(matches!(err, Error::UnsupportedFormat { .. }), "{err}");
+    assert!(err.to_string().contains("\"just some text\\n\""), "{err}");
+
+    // A pickle that is not a tracemalloc snapshot is refused, not executed.
+    let pickle = dir.path().join("other.pickle");
+    std::fs::write(
+        &pickle,
+        b"\x80\x04\x95\x0b\x00\x00\x00\x00\x00\x00\x00]\x94(K\x01K\x02e.",
+    )
+    .unwrap();
+    let err = heapgraph::open(&pickle).unwrap_err();
+    assert!(matches!(err, Error::Tracemalloc(_)), "{err}");
+    assert!(err.to_string().contains("byte"), "{err}");
+
+    let missing = heapgraph::open(dir.path().join("missing.hprof")).unwrap_err();
+    assert!(matches!(missing, Error::Io { .. }));
+    assert!(missing.to_string().contains("missing.hprof"), "{missing}");
+
+    let empty = dir.path().join("empty");
+    std::fs::write(&empty, b"").unwrap();
+    let err = heapgraph::open(&empty).unwrap_err();
+    assert!(
+        err.to_string().ends_with("nothing (the file is empty)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn truncated_dumps_name_the_offset() {
+    let dir = tempfile::tempdir().unwrap();
+    for file in [
+        "hprof/hotspot-jdk17-shapes.hprof.gz",
+        "v8/node20-planted.heapsnapshot.gz",
+        "tracemalloc/mixed_1.p5.pickle",
+    ] {
+        let dump = heapgraph::open(testdata(file)).unwrap();
+        let bytes = dump.bytes();
+        let cut = dir.path().join("cut");
+        std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+        let err = heapgraph::open(&cut).unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains("at byte"), "{file}: {message}");
+    }
+}
