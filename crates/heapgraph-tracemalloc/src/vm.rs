@@ -33,11 +33,9 @@ const MAX_CONTAINERS: usize = 1 << 20;
 /// keeps only the most recent of them (a dense memo of every entry would cost
 /// 4 bytes per frame and trace: 37 MB on a 65 MB dump).
 const RECENT_MASK: u64 = (1 << 16) - 1;
-/// log2 of the entries of the direct-mapped frame cache (16 bytes each) in
-/// front of the stack table's frame index.
-const FRAME_CACHE_BITS: u32 = 14;
-/// log2 of the entries of the trie-edge cache (12 bytes each).
-const EDGE_CACHE_BITS: u32 = 16;
+/// log2 of the entries (16 bytes each) of the direct-mapped frame and
+/// trie-edge caches: at most 2^16, fewer for small inputs.
+const MAX_CACHE_BITS: u32 = 16;
 /// Frames of one traceback tuple.
 const MAX_FRAMES: usize = 1 << 16;
 
@@ -274,6 +272,8 @@ struct Vm<'a, R> {
     frame_cache: Vec<(u64, u32)>,
     /// Direct-mapped cache `(parent << 32 | frame)` → stack.
     edge_cache: Vec<(u64, u32)>,
+    /// log2 of the entries of both caches.
+    cache_bits: u32,
     scratch: Vec<Val>,
     frame_scratch: Vec<FrameId>,
     text: Vec<u8>,
@@ -309,6 +309,10 @@ impl<'a, R: Read> Vm<'a, R> {
         builder
             .add_node(NodeKind::Synthetic, root_name, 0, 0)
             .map_err(|e| err_at(0, None, e.into()))?;
+        // One cache entry per ~256 input bytes, between 2^8 and 2^16.
+        let cache_bits = total_len.map_or(MAX_CACHE_BITS, |len| {
+            (64 - (len / 256).leading_zeros()).clamp(8, MAX_CACHE_BITS)
+        });
         // A trace takes at least ~11 pickle bytes and real dumps average
         // 25-45: reserving for one per 24 bytes avoids regrowing (and
         // copying) the node and edge columns; unused capacity is never
@@ -331,15 +335,16 @@ impl<'a, R: Read> Vm<'a, R> {
             marks: Vec::new(),
             memo_high: 0,
             memo_kept: SparseMemo::default(),
-            memo_recent: vec![(u64::MAX, MEMO_EMPTY); RECENT_MASK as usize + 1],
+            memo_recent: Vec::new(),
             misc: Vec::new(),
             containers: Vec::new(),
             container_items: 0,
             objects: Vec::new(),
             tracebacks: Vec::new(),
             frame_names: Vec::new(),
-            frame_cache: vec![(u64::MAX, 0); 1 << FRAME_CACHE_BITS],
-            edge_cache: vec![(u64::MAX, 0); 1 << EDGE_CACHE_BITS],
+            frame_cache: vec![(u64::MAX, 0); 1 << cache_bits],
+            cache_bits,
+            edge_cache: vec![(u64::MAX, 0); 1 << cache_bits],
             scratch: Vec::new(),
             frame_scratch: Vec::new(),
             text: Vec::new(),
@@ -601,8 +606,14 @@ impl<'a, R: Read> Vm<'a, R> {
         // recent ring keeps them.
         let keep = tag != TAG_FRAME && tag != TAG_TRACE;
         self.memo_kept.set(index, packed, keep, self.memo_high);
-        if let Some(slot) = self.memo_recent.get_mut((index & RECENT_MASK) as usize) {
-            *slot = (index, packed);
+        // The ring grows with the memo (small dumps stay small) up to its
+        // fixed size, then wraps.
+        let slot = (index & RECENT_MASK) as usize;
+        if slot >= self.memo_recent.len() {
+            self.memo_recent.resize(slot + 1, (u64::MAX, MEMO_EMPTY));
+        }
+        if let Some(entry) = self.memo_recent.get_mut(slot) {
+            *entry = (index, packed);
         }
         self.memo_high = self.memo_high.max(index + 1);
         Ok(())
@@ -702,7 +713,7 @@ impl<'a, R: Read> Vm<'a, R> {
             [Val::Str(file), Val::Int(line)] => {
                 if let Ok(line) = u32::try_from(line.get()) {
                     let key = (u64::from(file.as_u32()) << 32) | u64::from(line);
-                    let slot = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - FRAME_CACHE_BITS))
+                    let slot = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - self.cache_bits))
                         as usize;
                     if let Some(&(k, id)) = self.frame_cache.get(slot) {
                         if k == key {
@@ -784,7 +795,7 @@ impl<'a, R: Read> Vm<'a, R> {
         for &frame in frames.iter().rev() {
             let parent = stack.map_or(u32::MAX, StackId::as_u32);
             let key = (u64::from(parent) << 32) | u64::from(frame.as_u32());
-            let slot = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - EDGE_CACHE_BITS)) as usize;
+            let slot = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - self.cache_bits)) as usize;
             match self.edge_cache.get(slot) {
                 Some(&(k, s)) if k == key => stack = Some(StackId::new(s)),
                 _ => {
