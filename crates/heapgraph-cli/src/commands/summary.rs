@@ -57,7 +57,18 @@ pub(crate) fn run(
     histogram.sort_by(HistogramOrder::Count);
     let by_count = class_rows(&analysis, &histogram, top);
     let dominators = top_level_objects(&analysis, top);
-    let suspects = leak_suspects(&analysis, DEFAULT_THRESHOLD);
+    // Allocation-only formats have no object graph to retain anything: each
+    // block is held by the root, so suspects would just be the biggest
+    // blocks (see `heapgraph sites` instead).
+    let allocation_only = matches!(
+        dump.format(),
+        heapgraph::Format::Tracemalloc | heapgraph::Format::V8HeapProfile
+    );
+    let suspects = if allocation_only {
+        Vec::new()
+    } else {
+        leak_suspects(&analysis, DEFAULT_THRESHOLD)
+    };
     let summary = Summary {
         file: file.display().to_string(),
         format: dump.format().as_str(),
@@ -144,7 +155,12 @@ pub(crate) fn run(
     }
     write!(out, "{}", table.render())?;
     writeln!(out, "\nLeak suspects (≥ 10% of the heap)")?;
-    if suspects.is_empty() {
+    if allocation_only {
+        writeln!(
+            out,
+            "  not applicable: allocations have no retention graph (see `heapgraph sites`)"
+        )?;
+    } else if suspects.is_empty() {
         writeln!(out, "  none")?;
     }
     for s in &summary.suspects {
