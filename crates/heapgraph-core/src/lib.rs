@@ -44,7 +44,10 @@
 
 #![deny(missing_docs)]
 // No panics on data from files: errors are returned, never unwrapped.
-#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 mod builder;
 mod graph;
