@@ -57,11 +57,8 @@ impl<'g> HeapAnalysis<'g> {
     /// Analyses `graph` under `policy`.
     pub fn with_policy(graph: &'g HeapGraph, policy: EdgePolicy) -> HeapAnalysis<'g> {
         let devtools = policy.semantics == Semantics::DevTools;
-        let shallow = if devtools {
-            devtools_shallow_sizes(graph)
-        } else {
-            graph.self_sizes().to_vec()
-        };
+        // The tree first: its scratch columns are freed before the per-node
+        // size columns are allocated, which keeps the peak low.
         let tree = {
             let edges = policy.dominator_edges(graph);
             let extra_roots = policy.extra_roots(graph);
@@ -73,6 +70,11 @@ impl<'g> HeapAnalysis<'g> {
                 &extra_roots,
                 reach.as_ref(),
             )
+        };
+        let shallow = if devtools {
+            devtools_shallow_sizes(graph)
+        } else {
+            graph.self_sizes().to_vec()
         };
         let retained = tree.retained_sizes(&shallow);
         let path_distances = OnceLock::new();
