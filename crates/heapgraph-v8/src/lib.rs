@@ -86,7 +86,7 @@ mod snapshot;
 
 pub use error::{V8Error, V8ErrorKind};
 pub use meta::SnapshotMeta;
-pub use profile::{parse_heapprofile, HeapProfile, ProfileNode, ProfileSample, UNKNOWN_POSITION};
+pub use profile::{parse_heapprofile, HeapProfile, ProfileNode, ProfileSample};
 pub use snapshot::{
     parse_snapshot, Location, Producer, ScopeSection, ScopeSections, SnapshotHeader,
     TimelineSample, TraceFunctionInfo, TraceNode, V8Snapshot, V8Warning,

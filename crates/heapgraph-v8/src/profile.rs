@@ -16,10 +16,13 @@
 //! size), so site statistics and flame graphs computed from the graph use
 //! sampled bytes; [`ProfileNode::self_size`] keeps V8's estimate alongside.
 //!
-//! **Line numbers** are kept as the file gives them: **0-based** lines and
-//! columns, with [`UNKNOWN_POSITION`] where the file says `-1` (native
-//! functions, the root). This differs from `.heapsnapshot` trace frames,
-//! which are 1-based.
+//! **Line numbers.** [`ProfileNode`] keeps them as the file gives them
+//! (0-based, `-1` when unknown). Frames in the core stack table are
+//! **1-based with 0 for unknown**, like `.heapsnapshot` trace frames and
+//! tracemalloc, so one site model prints the same way for every format (and
+//! lines match what DevTools and editors show). A frame without a script URL
+//! (V8 builtins, `(program)`, `(garbage collector)`) uses its function name
+//! as its file, so such sites stay apart in site statistics.
 
 use std::io::Write as _;
 
@@ -30,9 +33,6 @@ use heapgraph_core::{
 
 use crate::error::{V8Error, V8ErrorKind};
 use crate::json::{Cursor, MAX_DEPTH};
-
-/// The line or column stored in a [`Frame`] when the profile says `-1`.
-pub const UNKNOWN_POSITION: u32 = u32::MAX;
 
 /// One node of the profile's call tree, in pre-order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,7 +78,7 @@ pub struct HeapProfile {
     /// A graph with [`Format::V8HeapProfile`]: the root, then one
     /// [`NodeKind::AllocationBlock`] per sample (in file order; self size =
     /// sample size, object id = ordinal, name = innermost frame as
-    /// `function url:line` with the 0-based line, stack = the sample's call
+    /// `function url:line` with the 1-based line, stack = the sample's call
     /// stack), held through the `(Allocations)` root group. Its string and
     /// stack tables are the ones the node table refers to.
     pub graph: HeapGraph,
@@ -185,13 +185,18 @@ pub fn parse_heapprofile(bytes: &[u8]) -> Result<HeapProfile, V8Error> {
             continue;
         };
         let parent_stack = nodes.get(parent as usize).and_then(|p| p.stack);
+        let file = if builder.strings().table().bytes(node.url).is_empty() {
+            node.function_name
+        } else {
+            node.url
+        };
         let frame = builder
             .stacks()
             .intern_frame(Frame {
                 function: node.function_name,
-                file: node.url,
-                line: position(node.line),
-                column: position(node.column),
+                file,
+                line: one_based(node.line),
+                column: one_based(node.column),
             })
             .map_err(|e| V8Error::new(end, V8ErrorKind::Graph(e.into())))?;
         let stack = builder
@@ -261,11 +266,16 @@ pub fn parse_heapprofile(bytes: &[u8]) -> Result<HeapProfile, V8Error> {
     })
 }
 
-fn position(value: i64) -> u32 {
-    u32::try_from(value).unwrap_or(UNKNOWN_POSITION)
+/// A 0-based position from the file as a 1-based one, 0 when unknown.
+fn one_based(value: i64) -> u32 {
+    u32::try_from(value)
+        .ok()
+        .and_then(|v| v.checked_add(1))
+        .unwrap_or(0)
 }
 
-/// `function url:line` for a site (`(anonymous)` for an empty name).
+/// `function url:line` for a site (`(anonymous)` for an empty name; the
+/// line 1-based).
 fn site_name(
     builder: &mut GraphBuilder,
     site: &ProfileNode,
@@ -283,7 +293,7 @@ fn site_name(
     if !url.is_empty() {
         buf.push(b' ');
         buf.extend_from_slice(url);
-        let _ = write!(buf, ":{}", site.line);
+        let _ = write!(buf, ":{}", one_based(site.line));
     }
     builder.intern(buf)
 }

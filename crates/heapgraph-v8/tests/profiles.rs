@@ -7,7 +7,7 @@ mod common;
 
 use common::{corpus, load, testdata};
 use heapgraph_core::{Format, NodeIndex, NodeKind, RootKind};
-use heapgraph_v8::{parse_heapprofile, UNKNOWN_POSITION};
+use heapgraph_v8::parse_heapprofile;
 use serde_json::Value;
 
 /// The tree in pre-order: (id, selfSize, functionName, url, line, parent position).
@@ -100,11 +100,11 @@ fn check(path: &str) {
             for (frame, node) in frames.iter().zip(path) {
                 let frame = graph.stacks().frame(*frame);
                 assert_eq!(strings.get(frame.function), node.2.as_str());
-                let line = if node.4 < 0 {
-                    UNKNOWN_POSITION
-                } else {
-                    node.4 as u32
-                };
+                // Frames without a script are filed under their function.
+                let file = if node.3.is_empty() { &node.2 } else { &node.3 };
+                assert_eq!(strings.get(frame.file), file.as_str());
+                // 1-based in the stack table, 0 when the file says -1.
+                let line = if node.4 < 0 { 0 } else { node.4 as u32 + 1 };
                 assert_eq!(frame.line, line);
             }
         }
@@ -132,7 +132,7 @@ fn chrome_heapprofile() {
     let graph = &profile.graph;
     assert!(graph.nodes().any(|n| graph
         .name_str(n)
-        .starts_with("Order http://127.0.0.1:37109/index.html:60")));
+        .starts_with("Order http://127.0.0.1:37109/index.html:61")));
 }
 
 #[test]
@@ -156,7 +156,8 @@ fn unknown_sites_and_lenient_numbers() {
     assert_eq!(profile.nodes[1].self_size, 16);
     assert_eq!(profile.unknown_site_samples, 1);
     let graph = &profile.graph;
-    assert_eq!(graph.name_str(NodeIndex::new(1)), "f a.js:4");
+    // Site names carry 1-based lines (the file's lineNumber 4 is line 5).
+    assert_eq!(graph.name_str(NodeIndex::new(1)), "f a.js:5");
     assert_eq!(graph.name_str(NodeIndex::new(2)), "(unknown site)");
     assert_eq!(graph.node_stack(NodeIndex::new(2)), None);
 }
