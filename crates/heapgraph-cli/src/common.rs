@@ -37,7 +37,7 @@ pub(crate) fn policy(options: &GlobalOptions, dump: &Dump) -> EdgePolicy {
 
 /// Analyses a dump under the global options.
 pub(crate) fn analyse<'d>(options: &GlobalOptions, dump: &'d Dump) -> HeapAnalysis<'d> {
-    HeapAnalysis::with_policy(dump.graph(), policy(options, dump))
+    dump.analyse_with(policy(options, dump))
 }
 
 /// Prints the build diagnostics of a dump on stderr, unless quiet.

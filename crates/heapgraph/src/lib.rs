@@ -142,6 +142,26 @@ impl Dump {
         }
     }
 
+    /// Analyses the dump under its format's reference rules (DevTools for
+    /// V8, Eclipse MAT for HPROF), with V8 detachedness applied to class
+    /// names.
+    pub fn analyse(&self) -> heapgraph_analysis::HeapAnalysis<'_> {
+        self.analyse_with(heapgraph_analysis::EdgePolicy::for_format(self.format()))
+    }
+
+    /// Analyses the dump under `policy` (e.g. `EdgePolicy::netbeans()` to
+    /// ignore referents for retained sizes).
+    pub fn analyse_with(
+        &self,
+        policy: heapgraph_analysis::EdgePolicy,
+    ) -> heapgraph_analysis::HeapAnalysis<'_> {
+        let analysis = heapgraph_analysis::HeapAnalysis::with_policy(self.graph(), policy);
+        match self.v8_snapshot().and_then(|s| s.detachedness.as_deref()) {
+            Some(detachedness) => analysis.with_dom_state(detachedness),
+            None => analysis,
+        }
+    }
+
     /// The format's own details (side tables beyond the common graph).
     pub fn parsed(&self) -> &Parsed {
         &self.parsed
