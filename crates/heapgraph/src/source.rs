@@ -1,7 +1,7 @@
 //! The bytes of an input file: memory-mapped, read, or decompressed.
 
 use std::fs::File;
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 use crate::{Error, OpenOptions};
@@ -48,32 +48,41 @@ impl Source {
             source,
         };
         let mut file = File::open(path).map_err(io)?;
+        let metadata = file.metadata().map_err(io)?;
+        if !metadata.is_file() {
+            // A pipe or device (`<(zcat dump.gz)`): it can be neither mapped
+            // nor rewound, so read it whole.
+            let mut bytes = Vec::new();
+            file.read_to_end(&mut bytes).map_err(io)?;
+            return Source::from_vec(bytes, options);
+        }
         let mut magic = [0u8; 2];
         let is_gzip = match file.read_exact(&mut magic) {
             Ok(()) => magic == [0x1F, 0x8B],
             Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => false,
             Err(e) => return Err(io(e)),
         };
-        let file = File::open(path).map_err(io)?;
+        file.seek(SeekFrom::Start(0)).map_err(io)?;
         if is_gzip {
             return gunzip(file, options.max_decompressed_bytes);
         }
-        let len = file.metadata().map_err(io)?.len();
-        if options.memory_map && len > 0 {
-            // SAFETY: `Mmap::map` is unsafe because the mapped file could be
-            // changed by another process while we hold the slice, which Rust
-            // cannot rule out. We only ever read through the mapping, and the
-            // documented contract of `open` (see the type docs) is that the
-            // dump is not modified while it is open, the same contract
-            // ripgrep and other mmap-based readers rely on. Parsers never
-            // trust the bytes (every length is checked), so even a changed
-            // file yields errors rather than out-of-bounds access.
+        if options.memory_map && metadata.len() > 0 {
+            // SAFETY: `Mmap::map` is unsafe because another process could
+            // change or truncate the file while we hold the slice, which
+            // Rust's aliasing rules cannot express and which (for truncation)
+            // would fault on access. We only ever read through the mapping,
+            // and the documented contract of `open` (see the type docs) is
+            // that the dump is not modified while it is open: the contract
+            // ripgrep and other mmap-based readers rely on. Callers who cannot
+            // promise it set `memory_map: false`. Within that contract the
+            // slice is valid for the mapping's lifetime, which `Source` ties
+            // to the `Dump` that borrows it.
             #[allow(unsafe_code)]
             let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
             return Ok(Source(Inner::Mapped(map)));
         }
         let mut bytes = Vec::new();
-        (&file).read_to_end(&mut bytes).map_err(io)?;
+        file.read_to_end(&mut bytes).map_err(io)?;
         Ok(Source(Inner::Owned(bytes)))
     }
 
@@ -161,5 +170,26 @@ mod tests {
         );
         let missing = Source::open(&dir.path().join("missing"), &OpenOptions::default());
         assert!(matches!(missing, Err(Error::Io { .. })));
+    }
+
+    /// Pipes cannot be mapped or rewound: the magic-number check must not
+    /// eat their first bytes.
+    #[cfg(unix)]
+    #[test]
+    fn pipes_are_read_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let status = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let writer_path = fifo.clone();
+        let writer = std::thread::spawn(move || {
+            std::fs::write(writer_path, gzip(b"JAVA PROFILE 1.0.2\0")).unwrap();
+        });
+        let source = Source::open(&fifo, &OpenOptions::default()).unwrap();
+        writer.join().unwrap();
+        assert_eq!(source.bytes(), b"JAVA PROFILE 1.0.2\0");
     }
 }
