@@ -183,18 +183,24 @@ trap 'kill $SAMPLER 2>/dev/null || true' EXIT
 
 printf '# id\tfile\tbytes\ttask\ttool\tthreads\texit\tloadavg_before\n' > "$RESULTS/runs.tsv"
 RUN=0
-measure() { # file task tool threads -- command...
-  local file=$1 task=$2 tool=$3 threads=$4; shift 5
+measure() { # files task tool threads -- command...   (files: one path, or OLD|NEW for a pair)
+  local files=$1 task=$2 tool=$3 threads=$4; shift 5
   RUN=$((RUN + 1))
+  local f label="" bytes=0
+  IFS='|' read -r -a list <<< "$files"
+  for f in "${list[@]}"; do
+    cat "$f" > /dev/null   # same warm page cache for every tool
+    label="${label:+$label + }$(basename "$f")"
+    bytes=$((bytes + $(stat -c %s "$f")))
+  done
   local id
-  id=$(printf '%02d-%s' "$RUN" "$(echo "$tool-$task-$(basename "$file")" | tr -c 'A-Za-z0-9._-' '_')")
-  cat "$file" > /dev/null   # same warm page cache for every tool
+  id=$(printf '%02d-%s' "$RUN" "$(echo "$tool-$task" | tr -c 'A-Za-z0-9._-' '_')")
   local load code=0
   load=$(cut -d' ' -f1 /proc/loadavg)
-  log "$tool ($threads thr) $task $(basename "$file")"
+  log "$tool ($threads thr) $task $label"
   timeout "$BENCH_TIMEOUT" /usr/bin/time -v -o "$RESULTS/time/$id.txt" "$@" \
     > "$RESULTS/logs/$id.out" 2> "$RESULTS/logs/$id.err" || code=$?
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$id" "$file" "$(stat -c %s "$file")" "$task" "$tool" \
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$id" "$label" "$bytes" "$task" "$tool" \
     "$threads" "$code" "$load" >> "$RESULTS/runs.tsv"
   [[ $code -eq 0 ]] || log "  exit $code (see $RESULTS/logs/$id.err)"
 }
@@ -211,8 +217,8 @@ if has tm; then
   measure "$TM_OLD" "statistics('lineno')" "CPython tracemalloc" 1 -- python3 "$HERE/tm_stats.py" "$TM_OLD"
   heapgraph_runs "$TM_NEW" "statistics('lineno')" -- sites "$TM_NEW"
   measure "$TM_NEW" "statistics('lineno')" "CPython tracemalloc" 1 -- python3 "$HERE/tm_stats.py" "$TM_NEW"
-  heapgraph_runs "$TM_NEW" "compare_to (old + new)" -- sites --compare "$TM_OLD" "$TM_NEW"
-  measure "$TM_NEW" "compare_to (old + new)" "CPython tracemalloc" 1 -- python3 "$HERE/tm_stats.py" --compare "$TM_OLD" "$TM_NEW"
+  heapgraph_runs "$TM_OLD|$TM_NEW" "compare_to" -- sites --compare "$TM_OLD" "$TM_NEW"
+  measure "$TM_OLD|$TM_NEW" "compare_to" "CPython tracemalloc" 1 -- python3 "$HERE/tm_stats.py" --compare "$TM_OLD" "$TM_NEW"
 fi
 if has v8; then
   heapgraph_runs "$V8_FILE" "full analysis" -- summary "$V8_FILE"
@@ -223,7 +229,7 @@ if has v8; then
 fi
 if has hprof; then
   heapgraph_runs "$HP_FILE" "full analysis" -- summary "$HP_FILE"
-  measure "$HP_FILE" "full analysis" "hprof-analyzer" 1 -- "$TOOLS/bin/hprof-analyzer" HPROF_ANALYZER_ARGS "$HP_FILE"
+  measure "$HP_FILE" "full analysis" "hprof-analyzer" 1 -- "$TOOLS/bin/hprof-analyzer" "$HP_FILE" "$RESULTS/logs/hprof-analyzer.report.json"
   heapgraph_runs "$HP_FILE" "histogram" -- histogram "$HP_FILE"
   measure "$HP_FILE" "histogram" "hprof-slurp" 3 -- "$TOOLS/bin/hprof-slurp" -i "$HP_FILE"
 fi
