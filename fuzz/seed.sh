@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Seeds the fuzz corpora (git-ignored fuzz/corpus/<target>/) from testdata/
+# and ../shared/corpus/ (when present): small files as they are, large ones
+# shrunk (V8 snapshots to their first 150 nodes with the producer's real
+# meta) or cut to their first 64 KiB (HPROF: real records up to the cut).
+# Idempotent; run from anywhere. Needs python3 for the snapshot shrinker.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/.." && pwd)"
+shared="$repo/../shared/corpus"
+corpus="$here/corpus"
+max=65536
+
+for t in parse_v8 parse_v8_heapprofile parse_hprof parse_tracemalloc analysis dominators; do
+  mkdir -p "$corpus/$t"
+done
+
+# Real files, from the repository and (if present) the shared corpus.
+files() {
+  find "$repo/testdata" -type f \( -name "$1" -o -name "$1.gz" \) -not -path '*/node_modules/*'
+  if [ -d "$shared" ]; then
+    find "$shared" -type f \( -name "$1" -o -name "$1.gz" \)
+  fi
+}
+
+# Copy the decompressed file, or its first 64 KiB when larger.
+put() { # target source
+  local dst="$corpus/$1/$(basename "${2%.gz}")"
+  if [[ $2 == *.gz ]]; then
+    (gzip -dc "$2" || true) | head -c "$max" > "$dst"
+  else
+    head -c "$max" "$2" > "$dst"
+  fi
+  cp "$dst" "$corpus/analysis/$1-$(basename "$dst")"
+}
+
+while read -r f; do
+  out="$corpus/parse_v8/$(basename "${f%.gz}")"
+  python3 "$here/scripts/shrink_snapshot.py" "$f" "$out" 150
+  cp "$out" "$corpus/analysis/parse_v8-$(basename "$out")"
+done < <(files '*.heapsnapshot')
+while read -r f; do put parse_v8_heapprofile "$f"; done < <(files '*.heapprofile')
+while read -r f; do put parse_hprof "$f"; done < <(files '*.hprof')
+while read -r f; do put parse_tracemalloc "$f"; done < <(files '*.pickle')
+
+# One gzip seed so the analysis target reaches the decompressor.
+for f in "$corpus"/parse_tracemalloc/mixed_1.p5.pickle; do
+  [ -f "$f" ] && gzip -9nc "$f" > "$corpus/analysis/gzip-mixed_1.p5.pickle.gz"
+done
+
+# Hand-made graphs for the structure-aware target (layout: fuzz/src/lib.rs).
+d="$corpus/dominators"
+printf '\x03\x00\x01\x02\x03\x04\x00\x01\x02\x00\x02\x02\x01\x03\x02\x02\x03\x02' > "$d/diamond"
+printf '\x05\x03\x01\x01\x01\x01\x01\x01\x00\x01\x02\x01\x02\x02\x02\x03\x02\x03\x04\x02\x04\x05\x02' > "$d/chain"
+printf '\x04\x02\x00\x05\x06\x07\x00\x01\x06\x02\x03\x02\x03\x02\x02\x01\x02\x02' > "$d/weak-and-garbage"
+printf '\x06\x03\x00\x01\x01\x01\x01\x01\x01\x00\x01\x02\x03\x04\x02\x04\x03\x02\x05\xf0\x00\x02\xf1' > "$d/roots-and-cycle"
+
+for t in "$corpus"/*/; do
+  printf '%-22s %4d files\n' "$(basename "$t")" "$(find "$t" -type f | wc -l)"
+done
