@@ -56,9 +56,7 @@ impl Loaded {
         self.analysis
             .get_or_init(|| {
                 let policy = self.policy;
-                Analysed::new(Arc::clone(&self.dump), |dump| {
-                    HeapAnalysis::with_policy(dump.graph(), policy)
-                })
+                Analysed::new(Arc::clone(&self.dump), |dump| dump.analyse_with(policy))
             })
             .borrow_dependent()
     }
