@@ -390,8 +390,8 @@ pub fn dominators(data: &[u8]) {
                 // searches of their own; what is still unreached hangs under
                 // the root with its own edges ignored.
                 let mut starts = 0u128;
-                for v in 0..n {
-                    if reach >> v & 1 == 0 && !has_pred[v] {
+                for (v, &held) in has_pred.iter().enumerate() {
+                    if reach >> v & 1 == 0 && !held {
                         starts |= 1 << v;
                     }
                 }
@@ -399,9 +399,9 @@ pub fn dominators(data: &[u8]) {
                 attached[0] |= starts;
                 let second = reachable(&attached, 1);
                 let leftovers = !second & mask(n);
-                for v in 0..n {
+                for (v, out) in attached.iter_mut().enumerate() {
                     if leftovers >> v & 1 == 1 {
-                        attached[v] = 0;
+                        *out = 0;
                     }
                 }
                 attached[0] |= leftovers;
@@ -561,13 +561,13 @@ fn dataflow_idoms(succ: &[u128]) -> Vec<Option<usize>> {
 /// Each node's size summed into every dominator above it.
 fn oracle_retained(idom: &[Option<usize>], in_tree: u128, sizes: &[u64]) -> Vec<u64> {
     let mut retained = vec![0u64; idom.len()];
-    for v in 0..idom.len() {
+    for (v, &size) in sizes.iter().enumerate().take(idom.len()) {
         if in_tree >> v & 1 == 0 {
             continue;
         }
         let mut at = Some(v);
         while let Some(d) = at {
-            retained[d] += sizes[v];
+            retained[d] += size;
             at = idom[d];
         }
     }
