@@ -472,10 +472,10 @@ fn decode_graph(data: &[u8]) -> Option<(HeapGraph, u8)> {
         let source = u32::from(edge[0]) % span;
         let target = u32::from(edge[1]) % span;
         if edge[2] >= 0xF0 {
-            if (target as usize) < n {
-                let kind = RootKind::ALL[usize::from(edge[0]) % RootKind::ALL.len()];
-                b.add_gc_root(NodeIndex::new(target), kind);
-            }
+            // A root naming a node that never gets added (index n) must
+            // not end up pointing at a root-group node made at finish.
+            let kind = RootKind::ALL[usize::from(edge[0]) % RootKind::ALL.len()];
+            b.add_gc_root(NodeIndex::new(target), kind);
             continue;
         }
         let kind = EdgeKind::ALL[usize::from(edge[2]) % EdgeKind::ALL.len()];
@@ -490,6 +490,22 @@ fn decode_graph(data: &[u8]) -> Option<(HeapGraph, u8)> {
         Ok(graph) => graph,
         Err(e) => panic!("finish refused a small graph: {e}"),
     };
+    // GC roots hang under their root groups and point at user nodes only.
+    for &(group, _) in graph.root_groups() {
+        assert!(
+            group.index() >= n,
+            "root group {} among user nodes",
+            group.index()
+        );
+        for e in graph.edge_range(group) {
+            let target = graph.edge_targets()[e as usize].index();
+            assert!(
+                target < n,
+                "root group {} points at node {target}, not one of the {n} added",
+                group.index()
+            );
+        }
+    }
     Some((graph, mode))
 }
 

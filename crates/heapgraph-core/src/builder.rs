@@ -360,6 +360,11 @@ impl GraphBuilder {
             return Ok(());
         }
         let mut roots = std::mem::take(&mut self.gc_roots);
+        // A root naming a node never added is a dangling edge; kept, its
+        // index would land on a root-group node appended below.
+        let named = roots.len();
+        roots.retain(|&(_, target)| (target as usize) < self.kind.len());
+        diagnostics.dangling_edges += (named - roots.len()) as u64;
         let registered = roots.len();
         // Stable sort keeps registration order within a kind.
         roots.sort_by_key(|&(kind, _)| kind);

@@ -127,6 +127,22 @@ fn gc_roots_are_grouped_by_kind_and_deduplicated() {
 }
 
 #[test]
+fn gc_root_on_a_node_never_added_is_dangling_not_a_root_group() {
+    // Found by the `dominators` fuzz target: index 2 is the first root-group
+    // node `finish` appends, so the root used to become a self loop on it.
+    let mut b = GraphBuilder::new(Format::Synthetic);
+    node(&mut b, "(root)", 0, 0);
+    let x = node(&mut b, "X", 1, 8);
+    b.add_gc_root(NodeIndex::new(2), RootKind::JniGlobal);
+    b.add_gc_root(x, RootKind::JniGlobal);
+    let g = b.finish().unwrap();
+    assert_eq!(g.node_count(), 3);
+    let (group, _) = g.root_groups()[0];
+    assert_eq!(targets(&g, group), vec![x.as_u32()]);
+    assert_eq!(g.diagnostics().dangling_edges, 1);
+}
+
+#[test]
 fn empty_builder_gets_a_root() {
     let g = GraphBuilder::new(Format::Synthetic).finish().unwrap();
     assert_eq!(g.node_count(), 1);
