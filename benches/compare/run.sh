@@ -39,8 +39,8 @@ NODE_HEAP_MB="${NODE_HEAP_MB:-16384}"
 
 case "$SCALE" in
   small)   V8_OBJECTS=30000;   HP_ENTRIES=10000;   HP_CHAIN=10000;   HP_EXTRA=200000;   HP_HEAP=256m; TM_REPS="4 8" ;;
-  default) V8_OBJECTS=300000;  HP_ENTRIES=100000;  HP_CHAIN=100000;  HP_EXTRA=2000000;  HP_HEAP=1g;   TM_REPS="34 63" ;;
-  full)    V8_OBJECTS=1650000; HP_ENTRIES=1000000; HP_CHAIN=1000000; HP_EXTRA=12500000; HP_HEAP=4g;   TM_REPS="34 63" ;;
+  default) V8_OBJECTS=300000;  HP_ENTRIES=100000;  HP_CHAIN=100000;  HP_EXTRA=2000000;  HP_HEAP=1g;   TM_REPS="50 203" ;;
+  full)    V8_OBJECTS=1650000; HP_ENTRIES=1000000; HP_CHAIN=1000000; HP_EXTRA=12500000; HP_HEAP=4g;   TM_REPS="50 203" ;;
   *) echo "run.sh: SCALE must be small, default or full" >&2; exit 2 ;;
 esac
 
@@ -57,7 +57,7 @@ cargo_tool() { # name version
   local name=$1 version=$2
   if [[ ! -x "$TOOLS/bin/$name" ]]; then
     log "cargo install $name $version (hprof-analyzer takes 13–25 min to compile on 2 cores)"
-    CARGO_TARGET_DIR="$TOOLS/cargo-target" cargo install --locked --quiet --root "$TOOLS" "$name@$version"
+    CARGO_TARGET_DIR="$TOOLS/cargo-target-$name" cargo install --locked --quiet --root "$TOOLS" "$name@$version"
   fi
 }
 
