@@ -272,6 +272,25 @@ impl<'g> HeapAnalysis<'g> {
         histogram
     }
 
+    /// `(class name, count and shallow size)` per class: the grouping that
+    /// growth trends and class-level leak detection compare across
+    /// snapshots.
+    pub fn class_totals(&self) -> Vec<(String, crate::trend::GroupTotals)> {
+        self.class_histogram()
+            .rows()
+            .iter()
+            .map(|r| {
+                (
+                    self.classes.name(r.class).to_string(),
+                    crate::trend::GroupTotals {
+                        count: r.count,
+                        bytes: r.shallow_size,
+                    },
+                )
+            })
+            .collect()
+    }
+
     /// The edges pointing to `node`, in edge order, each marked with whether
     /// retention paths may follow it.
     pub fn retainers(&self, node: NodeIndex) -> Vec<Retainer> {

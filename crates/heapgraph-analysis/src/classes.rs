@@ -538,3 +538,53 @@ mod tests {
         assert_eq!(format_property_name("say \"hi\""), "\"say \\\"hi\\\"\"");
     }
 }
+
+/// Whether a class name matches a shell-style pattern: `*` matches any run
+/// of characters (including none), `?` exactly one; everything else matches
+/// itself. Used to pick classes by name (`java.util.*`, `*Map`).
+pub fn class_name_matches(pattern: &str, name: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    let (mut pi, mut ni) = (0, 0);
+    // Where the last `*` was, and how much of the name it has eaten.
+    let mut star: Option<(usize, usize)> = None;
+    while ni < n.len() {
+        match p.get(pi) {
+            Some(&c) if c == '?' || c == n[ni] => {
+                pi += 1;
+                ni += 1;
+            }
+            Some('*') => {
+                star = Some((pi, ni));
+                pi += 1;
+            }
+            _ => match star {
+                Some((star_at, eaten)) => {
+                    pi = star_at + 1;
+                    ni = eaten + 1;
+                    star = Some((star_at, eaten + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    p.get(pi..)
+        .is_none_or(|rest| rest.iter().all(|&c| c == '*'))
+}
+
+#[cfg(test)]
+mod glob_tests {
+    use super::class_name_matches;
+
+    #[test]
+    fn class_patterns_match_like_shell_globs() {
+        assert!(class_name_matches("java.util.*", "java.util.HashMap"));
+        assert!(class_name_matches("*Map", "java.util.HashMap"));
+        assert!(class_name_matches("*", ""));
+        assert!(class_name_matches("?ap", "Map"));
+        assert!(!class_name_matches("java.util.*", "java.lang.String"));
+        assert!(class_name_matches("*a*b*", "xxaxxbxx"));
+        assert!(!class_name_matches("*a*b", "xxaxxbxa"));
+        assert!(class_name_matches("HeapShapes$*", "HeapShapes$ChainNode"));
+    }
+}

@@ -206,44 +206,9 @@ pub(crate) fn take_top<T>(mut items: Vec<T>, top: usize) -> Vec<T> {
     items
 }
 
-/// Matches `name` against a glob with `*` (any run) and `?` (one char).
-pub(crate) fn glob_match(pattern: &str, name: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let n: Vec<char> = name.chars().collect();
-    let (mut pi, mut ni) = (0, 0);
-    let mut backtrack: Option<(usize, usize)> = None;
-    while ni < n.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == n[ni]) {
-            pi += 1;
-            ni += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            backtrack = Some((pi, ni));
-            pi += 1;
-        } else if let Some((star, matched)) = backtrack {
-            pi = star + 1;
-            ni = matched + 1;
-            backtrack = Some((star, matched + 1));
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|&c| c == '*')
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn globs_match_like_shells() {
-        assert!(glob_match("java.util.*", "java.util.HashMap"));
-        assert!(glob_match("*Map", "java.util.HashMap"));
-        assert!(glob_match("*", ""));
-        assert!(glob_match("?ap", "Map"));
-        assert!(!glob_match("java.util.*", "java.lang.String"));
-        assert!(glob_match("*a*b*", "xxaxxbxx"));
-        assert!(!glob_match("*a*b", "xxaxxbxx"));
-    }
 
     #[test]
     fn ids_parse_in_every_notation() {

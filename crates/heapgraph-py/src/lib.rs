@@ -18,11 +18,12 @@ use std::sync::{Arc, OnceLock};
 use heapgraph::analysis::diff::diff as diff_snapshots;
 use heapgraph::analysis::leaks::{find_leaks, persistent_growth, LeakOptions};
 use heapgraph::analysis::sites::{DomainFilter, Filter, KeyType, TraceFilter};
-use heapgraph::analysis::strings::{duplicate_strings as find_duplicates, v8_strings};
 use heapgraph::analysis::suspects::{leak_suspects, top_level_objects, SuspectKind};
-use heapgraph::analysis::trend::{trends, GroupTotals};
-use heapgraph::analysis::{EdgePolicy, HeapAnalysis, HistogramOrder, RetentionPath};
-use heapgraph::core::{EdgeIndex, EdgeKind, EdgeLabel, NodeIndex, NodeKind};
+use heapgraph::analysis::trend::trends;
+use heapgraph::analysis::{
+    class_name_matches, EdgePolicy, HeapAnalysis, HistogramOrder, RetentionPath,
+};
+use heapgraph::core::{EdgeIndex, NodeIndex};
 use heapgraph::hprof::SizeModel;
 use heapgraph::{Dump, Format, OpenOptions};
 use pyo3::prelude::*;
@@ -181,87 +182,12 @@ fn histogram_order(sort: &str) -> Result<HistogramOrder, Failure> {
     }
 }
 
-/// Matches `name` against a glob with `*` (any run) and `?` (one char).
-fn glob_match(pattern: &str, name: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let n: Vec<char> = name.chars().collect();
-    let (mut pi, mut ni) = (0, 0);
-    let mut backtrack: Option<(usize, usize)> = None;
-    while ni < n.len() {
-        if p.get(pi).is_some_and(|&c| c == '?' || c == n[ni]) {
-            pi += 1;
-            ni += 1;
-        } else if p.get(pi) == Some(&'*') {
-            backtrack = Some((pi, ni));
-            pi += 1;
-        } else if let Some((star, matched)) = backtrack {
-            pi = star + 1;
-            ni = matched + 1;
-            backtrack = Some((star, matched + 1));
-        } else {
-            return false;
-        }
-    }
-    p.get(pi..)
-        .is_none_or(|rest| rest.iter().all(|&c| c == '*'))
-}
-
-/// `(class, count, shallow)` per class, as `trend` and `leaks` compare them.
-fn class_totals(analysis: &HeapAnalysis<'_>) -> Vec<(String, GroupTotals)> {
-    analysis
-        .class_histogram()
-        .rows()
-        .iter()
-        .map(|r| {
-            (
-                analysis.classes().name(r.class).to_string(),
-                GroupTotals {
-                    count: r.count,
-                    bytes: r.shallow_size,
-                },
-            )
-        })
-        .collect()
-}
-
 /// Keeps the first `top` items (0 = all).
 fn take_top<T>(mut items: Vec<T>, top: usize) -> Vec<T> {
     if top > 0 {
         items.truncate(top);
     }
     items
-}
-
-/// The `java.lang.String` instances of an HPROF dump as (node, value, bytes
-/// of the String plus its value array), as the CLI's `strings` counts them.
-fn java_strings(dump: &Dump, shallow: &[u64]) -> Vec<(NodeIndex, Vec<u8>, u64)> {
-    let Some(hprof) = dump.hprof() else {
-        return Vec::new();
-    };
-    let graph = dump.graph();
-    let value_name = graph.strings().find(b"value");
-    graph
-        .nodes()
-        .filter(|&n| graph.kind(n) == NodeKind::Object)
-        .filter(|&n| graph.name_str(n) == "java.lang.String")
-        .filter_map(|n| {
-            let text = hprof.java_string_value(dump.bytes(), n)?;
-            let array = graph
-                .edges(n)
-                .find(|e| {
-                    e.kind == EdgeKind::Property
-                        && Some(e.label)
-                            .zip(value_name)
-                            .is_some_and(|(l, v)| l == EdgeLabel::Name(v))
-                })
-                .map(|e| e.target);
-            let size = shallow.get(n.index()).copied().unwrap_or(0)
-                + array
-                    .and_then(|a| shallow.get(a.index()).copied())
-                    .unwrap_or(0);
-            Some((n, text.into_bytes(), size))
-        })
-        .collect()
 }
 
 /// One filter as the Python wrapper passes it: `(is_domain_filter,
@@ -425,7 +351,7 @@ impl Snapshot {
                 })
                 .collect();
             if let Some(p) = &pattern {
-                rows.retain(|r| glob_match(p, &r.0));
+                rows.retain(|r| class_name_matches(p, &r.0));
             }
             let rows = take_top(rows, top);
             let mut t = Table::new();
@@ -698,19 +624,16 @@ impl Snapshot {
         table_of(py, || {
             let dump = &*inner.dump;
             let graph = dump.graph();
-            let duplicates = match dump.format() {
-                Format::V8HeapSnapshot => find_duplicates(v8_strings(graph)),
-                Format::Hprof => {
-                    let strings = java_strings(dump, inner.analysis().shallow_sizes());
-                    find_duplicates(strings.iter().map(|(n, v, s)| (*n, v.as_slice(), *s)))
-                }
-                other => {
-                    return Err(Failure::new(
-                        ErrorClass::Analysis,
-                        format!("{}: {other} dumps hold no string objects", inner.file()),
-                    ))
-                }
-            };
+            let duplicates = dump.duplicate_strings(inner.analysis()).ok_or_else(|| {
+                Failure::new(
+                    ErrorClass::Analysis,
+                    format!(
+                        "{}: {} dumps hold no string objects",
+                        inner.file(),
+                        dump.format()
+                    ),
+                )
+            })?;
             let wasted: u64 = duplicates.iter().map(|d| d.wasted_bytes).sum();
             let count = duplicates.len();
             let rows = take_top(duplicates, top);
@@ -996,9 +919,9 @@ fn leaks(
         } else {
             let growth = take_top(
                 persistent_growth(
-                    &class_totals(baseline.analysis()),
-                    &class_totals(target.analysis()),
-                    &class_totals(final_analysis),
+                    &baseline.analysis().class_totals(),
+                    &target.analysis().class_totals(),
+                    &final_analysis.class_totals(),
                 ),
                 top,
             );
@@ -1078,7 +1001,7 @@ fn trend(
                 }
                 Some(_) => {}
             }
-            series.push(class_totals(loaded.analysis()));
+            series.push(loaded.analysis().class_totals());
         }
         let rows = take_top(trends(&series), top);
         let mut t = Table::new();

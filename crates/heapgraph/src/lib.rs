@@ -162,6 +162,27 @@ impl Dump {
         }
     }
 
+    /// Duplicate strings: V8 flat strings, or Java `java.lang.String`
+    /// instances (their text read lazily from the file, each copy costing
+    /// the `String` plus its `value` array under `analysis`' shallow sizes).
+    /// `None` for formats without string objects (tracemalloc, profiles).
+    pub fn duplicate_strings(
+        &self,
+        analysis: &heapgraph_analysis::HeapAnalysis<'_>,
+    ) -> Option<Vec<heapgraph_analysis::strings::DuplicateString>> {
+        use heapgraph_analysis::strings::{duplicate_strings, v8_strings};
+        match &self.parsed {
+            Parsed::V8Snapshot(snapshot) => Some(duplicate_strings(v8_strings(&snapshot.graph))),
+            Parsed::Hprof(hprof) => {
+                let strings = java_strings(hprof, self.bytes(), analysis.shallow_sizes());
+                Some(duplicate_strings(
+                    strings.iter().map(|(n, v, s)| (*n, v.as_slice(), *s)),
+                ))
+            }
+            Parsed::V8Profile(_) | Parsed::Tracemalloc(_) => None,
+        }
+    }
+
     /// The format's own details (side tables beyond the common graph).
     pub fn parsed(&self) -> &Parsed {
         &self.parsed
@@ -299,6 +320,36 @@ fn parse_source(source: Source, options: &OpenOptions) -> Result<Dump, Error> {
         input,
         detached,
     })
+}
+
+/// The `java.lang.String` instances of an HPROF dump as `(node, text, bytes
+/// of the String plus its value array)`.
+fn java_strings(
+    hprof: &heapgraph_hprof::HprofDump,
+    file: &[u8],
+    shallow: &[u64],
+) -> Vec<(heapgraph_core::NodeIndex, Vec<u8>, u64)> {
+    use heapgraph_core::{EdgeKind, EdgeLabel, NodeKind};
+    let graph = hprof.graph();
+    let Some(value_name) = graph.strings().find(b"value") else {
+        return Vec::new();
+    };
+    let Some(string_class) = graph.strings().find(b"java.lang.String") else {
+        return Vec::new();
+    };
+    let size = |n: heapgraph_core::NodeIndex| shallow.get(n.index()).copied().unwrap_or(0);
+    graph
+        .nodes()
+        .filter(|&n| graph.kind(n) == NodeKind::Object && graph.name(n) == string_class)
+        .filter_map(|n| {
+            let text = hprof.java_string_value(file, n)?;
+            let array = graph
+                .edges(n)
+                .find(|e| e.kind == EdgeKind::Property && e.label == EdgeLabel::Name(value_name))
+                .map(|e| e.target);
+            Some((n, text.into_bytes(), size(n) + array.map_or(0, size)))
+        })
+        .collect()
 }
 
 /// The first bytes of a file, escaped, for error messages.

@@ -25,23 +25,6 @@ fn v8_series() -> [Dump; 3] {
         .map(|name| open(&format!("v8/series/node20-leak-{name}.heapsnapshot.gz")))
 }
 
-fn class_totals(analysis: &HeapAnalysis<'_>) -> Vec<(String, GroupTotals)> {
-    analysis
-        .class_histogram()
-        .rows()
-        .iter()
-        .map(|r| {
-            (
-                analysis.classes().name(r.class).to_string(),
-                GroupTotals {
-                    count: r.count,
-                    bytes: r.shallow_size,
-                },
-            )
-        })
-        .collect()
-}
-
 /// The planted leak (400 `LeakedItem`s, each with a `LeakPayload` and its
 /// array, kept in `app.registry.listeners`) is the largest cluster, with
 /// the right count and path; the temporaries freed before the final
@@ -139,7 +122,7 @@ fn hprof_trend_ranks_growing_classes_first() {
     let dumps = hprof_series();
     let series: Vec<Vec<(String, GroupTotals)>> = dumps
         .iter()
-        .map(|d| class_totals(&HeapAnalysis::new(d.graph())))
+        .map(|d| HeapAnalysis::new(d.graph()).class_totals())
         .collect();
     let result = trends(&series);
     let growing: Vec<&str> = result
@@ -168,9 +151,9 @@ fn hprof_trend_ranks_growing_classes_first() {
     assert!(!dumps[0].ids_are_stable());
     let analyses: Vec<_> = dumps.iter().map(|d| HeapAnalysis::new(d.graph())).collect();
     let growth = persistent_growth(
-        &class_totals(&analyses[0]),
-        &class_totals(&analyses[1]),
-        &class_totals(&analyses[2]),
+        &analyses[0].class_totals(),
+        &analyses[1].class_totals(),
+        &analyses[2].class_totals(),
     );
     let keys: Vec<&str> = growth.iter().map(|g| g.key.as_str()).collect();
     assert!(keys.contains(&"Growing$Session"), "{keys:?}");

@@ -3,10 +3,10 @@
 use std::io::Write;
 use std::path::Path;
 
-use heapgraph::analysis::{ClassHistogram, HeapAnalysis, HistogramOrder};
+use heapgraph::analysis::{class_name_matches, ClassHistogram, HeapAnalysis, HistogramOrder};
 use serde::Serialize;
 
-use crate::common::{analyse, glob_match, open_dump, warn_diagnostics, write_json};
+use crate::common::{analyse, open_dump, warn_diagnostics, write_json};
 use crate::format::{bytes, thousands, Align, Table};
 use crate::{GlobalOptions, Outcome, SortKey};
 
@@ -69,7 +69,7 @@ pub(crate) fn run(
     histogram.sort_by(order);
     let mut rows = class_rows(&analysis, &histogram, 0);
     if let Some(pattern) = class {
-        rows.retain(|r| glob_match(pattern, &r.class));
+        rows.retain(|r| class_name_matches(pattern, &r.class));
     }
     let document = HistogramJson {
         file: file.display().to_string(),

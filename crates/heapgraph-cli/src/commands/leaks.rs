@@ -4,8 +4,6 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use heapgraph::analysis::leaks::{find_leaks, persistent_growth, LeakOptions};
-use heapgraph::analysis::trend::GroupTotals;
-use heapgraph::analysis::HeapAnalysis;
 use serde::Serialize;
 
 use crate::common::{
@@ -47,24 +45,6 @@ struct LeaksJson {
     candidate_count: u64,
     clusters: Vec<ClusterJson>,
     growing_classes: Vec<GrowthJson>,
-}
-
-/// `(class, count, shallow)` per class of an analysed snapshot.
-pub(crate) fn class_totals(analysis: &HeapAnalysis<'_>) -> Vec<(String, GroupTotals)> {
-    analysis
-        .class_histogram()
-        .rows()
-        .iter()
-        .map(|r| {
-            (
-                analysis.classes().name(r.class).to_string(),
-                GroupTotals {
-                    count: r.count,
-                    bytes: r.shallow_size,
-                },
-            )
-        })
-        .collect()
 }
 
 pub(crate) fn run(
@@ -127,9 +107,9 @@ pub(crate) fn run(
             })
             .collect();
     } else {
-        let baseline = class_totals(&analyse(options, &dumps[0]));
-        let target = class_totals(&analyse(options, &dumps[1]));
-        let final_ = class_totals(&final_analysis);
+        let baseline = analyse(options, &dumps[0]).class_totals();
+        let target = analyse(options, &dumps[1]).class_totals();
+        let final_ = final_analysis.class_totals();
         document.growing_classes = take_top(persistent_growth(&baseline, &target, &final_), top)
             .into_iter()
             .map(|g| GrowthJson {

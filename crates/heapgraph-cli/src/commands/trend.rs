@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use heapgraph::analysis::trend::trends;
 use serde::Serialize;
 
-use super::leaks::class_totals;
 use crate::common::{analyse, open_dump, take_top, warn_diagnostics, write_json};
 use crate::format::{bytes, Align, Table};
 use crate::{Failure, GlobalOptions, Outcome};
@@ -54,7 +53,7 @@ pub(crate) fn run(
             }
             Some(_) => {}
         }
-        series.push(class_totals(&analyse(options, &dump)));
+        series.push(analyse(options, &dump).class_totals());
     }
     let rows: Vec<TrendJson> = trends(&series)
         .into_iter()
