@@ -1,7 +1,7 @@
 //! What the subcommands share: opening dumps with the global options,
 //! choosing the edge policy, describing nodes, writing JSON.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use heapgraph::analysis::{EdgePolicy, HeapAnalysis, RetentionPath};
@@ -12,8 +12,33 @@ use serde::Serialize;
 
 use crate::{Failure, GlobalOptions, Outcome, SizeModelArg, WeakReferents};
 
+/// A spinner on stderr while `work` runs, naming what is being done. It is
+/// drawn only when stderr is a terminal and `--quiet` is off, and cleared
+/// when the work ends, so pipes and logs never see it.
+pub(crate) fn with_progress<T>(
+    options: &GlobalOptions,
+    message: String,
+    work: impl FnOnce() -> T,
+) -> T {
+    if options.quiet || !std::io::stderr().is_terminal() {
+        return work();
+    }
+    let spinner = indicatif::ProgressBar::new_spinner();
+    spinner.set_message(message);
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    let result = work();
+    spinner.finish_and_clear();
+    result
+}
+
 /// Opens a dump, turning errors into messages that name the file.
 pub(crate) fn open_dump(options: &GlobalOptions, file: &Path) -> Result<Dump, Failure> {
+    with_progress(options, format!("reading {}", file.display()), || {
+        open_dump_quietly(options, file)
+    })
+}
+
+fn open_dump_quietly(options: &GlobalOptions, file: &Path) -> Result<Dump, Failure> {
     let mut open = OpenOptions::default();
     open.hprof = open.hprof.with_size_model(match options.size_model {
         SizeModelArg::Mat => SizeModel::Mat,
@@ -37,7 +62,14 @@ pub(crate) fn policy(options: &GlobalOptions, dump: &Dump) -> EdgePolicy {
 
 /// Analyses a dump under the global options.
 pub(crate) fn analyse<'d>(options: &GlobalOptions, dump: &'d Dump) -> HeapAnalysis<'d> {
-    dump.analyse_with(policy(options, dump))
+    with_progress(
+        options,
+        format!(
+            "computing dominators of {} objects",
+            dump.graph().node_count()
+        ),
+        || dump.analyse_with(policy(options, dump)),
+    )
 }
 
 /// Prints the build diagnostics of a dump on stderr, unless quiet.

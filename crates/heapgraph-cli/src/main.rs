@@ -44,7 +44,7 @@ pub(crate) struct GlobalOptions {
     #[arg(long, global = true)]
     pub(crate) json: bool,
 
-    /// Print no warnings on stderr.
+    /// Print no progress spinners or warnings on stderr.
     #[arg(long, short, global = true)]
     pub(crate) quiet: bool,
 
