@@ -67,18 +67,26 @@ pub struct LeakOptions<'a> {
     pub detached: Option<&'a [bool]>,
 }
 
-/// Kinds that are engine internals, never reported as leaked objects
-/// themselves (they are still counted inside a leak root's retained size).
-fn is_reportable(kind: NodeKind) -> bool {
-    !matches!(
-        kind,
+/// Whether a node may be reported as a leaked object itself. Engine
+/// internals are not (they still count inside a leak root's retained size):
+/// V8's hidden, code and shape nodes, and the objects V8 names
+/// `system / …` (contexts, templates, caches; V8 15 gives its template
+/// objects the `native` type, so the kind alone does not tell).
+fn is_reportable(graph: &HeapGraph, node: NodeIndex) -> bool {
+    let internal_kind = matches!(
+        graph.kind(node),
         NodeKind::Synthetic
             | NodeKind::RootGroup
             | NodeKind::Hidden
             | NodeKind::Code
             | NodeKind::ObjectShape
             | NodeKind::Other
-    )
+    );
+    !internal_kind
+        && !graph
+            .strings()
+            .bytes(graph.name(node))
+            .starts_with(b"system / ")
 }
 
 /// Finds leaks from three snapshots of one process whose ids are stable.
@@ -101,7 +109,7 @@ pub fn find_leaks(
             .get(node.index())
             .is_some_and(|&d| d != crate::NO_DISTANCE);
         if reachable
-            && is_reportable(graph.kind(node))
+            && is_reportable(graph, node)
             && final_.shallow_size(node) > 0
             && target_ids.binary_search(&id).is_ok()
             && baseline_ids.binary_search(&id).is_err()
