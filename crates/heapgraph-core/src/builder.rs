@@ -89,6 +89,9 @@ pub struct GraphBuilder {
     stacks: StackTableBuilder,
     node_stack: Option<Vec<u32>>,
     unresolved_references: u64,
+    /// `(edges, nodes)` the caller had added when `finish` started
+    /// appending root groups: those edges may only name those nodes.
+    caller_part: Option<(usize, usize)>,
 }
 
 impl GraphBuilder {
@@ -116,6 +119,7 @@ impl GraphBuilder {
             stacks: StackTableBuilder::new(),
             node_stack: None,
             unresolved_references: 0,
+            caller_part: None,
         }
     }
 
@@ -359,6 +363,7 @@ impl GraphBuilder {
         if self.gc_roots.is_empty() {
             return Ok(());
         }
+        self.caller_part = Some((self.edge_target.len(), self.kind.len()));
         let mut roots = std::mem::take(&mut self.gc_roots);
         // A root naming a node never added is a dangling edge; kept, its
         // index would land on a root-group node appended below.
@@ -396,6 +401,13 @@ impl GraphBuilder {
         diagnostics: &mut BuildDiagnostics,
     ) -> (Vec<u32>, Vec<NodeIndex>, Vec<EdgeKind>, Vec<u32>) {
         let n = self.kind.len();
+        // An edge the caller pushed to or from a node it never added stays
+        // dangling even when a root group appended at finish took that index.
+        let (caller_edges, caller_nodes) = self.caller_part.unwrap_or((usize::MAX, n));
+        let valid = |edge: usize, source: u32, target: u32| {
+            let bound = if edge < caller_edges { caller_nodes } else { n };
+            (source as usize) < bound && (target as usize) < bound
+        };
         let targets = std::mem::take(&mut self.edge_target);
         let kinds = std::mem::take(&mut self.edge_kind);
         let labels = std::mem::take(&mut self.edge_label);
@@ -419,7 +431,7 @@ impl GraphBuilder {
                     let mut kept = 0u32;
                     for _ in 0..*count {
                         let target = out_target[read];
-                        if source < n && (target as usize) < n {
+                        if valid(read, source as u32, target) {
                             out_target[write] = target;
                             out_kind[write] = out_kind[read];
                             out_label[write] = out_label[read];
@@ -456,8 +468,8 @@ impl GraphBuilder {
                 // Counting sort by source, stable.
                 let mut edge_start = vec![0u32; n + 1];
                 let mut kept = 0usize;
-                for (&source, &target) in sources.iter().zip(&targets) {
-                    if (source as usize) < n && (target as usize) < n {
+                for (i, (&source, &target)) in sources.iter().zip(&targets).enumerate() {
+                    if valid(i, source, target) {
                         edge_start[source as usize + 1] += 1;
                         kept += 1;
                     } else {
@@ -472,7 +484,7 @@ impl GraphBuilder {
                 let mut out_kind = vec![EdgeKind::Property; kept];
                 let mut out_label = vec![0u32; kept];
                 for (i, (&source, &target)) in sources.iter().zip(&targets).enumerate() {
-                    if (source as usize) < n && (target as usize) < n {
+                    if valid(i, source, target) {
                         let slot = fill[source as usize] as usize;
                         out_target[slot] = NodeIndex(target);
                         out_kind[slot] = kinds[i];

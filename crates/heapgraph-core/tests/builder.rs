@@ -143,6 +143,26 @@ fn gc_root_on_a_node_never_added_is_dangling_not_a_root_group() {
 }
 
 #[test]
+fn dangling_edges_stay_dangling_when_root_groups_are_appended() {
+    // Found by the `dominators` fuzz target: edges to and from index 2, a
+    // node never added, used to land on the root group `finish` appends there.
+    let mut b = GraphBuilder::new(Format::Synthetic);
+    let root = node(&mut b, "(root)", 0, 0);
+    let x = node(&mut b, "X", 1, 8);
+    b.push_edge(0, 2, EdgeKind::Property, 0).unwrap();
+    b.push_edge(2, 1, EdgeKind::Property, 0).unwrap();
+    b.push_edge(1, 0, EdgeKind::Property, 0).unwrap(); // out of source order
+    b.add_gc_root(x, RootKind::JniGlobal);
+    let g = b.finish().unwrap();
+    let (group, _) = g.root_groups()[0];
+    assert_eq!(group.index(), 2);
+    assert_eq!(targets(&g, root), vec![2]); // only the root-group edge
+    assert_eq!(targets(&g, group), vec![x.as_u32()]);
+    assert_eq!(targets(&g, x), vec![0]);
+    assert_eq!(g.diagnostics().dangling_edges, 2);
+}
+
+#[test]
 fn empty_builder_gets_a_root() {
     let g = GraphBuilder::new(Format::Synthetic).finish().unwrap();
     assert_eq!(g.node_count(), 1);
