@@ -229,9 +229,10 @@ if has v8; then
 fi
 if has hprof; then
   heapgraph_runs "$HP_FILE" "full analysis" -- summary "$HP_FILE"
+  [[ -x "$TOOLS/bin/hprof-analyzer" ]] || log "hprof-analyzer is not installed: its rows will fail"
   measure "$HP_FILE" "full analysis" "hprof-analyzer" 1 -- "$TOOLS/bin/hprof-analyzer" "$HP_FILE" "$RESULTS/logs/hprof-analyzer.report.json"
   heapgraph_runs "$HP_FILE" "histogram" -- histogram "$HP_FILE"
-  measure "$HP_FILE" "histogram" "hprof-slurp" 3 -- "$TOOLS/bin/hprof-slurp" -i "$HP_FILE"
+  measure "$HP_FILE" "histogram" "hprof-slurp" 3 -- "$TOOLS/bin/hprof-slurp" "$HP_FILE"
 fi
 
 kill $SAMPLER 2>/dev/null || true
