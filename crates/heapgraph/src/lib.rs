@@ -50,8 +50,13 @@ pub enum Error {
         source: std::io::Error,
     },
     /// The gzip stream is corrupt or truncated.
-    #[error("corrupt gzip data: {0}")]
-    Gzip(std::io::Error),
+    #[error("corrupt gzip data: {source} (after reading compressed byte {offset})")]
+    Gzip {
+        /// How many compressed bytes had been consumed when decoding failed.
+        offset: u64,
+        /// What the decoder said.
+        source: std::io::Error,
+    },
     /// The decompressed data would exceed the configured size limit.
     #[error("decompressed data exceeds the limit of {limit} bytes")]
     TooLarge {

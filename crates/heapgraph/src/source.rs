@@ -97,16 +97,36 @@ impl Source {
 /// Decompresses a gzip stream (all members), refusing more than `limit`
 /// bytes of output.
 fn gunzip(input: impl Read, limit: u64) -> Result<Source, Error> {
-    let decoder = flate2::read::MultiGzDecoder::new(input);
+    let mut counted = CountingReader {
+        inner: input,
+        count: 0,
+    };
     let mut bytes = Vec::new();
-    let read = decoder
+    let result = flate2::read::MultiGzDecoder::new(&mut counted)
         .take(limit.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(Error::Gzip)?;
+        .read_to_end(&mut bytes);
+    let read = result.map_err(|source| Error::Gzip {
+        offset: counted.count,
+        source,
+    })?;
     if read as u64 > limit {
         return Err(Error::TooLarge { limit });
     }
     Ok(Source(Inner::Owned(bytes)))
+}
+
+/// Counts the bytes read through it, so gzip errors can say where.
+struct CountingReader<R> {
+    inner: R,
+    count: u64,
+}
+
+impl<R: Read> Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count += n as u64;
+        Ok(n)
+    }
 }
 
 #[cfg(test)]
@@ -132,7 +152,8 @@ mod tests {
         let mut data = gzip(&[7u8; 10_000]);
         data.truncate(data.len() / 2);
         let err = Source::from_vec(data, &OpenOptions::default()).unwrap_err();
-        assert!(matches!(err, Error::Gzip(_)), "{err}");
+        assert!(matches!(err, Error::Gzip { .. }), "{err}");
+        assert!(err.to_string().contains("compressed byte"), "{err}");
     }
 
     #[test]
