@@ -32,10 +32,14 @@ pub(crate) fn with_progress<T>(
 }
 
 /// Opens a dump, turning errors into messages that name the file.
+/// Warnings about the dump's contents (dangling references) go to stderr
+/// unless `--quiet`.
 pub(crate) fn open_dump(options: &GlobalOptions, file: &Path) -> Result<Dump, Failure> {
-    with_progress(options, format!("reading {}", file.display()), || {
+    let dump = with_progress(options, format!("reading {}", file.display()), || {
         open_dump_quietly(options, file)
-    })
+    })?;
+    warn_diagnostics(options, file, &dump);
+    Ok(dump)
 }
 
 fn open_dump_quietly(options: &GlobalOptions, file: &Path) -> Result<Dump, Failure> {
@@ -73,7 +77,7 @@ pub(crate) fn analyse<'d>(options: &GlobalOptions, dump: &'d Dump) -> HeapAnalys
 }
 
 /// Prints the build diagnostics of a dump on stderr, unless quiet.
-pub(crate) fn warn_diagnostics(options: &GlobalOptions, file: &Path, dump: &Dump) {
+fn warn_diagnostics(options: &GlobalOptions, file: &Path, dump: &Dump) {
     if options.quiet {
         return;
     }

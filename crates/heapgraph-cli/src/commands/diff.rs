@@ -6,7 +6,7 @@ use std::path::Path;
 use heapgraph::analysis::diff::{diff, ClassDiff};
 use serde::Serialize;
 
-use crate::common::{analyse, open_dump, take_top, warn_diagnostics, write_json};
+use crate::common::{analyse, open_dump, take_top, write_json};
 use crate::format::{bytes, Align, Table};
 use crate::{Failure, GlobalOptions, Outcome};
 
@@ -89,8 +89,6 @@ pub(crate) fn run(
 ) -> Result<(), Outcome> {
     let old = open_dump(options, old_file)?;
     let new = open_dump(options, new_file)?;
-    warn_diagnostics(options, old_file, &old);
-    warn_diagnostics(options, new_file, &new);
     let (old_analysis, new_analysis) = (analyse(options, &old), analyse(options, &new));
     let stable = old.ids_are_stable() && new.ids_are_stable();
     let result = diff(&old_analysis, &new_analysis, stable).map_err(|e| Failure(e.to_string()))?;

@@ -7,9 +7,7 @@ use heapgraph::analysis::HeapAnalysis;
 use heapgraph::core::NodeIndex;
 use serde::Serialize;
 
-use crate::common::{
-    analyse, describe, node_json, open_dump, warn_diagnostics, write_json, NodeJson,
-};
+use crate::common::{analyse, describe, node_json, open_dump, write_json, NodeJson};
 use crate::format::bytes;
 use crate::{GlobalOptions, Outcome};
 
@@ -68,7 +66,6 @@ pub(crate) fn run(
     out: &mut impl Write,
 ) -> Result<(), Outcome> {
     let dump = open_dump(options, file)?;
-    warn_diagnostics(options, file, &dump);
     let analysis = analyse(options, &dump);
     let depth = depth.clamp(1, 64);
     let tops = top_level_objects(&analysis, top);

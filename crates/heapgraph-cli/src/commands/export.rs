@@ -22,7 +22,7 @@ use arrow_schema::{DataType, Field, Schema};
 use heapgraph::analysis::{HeapAnalysis, HistogramOrder};
 use heapgraph::core::{EdgeIndex, NodeIndex};
 
-use crate::common::{analyse, open_dump, warn_diagnostics, write_json};
+use crate::common::{analyse, open_dump, write_json};
 use crate::{ExportWhat, Failure, GlobalOptions, Outcome};
 
 /// Rows written per Parquet row group (bounds the memory export needs).
@@ -286,7 +286,6 @@ pub(crate) fn run(
         }
     };
     let dump = open_dump(options, file)?;
-    warn_diagnostics(options, file, &dump);
     let analysis = analyse(options, &dump);
     let (export, what_name) = match what {
         ExportWhat::Nodes => (nodes_export(&analysis), "nodes"),

@@ -9,7 +9,7 @@ use std::path::Path;
 use heapgraph::analysis::HeapAnalysis;
 use heapgraph::core::{NodeIndex, NodeKind};
 
-use crate::common::{analyse, open_dump, warn_diagnostics, write_json};
+use crate::common::{analyse, open_dump, write_json};
 use crate::{Failure, FlameBy, GlobalOptions, Outcome};
 
 /// Dominator-tree paths deeper than this are folded into their ancestor at
@@ -77,7 +77,6 @@ pub(crate) fn run(
     out: &mut impl Write,
 ) -> Result<(), Outcome> {
     let dump = open_dump(options, file)?;
-    warn_diagnostics(options, file, &dump);
     let allocations = dump.allocations();
     let by = by.unwrap_or(if allocations.is_empty() {
         FlameBy::Retained

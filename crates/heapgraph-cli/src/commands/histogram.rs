@@ -6,7 +6,7 @@ use std::path::Path;
 use heapgraph::analysis::{class_name_matches, ClassHistogram, HeapAnalysis, HistogramOrder};
 use serde::Serialize;
 
-use crate::common::{analyse, open_dump, warn_diagnostics, write_json};
+use crate::common::{analyse, open_dump, write_json};
 use crate::format::{bytes, thousands, Align, Table};
 use crate::{GlobalOptions, Outcome, SortKey};
 
@@ -58,7 +58,6 @@ pub(crate) fn run(
     out: &mut impl Write,
 ) -> Result<(), Outcome> {
     let dump = open_dump(options, file)?;
-    warn_diagnostics(options, file, &dump);
     let analysis = analyse(options, &dump);
     let mut histogram = analysis.class_histogram();
     let (order, sort_name) = match sort {

@@ -7,8 +7,8 @@ use heapgraph::analysis::leaks::{find_leaks, persistent_growth, LeakOptions};
 use serde::Serialize;
 
 use crate::common::{
-    analyse, node_json, open_dump, path_json, path_lines, take_top, warn_diagnostics, write_json,
-    NodeJson, PathStepJson,
+    analyse, node_json, open_dump, path_json, path_lines, take_top, write_json, NodeJson,
+    PathStepJson,
 };
 use crate::format::{bytes, thousands};
 use crate::{GlobalOptions, Outcome};
@@ -58,9 +58,6 @@ pub(crate) fn run(
         open_dump(options, files[1])?,
         open_dump(options, files[2])?,
     ];
-    for (file, dump) in files.iter().zip(&dumps) {
-        warn_diagnostics(options, file, dump);
-    }
     let formats: Vec<_> = dumps.iter().map(|d| d.format()).collect();
     if formats.windows(2).any(|w| w[0] != w[1]) {
         return Err(crate::Failure(format!(

@@ -7,8 +7,8 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::common::{
-    analyse, describe, node_json, open_dump, parse_id, path_json, path_lines, warn_diagnostics,
-    write_json, NodeJson, PathStepJson,
+    analyse, describe, node_json, open_dump, parse_id, path_json, path_lines, write_json, NodeJson,
+    PathStepJson,
 };
 use crate::format::bytes;
 use crate::{Failure, GlobalOptions, Outcome};
@@ -42,7 +42,6 @@ pub(crate) fn run(
 ) -> Result<(), Outcome> {
     let object_id = parse_id(id)?;
     let dump = open_dump(options, file)?;
-    warn_diagnostics(options, file, &dump);
     let graph = dump.graph();
     let node = graph.node_by_object_id(object_id).ok_or_else(|| {
         Failure(format!(

@@ -8,7 +8,7 @@ use std::path::Path;
 use heapgraph::analysis::sites::{Filter, KeyType, TraceFilter, Traceback};
 use serde::Serialize;
 
-use crate::common::{open_dump, take_top, warn_diagnostics, write_json};
+use crate::common::{open_dump, take_top, write_json};
 use crate::format::{bytes, thousands, Align, Table};
 use crate::{Failure, GlobalOptions, Outcome, SiteKey};
 
@@ -99,7 +99,6 @@ pub(crate) fn run(
         )
         .collect();
     let dump = open_dump(options, args.file)?;
-    warn_diagnostics(options, args.file, &dump);
     let old_dump = match args.compare {
         Some(old) => {
             let old_dump = open_dump(options, old)?;

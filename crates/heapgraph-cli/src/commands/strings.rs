@@ -6,7 +6,7 @@ use std::path::Path;
 use heapgraph::analysis::strings::DuplicateString;
 use serde::Serialize;
 
-use crate::common::{analyse, open_dump, shorten, take_top, warn_diagnostics, write_json};
+use crate::common::{analyse, open_dump, shorten, take_top, write_json};
 use crate::format::{bytes, thousands, Align, Table};
 use crate::{Failure, GlobalOptions, Outcome};
 
@@ -35,7 +35,6 @@ pub(crate) fn run(
     out: &mut impl Write,
 ) -> Result<(), Outcome> {
     let dump = open_dump(options, file)?;
-    warn_diagnostics(options, file, &dump);
     let graph = dump.graph();
     let analysis = analyse(options, &dump);
     let duplicates: Vec<DuplicateString> = dump.duplicate_strings(&analysis).ok_or_else(|| {

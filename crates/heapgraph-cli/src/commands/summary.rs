@@ -11,9 +11,7 @@ use serde::Serialize;
 use super::dominators::top_level_objects;
 use super::histogram::{class_rows, ClassRow};
 use super::suspects::{suspect_json, SuspectJson};
-use crate::common::{
-    analyse, describe, node_json, open_dump, warn_diagnostics, write_json, NodeJson,
-};
+use crate::common::{analyse, describe, node_json, open_dump, write_json, NodeJson};
 use crate::format::{bytes, thousands, Align, Table};
 use crate::{GlobalOptions, Outcome};
 
@@ -44,7 +42,6 @@ pub(crate) fn run(
     out: &mut impl Write,
 ) -> Result<(), Outcome> {
     let dump = open_dump(options, file)?;
-    warn_diagnostics(options, file, &dump);
     let graph = dump.graph();
     let analysis = analyse(options, &dump);
     let roots: u64 = graph

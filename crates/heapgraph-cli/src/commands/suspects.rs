@@ -8,8 +8,8 @@ use heapgraph::analysis::HeapAnalysis;
 use serde::Serialize;
 
 use crate::common::{
-    analyse, describe, node_json, open_dump, path_json, path_lines, warn_diagnostics, write_json,
-    NodeJson, PathStepJson,
+    analyse, describe, node_json, open_dump, path_json, path_lines, write_json, NodeJson,
+    PathStepJson,
 };
 use crate::format::{bytes, thousands};
 use crate::{Failure, GlobalOptions, Outcome};
@@ -97,7 +97,6 @@ pub(crate) fn run(
         .into());
     }
     let dump = open_dump(options, file)?;
-    warn_diagnostics(options, file, &dump);
     let analysis = analyse(options, &dump);
     let suspects = leak_suspects(&analysis, threshold_percent / 100.0);
     let document = SuspectsJson {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use heapgraph::analysis::trend::trends;
 use serde::Serialize;
 
-use crate::common::{analyse, open_dump, take_top, warn_diagnostics, write_json};
+use crate::common::{analyse, open_dump, take_top, write_json};
 use crate::format::{bytes, Align, Table};
 use crate::{Failure, GlobalOptions, Outcome};
 
@@ -40,7 +40,6 @@ pub(crate) fn run(
     for file in files {
         // One dump at a time: only its class totals are kept.
         let dump = open_dump(options, file)?;
-        warn_diagnostics(options, file, &dump);
         match format {
             None => format = Some(dump.format()),
             Some(f) if f != dump.format() => {
