@@ -493,7 +493,7 @@ pub(crate) fn walk<'a>(
             stats.truncation = Some(error);
             length = available;
         }
-        if tag == 0x0C && length < available && (available - length) % (1 << 32) == 0 {
+        if tag == 0x0C && length < available && (available - length).is_multiple_of(1 << 32) {
             // A 1.0.1 heap over 4 GiB: the u4 length wrapped (MAT's heuristic).
             length = available;
             stats.overflowed_lengths += 1;

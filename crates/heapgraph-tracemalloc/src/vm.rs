@@ -966,7 +966,7 @@ impl<'a, R: Read> Vm<'a, R> {
     }
 
     fn setitems(&mut self, dict: Val, items: &[Val]) -> Result<(), TracemallocError> {
-        if items.len() % 2 != 0 {
+        if !items.len().is_multiple_of(2) {
             return Err(self.err(Kind::Unexpected {
                 expected: "key/value pairs",
                 found: "an odd number of items",
