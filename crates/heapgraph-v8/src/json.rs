@@ -71,6 +71,20 @@ fn is_ws(c: u8) -> bool {
     matches!(c, b' ' | b'\n' | b'\r' | b'\t')
 }
 
+/// The first non-whitespace byte at or after `*pos`, moving `*pos` to it.
+/// The common case (a separator right after a number) costs one test.
+#[inline(always)]
+fn next_non_ws(bytes: &[u8], pos: &mut usize) -> Option<u8> {
+    let mut c = bytes.get(*pos).copied();
+    if c.is_some_and(is_ws) {
+        while bytes.get(*pos).copied().is_some_and(is_ws) {
+            *pos += 1;
+        }
+        c = bytes.get(*pos).copied();
+    }
+    c
+}
+
 impl<'a> Cursor<'a> {
     pub(crate) fn new(bytes: &'a [u8], pos: usize, section: &'static str) -> Self {
         Cursor {
@@ -321,13 +335,7 @@ impl<'a> Cursor<'a> {
             }
             each(value, start)?;
             count += 1;
-            let mut c = bytes.get(pos).copied();
-            if c.is_some_and(is_ws) {
-                while bytes.get(pos).copied().is_some_and(is_ws) {
-                    pos += 1;
-                }
-                c = bytes.get(pos).copied();
-            }
+            let c = next_non_ws(bytes, &mut pos);
             match c {
                 Some(b',') => pos += 1,
                 Some(b']') => {
@@ -416,13 +424,7 @@ impl<'a> Cursor<'a> {
                 field = 0;
                 each(record.get(..width).unwrap_or_default(), record_start)?;
             }
-            let mut c = bytes.get(pos).copied();
-            if c.is_some_and(is_ws) {
-                while bytes.get(pos).copied().is_some_and(is_ws) {
-                    pos += 1;
-                }
-                c = bytes.get(pos).copied();
-            }
+            let c = next_non_ws(bytes, &mut pos);
             match c {
                 Some(b',') => pos += 1,
                 Some(b']') => {
