@@ -35,12 +35,29 @@ pub enum BuildError {
 }
 
 /// Upper bounds a service can set to refuse oversized dumps early.
+///
+/// The defaults are the model's own limits (`u32` indices, no limit on
+/// string bytes). Parsers check them as they read, and before reading when
+/// the file declares its size up front, so an oversized dump is refused
+/// without building its graph:
+///
+/// ```
+/// let limits = heapgraph_core::Limits::default()
+///     .with_max_nodes(10_000_000)
+///     .with_max_string_bytes(256 << 20);
+/// assert_eq!(limits.max_nodes, 10_000_000);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Limits {
-    /// The most nodes a graph may have.
+    /// The most nodes a graph may have (the synthetic root and root groups
+    /// included).
     pub max_nodes: u64,
     /// The most edges a graph may have.
     pub max_edges: u64,
+    /// The most bytes all distinct strings (names, labels, frame names and
+    /// file names) may take together.
+    pub max_string_bytes: u64,
 }
 
 impl Default for Limits {
@@ -48,7 +65,53 @@ impl Default for Limits {
         Limits {
             max_nodes: u64::from(u32::MAX - 1),
             max_edges: u64::from(u32::MAX - 1),
+            max_string_bytes: u64::MAX,
         }
+    }
+}
+
+impl Limits {
+    /// These limits with at most `max_nodes` nodes (capped at the model's
+    /// `u32::MAX - 1`).
+    pub fn with_max_nodes(mut self, max_nodes: u64) -> Self {
+        self.max_nodes = max_nodes.min(u64::from(u32::MAX - 1));
+        self
+    }
+
+    /// These limits with at most `max_edges` edges (capped at the model's
+    /// `u32::MAX - 1`).
+    pub fn with_max_edges(mut self, max_edges: u64) -> Self {
+        self.max_edges = max_edges.min(u64::from(u32::MAX - 1));
+        self
+    }
+
+    /// These limits with at most `max_string_bytes` bytes of strings.
+    pub fn with_max_string_bytes(mut self, max_string_bytes: u64) -> Self {
+        self.max_string_bytes = max_string_bytes;
+        self
+    }
+
+    /// Checks a node count the file declares up front (V8's
+    /// `node_count`, say), so a parser can refuse before reading further.
+    pub fn check_declared_nodes(&self, declared: u64) -> Result<(), BuildError> {
+        if declared > self.max_nodes {
+            return Err(BuildError::LimitExceeded {
+                what: "nodes",
+                limit: self.max_nodes,
+            });
+        }
+        Ok(())
+    }
+
+    /// Checks an edge count the file declares up front.
+    pub fn check_declared_edges(&self, declared: u64) -> Result<(), BuildError> {
+        if declared > self.max_edges {
+            return Err(BuildError::LimitExceeded {
+                what: "edges",
+                limit: self.max_edges,
+            });
+        }
+        Ok(())
     }
 }
 
@@ -126,6 +189,7 @@ impl GraphBuilder {
     /// Applies limits; nodes or edges beyond them make `add_*` fail.
     pub fn with_limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
+        self.strings.set_max_bytes(limits.max_string_bytes);
         self
     }
 

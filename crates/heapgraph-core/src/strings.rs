@@ -98,6 +98,8 @@ pub struct StringInterner {
     /// Strings `0..indexed` are in `index`; later ones were appended by
     /// [`StringInterner::push_unique`] and are indexed on the next `intern`.
     indexed: usize,
+    /// The most string bytes the table may hold ([`Limits::max_string_bytes`](crate::Limits::max_string_bytes)).
+    max_bytes: u64,
 }
 
 impl Default for StringInterner {
@@ -114,10 +116,33 @@ impl std::fmt::Debug for StringInterner {
     }
 }
 
-/// Error returned when a string table would exceed `u32::MAX` strings.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("too many distinct strings (more than 4294967295)")]
-pub struct TooManyStrings;
+/// Error returned when a string table would exceed `u32::MAX - 1` strings,
+/// or the configured limit on string bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TooManyStrings {
+    byte_limit: Option<u64>,
+}
+
+impl TooManyStrings {
+    const COUNT: TooManyStrings = TooManyStrings { byte_limit: None };
+
+    /// The configured limit on string bytes that was exceeded, or `None`
+    /// when the number of strings outgrew `u32` indices.
+    pub fn byte_limit(&self) -> Option<u64> {
+        self.byte_limit
+    }
+}
+
+impl std::fmt::Display for TooManyStrings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.byte_limit {
+            None => f.write_str("too many distinct strings (more than 4294967294)"),
+            Some(limit) => write!(f, "string bytes exceed the configured limit of {limit}"),
+        }
+    }
+}
+
+impl std::error::Error for TooManyStrings {}
 
 impl StringInterner {
     /// An interner holding only the empty string.
@@ -127,10 +152,31 @@ impl StringInterner {
             index: HashTable::new(),
             hasher: hashbrown::DefaultHashBuilder::default(),
             indexed: 1,
+            max_bytes: u64::MAX,
         };
         let hash = interner.hasher.hash_one(b"" as &[u8]);
         interner.index.insert_unique(hash, 0, |_| hash);
         interner
+    }
+
+    /// Limits the total bytes of all strings; interning beyond it fails.
+    pub fn set_max_bytes(&mut self, max_bytes: u64) {
+        self.max_bytes = max_bytes;
+    }
+
+    /// Checks that one more string of `len` bytes fits, returning its id.
+    fn next_id(&self, len: usize) -> Result<u32, TooManyStrings> {
+        let id = u32::try_from(self.table.len()).map_err(|_| TooManyStrings::COUNT)?;
+        if id == u32::MAX {
+            return Err(TooManyStrings::COUNT);
+        }
+        let total = (self.table.bytes.len() as u64).saturating_add(len as u64);
+        if total > self.max_bytes {
+            return Err(TooManyStrings {
+                byte_limit: Some(self.max_bytes),
+            });
+        }
+        Ok(id)
     }
 
     /// Indexes the strings appended by `push_unique` since the last lookup.
@@ -158,10 +204,7 @@ impl StringInterner {
         if let Some(&id) = self.index.find(hash, |&id| table.bytes(StringId(id)) == s) {
             return Ok(StringId(id));
         }
-        let id = u32::try_from(self.table.len()).map_err(|_| TooManyStrings)?;
-        if id == u32::MAX {
-            return Err(TooManyStrings);
-        }
+        let id = self.next_id(s.len())?;
         self.table.bytes.extend_from_slice(s);
         self.table.offsets.push(self.table.bytes.len() as u64);
         let (table, hasher) = (&self.table, &self.hasher);
@@ -187,10 +230,7 @@ impl StringInterner {
     /// the next [`intern`](Self::intern), so a bulk load that never looks a
     /// string up never hashes at all.
     pub fn push_unique(&mut self, s: &[u8]) -> Result<StringId, TooManyStrings> {
-        let id = u32::try_from(self.table.len()).map_err(|_| TooManyStrings)?;
-        if id == u32::MAX {
-            return Err(TooManyStrings);
-        }
+        let id = self.next_id(s.len())?;
         self.table.bytes.extend_from_slice(s);
         self.table.offsets.push(self.table.bytes.len() as u64);
         Ok(StringId(id))

@@ -185,10 +185,11 @@ fn interning_is_shared_by_nodes_and_edges() {
 
 #[test]
 fn limits_refuse_oversized_graphs() {
-    let mut b = GraphBuilder::new(Format::Synthetic).with_limits(heapgraph_core::Limits {
-        max_nodes: 2,
-        max_edges: 1,
-    });
+    let mut b = GraphBuilder::new(Format::Synthetic).with_limits(
+        heapgraph_core::Limits::default()
+            .with_max_nodes(2)
+            .with_max_edges(1),
+    );
     node(&mut b, "(root)", 0, 0);
     node(&mut b, "A", 1, 1);
     let err = b
@@ -197,6 +198,30 @@ fn limits_refuse_oversized_graphs() {
     assert_eq!(err.to_string(), "nodes exceeds the configured limit of 2");
     b.push_edge(0, 1, EdgeKind::Property, 0).unwrap();
     assert!(b.push_edge(0, 1, EdgeKind::Property, 0).is_err());
+}
+
+#[test]
+fn limits_refuse_too_many_string_bytes() {
+    let limits = heapgraph_core::Limits::default().with_max_string_bytes(10);
+    let mut b = GraphBuilder::new(Format::Synthetic).with_limits(limits);
+    b.intern(b"0123456").unwrap();
+    // Equal strings cost nothing more.
+    b.intern(b"0123456").unwrap();
+    b.strings().push_unique(b"789").unwrap();
+    let err = b.intern(b"x").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "string bytes exceed the configured limit of 10"
+    );
+    let err = b.strings().push_unique(b"y").unwrap_err();
+    assert_eq!(err.byte_limit(), Some(10));
+    assert!(limits.check_declared_nodes(u64::from(u32::MAX)).is_err());
+    assert!(limits.check_declared_edges(5).is_ok());
+    let small = limits.with_max_edges(4);
+    assert_eq!(
+        small.check_declared_edges(5).unwrap_err().to_string(),
+        "edges exceeds the configured limit of 4"
+    );
 }
 
 #[test]
