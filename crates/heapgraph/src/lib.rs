@@ -101,6 +101,12 @@ pub struct OpenOptions {
     pub max_decompressed_bytes: u64,
     /// How HPROF dumps are read (size model, compressed references).
     pub hprof: heapgraph_hprof::HprofOptions,
+    /// Bounds on the graph a dump may produce (nodes, edges, string
+    /// bytes); a dump beyond them is refused with
+    /// [`Error::Build`]`(`[`BuildError::LimitExceeded`](heapgraph_core::BuildError::LimitExceeded)`)`
+    /// or the parser's own error naming the offset, as soon as the parser
+    /// knows, before the graph is complete. Default: the model's limits.
+    pub limits: heapgraph_core::Limits,
 }
 
 impl Default for OpenOptions {
@@ -109,6 +115,7 @@ impl Default for OpenOptions {
             memory_map: true,
             max_decompressed_bytes: u64::MAX,
             hprof: heapgraph_hprof::HprofOptions::default(),
+            limits: heapgraph_core::Limits::default(),
         }
     }
 }
