@@ -319,6 +319,7 @@ fn parse_source(source: Source, options: &OpenOptions) -> Result<Dump, Error> {
         // Source::open decompresses gzip, so nested gzip is the only way here.
         InputKind::Gzip => return Err(Error::NoParser("nested gzip")),
     };
+    source.release_resident_pages();
     let detached = match &parsed {
         Parsed::V8Snapshot(snapshot) => snapshot
             .detachedness
