@@ -315,7 +315,16 @@ fn parse_source(source: Source, options: &OpenOptions) -> Result<Dump, Error> {
         InputKind::V8HeapProfile => {
             Parsed::V8Profile(Box::new(heapgraph_v8::parse_heapprofile(bytes)?))
         }
-        InputKind::Pickle => Parsed::Tracemalloc(Box::new(heapgraph_tracemalloc::parse(bytes)?)),
+        InputKind::Pickle => {
+            // Stream a mapped pickle through the parser's small window
+            // rather than faulting the whole mapping in: the snapshot's
+            // tables are all it keeps, so the file never sits in memory.
+            let snapshot = match source.stream() {
+                Some(file) => heapgraph_tracemalloc::parse_reader(file, Some(bytes.len() as u64))?,
+                None => heapgraph_tracemalloc::parse(bytes)?,
+            };
+            Parsed::Tracemalloc(Box::new(snapshot))
+        }
         // Source::open decompresses gzip, so nested gzip is the only way here.
         InputKind::Gzip => return Err(Error::NoParser("nested gzip")),
     };

@@ -16,14 +16,15 @@ use crate::{Error, OpenOptions};
 pub struct Source(Inner);
 
 enum Inner {
-    Mapped(memmap2::Mmap),
+    /// The mapping, and the file it maps (for parsers that stream).
+    Mapped(memmap2::Mmap, File),
     Owned(Vec<u8>),
 }
 
 impl std::fmt::Debug for Source {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let kind = match self.0 {
-            Inner::Mapped(_) => "mapped",
+            Inner::Mapped(..) => "mapped",
             Inner::Owned(_) => "owned",
         };
         f.debug_struct("Source")
@@ -37,7 +38,7 @@ impl Source {
     /// The bytes.
     pub fn bytes(&self) -> &[u8] {
         match &self.0 {
-            Inner::Mapped(map) => map,
+            Inner::Mapped(map, _) => map,
             Inner::Owned(vec) => vec,
         }
     }
@@ -83,7 +84,7 @@ impl Source {
             // aggressive read-ahead. Advice only; failure changes nothing.
             #[cfg(unix)]
             let _ = map.advise(memmap2::Advice::Sequential);
-            return Ok(Source(Inner::Mapped(map)));
+            return Ok(Source(Inner::Mapped(map, file)));
         }
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes).map_err(io)?;
@@ -97,7 +98,7 @@ impl Source {
     /// faults the page it needs back in. Owned bytes are left alone.
     pub(crate) fn release_resident_pages(&self) {
         #[cfg(target_os = "linux")]
-        if let Inner::Mapped(map) = &self.0 {
+        if let Inner::Mapped(map, _) = &self.0 {
             // SAFETY: memmap2 marks MADV_DONTNEED unsafe because on private
             // or anonymous mappings it discards the contents (later reads see
             // zeros or the file's original bytes), which would change memory
@@ -112,6 +113,18 @@ impl Source {
             // values behind any borrow.
             #[allow(unsafe_code)]
             let _ = unsafe { map.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) };
+        }
+    }
+
+    /// For a mapped file, a reader over the same file from its first byte,
+    /// for parsers that can stream (tracemalloc's pickle reader) and so
+    /// never fault the whole mapping in. `None` for owned bytes (and off
+    /// Unix, where positioned reads are not available).
+    pub(crate) fn stream(&self) -> Option<FileStream<'_>> {
+        match &self.0 {
+            #[cfg(unix)]
+            Inner::Mapped(_, file) => Some(FileStream { file, position: 0 }),
+            _ => None,
         }
     }
 
@@ -142,6 +155,24 @@ fn gunzip(input: impl Read, limit: u64) -> Result<Source, Error> {
         return Err(Error::TooLarge { limit });
     }
     Ok(Source(Inner::Owned(bytes)))
+}
+
+/// Reads a file from the start with positioned reads, leaving the file's
+/// own cursor alone (so any number of streams can be made).
+pub(crate) struct FileStream<'a> {
+    #[cfg_attr(not(unix), allow(dead_code))]
+    file: &'a File,
+    position: u64,
+}
+
+#[cfg(unix)]
+impl Read for FileStream<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        use std::os::unix::fs::FileExt;
+        let n = self.file.read_at(buf, self.position)?;
+        self.position += n as u64;
+        Ok(n)
+    }
 }
 
 /// Counts the bytes read through it, so gzip errors can say where.
@@ -231,10 +262,15 @@ mod tests {
         let data: Vec<u8> = (0..3 * 4096 + 17).map(|i| (i * 7 % 251) as u8).collect();
         std::fs::write(&path, &data).unwrap();
         let source = Source::open(&path, &OpenOptions::default()).unwrap();
-        assert!(matches!(source.0, Inner::Mapped(_)));
+        assert!(matches!(source.0, Inner::Mapped(..)));
         let before: u64 = source.bytes().iter().map(|&b| u64::from(b)).sum();
         source.release_resident_pages();
         assert_eq!(source.bytes(), &data[..]);
+        for _ in 0..2 {
+            let mut streamed = Vec::new();
+            source.stream().unwrap().read_to_end(&mut streamed).unwrap();
+            assert_eq!(streamed, data);
+        }
         source.release_resident_pages();
         let after: u64 = source.bytes().iter().map(|&b| u64::from(b)).sum();
         assert_eq!(before, after);
