@@ -82,6 +82,7 @@
 mod build;
 mod dump;
 mod error;
+mod histogram;
 mod ids;
 mod names;
 mod stats;
@@ -90,6 +91,7 @@ mod types;
 
 pub use dump::{FieldValue, HprofDump};
 pub use error::{HprofError, HprofErrorKind, HprofLocation};
+pub use histogram::{shallow_class_histogram, ShallowHistogram, ShallowHistogramRow};
 pub use names::normalize_class_name;
 pub use stats::{record_name, sub_record_name, RecordStats};
 pub use stream::is_hprof;

@@ -544,11 +544,140 @@ pub(crate) fn walk<'a>(
     Ok(())
 }
 
+/// One heap-dump record body (`HEAP DUMP` or `HEAP DUMP SEGMENT`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct HeapSegment {
+    /// File offsets of the body (the part that is present).
+    pub start: usize,
+    pub end: usize,
+    pub tag: u8,
+    /// Whether the record before it was a heap-dump record too (a
+    /// sub-record cut at the previous segment's end may continue here).
+    pub after_heap: bool,
+}
+
+/// The heap-dump records of a dump, found by a walk over the top-level
+/// records only (no sub-record is decoded), with the other records given to
+/// `records` and counted in `stats` exactly as [`walk`] does.
+pub(crate) struct Framing {
+    pub segments: Vec<HeapSegment>,
+    /// The error [`walk`] would stop at after the last segment listed (a
+    /// bad record or one `records` refused), if any.
+    pub error: Option<HprofError>,
+    /// Whether a record that is not a heap dump followed the last segment.
+    pub record_after_last_segment: bool,
+}
+
+/// The framing pass: see [`Framing`].
+pub(crate) fn frame<'a>(
+    bytes: &'a [u8],
+    header: &Header,
+    records: &mut dyn RecordVisitor<'a>,
+    stats: &mut crate::RecordStats,
+    lenient: bool,
+) -> Framing {
+    let mut framing = Framing {
+        segments: Vec::new(),
+        error: None,
+        record_after_last_segment: false,
+    };
+    let mut pos = header.records_start;
+    let mut previous_heap = false;
+    while pos < bytes.len() {
+        let tag = bytes.get(pos).copied().unwrap_or(0);
+        let location = HprofLocation::Record(tag);
+        if bytes.len() - pos < 9 {
+            let available = (bytes.len() - pos) as u64;
+            let error = HprofError::truncated(pos as u64, location, 9, available);
+            if lenient {
+                stats.truncation = Some(error);
+            } else {
+                framing.error = Some(error);
+            }
+            return framing;
+        }
+        let length = match read_u4(bytes, pos + 5, location) {
+            Ok(length) => u64::from(length),
+            Err(error) => {
+                framing.error = Some(error);
+                return framing;
+            }
+        };
+        let body_start = pos + 9;
+        let available = (bytes.len() - body_start) as u64;
+        let declared_length = length;
+        let mut length = length;
+        if length > available {
+            let error = HprofError::new(
+                pos as u64,
+                HprofErrorKind::LengthPastEnd {
+                    tag,
+                    length,
+                    available,
+                },
+            );
+            if !lenient {
+                framing.error = Some(error);
+                return framing;
+            }
+            stats.truncation = Some(error);
+            length = available;
+        }
+        if tag == 0x0C && length < available && (available - length).is_multiple_of(1 << 32) {
+            length = available;
+            stats.overflowed_lengths += 1;
+        }
+        let body_end = body_start.saturating_add(usize::try_from(length).unwrap_or(usize::MAX));
+        let entry = stats.records.entry(tag).or_insert((0, 0));
+        entry.0 += 1;
+        entry.1 += length;
+        match tag {
+            0x0C | 0x1C => {
+                framing.segments.push(HeapSegment {
+                    start: body_start,
+                    end: body_end.min(bytes.len()),
+                    tag,
+                    after_heap: previous_heap,
+                });
+                framing.record_after_last_segment = false;
+                previous_heap = true;
+            }
+            _ => {
+                previous_heap = false;
+                if !framing.segments.is_empty() {
+                    framing.record_after_last_segment = true;
+                }
+                if tag == 0x2C {
+                    stats.heap_dump_ends += 1;
+                }
+                if !is_known_record(tag) {
+                    stats.unknown_records += 1;
+                }
+                let cut = length < declared_length;
+                if !cut {
+                    let body = Body {
+                        data: bytes.get(body_start..body_end).unwrap_or(&[]),
+                        base: body_start as u64,
+                        id_size: header.id_size,
+                        location,
+                    };
+                    if let Err(error) = records.record(tag, body) {
+                        framing.error = Some(error);
+                        return framing;
+                    }
+                }
+            }
+        }
+        pos = body_end;
+    }
+    framing
+}
+
 fn is_known_record(tag: u8) -> bool {
     matches!(tag, 0x01..=0x07 | 0x0A..=0x0E | 0x1C | 0x2C)
 }
 
-fn cut_sub_record(offset: u64, pending: &[u8]) -> HprofError {
+pub(crate) fn cut_sub_record(offset: u64, pending: &[u8]) -> HprofError {
     let tag = pending.first().copied().unwrap_or(0);
     HprofError::truncated(
         offset,
@@ -560,7 +689,7 @@ fn cut_sub_record(offset: u64, pending: &[u8]) -> HprofError {
 
 /// Decodes one heap-dump record body, continuing a sub-record cut at the
 /// end of the previous segment. Returns the new cut-off tail, if any.
-fn heap_body(
+pub(crate) fn heap_body(
     body: Body<'_>,
     carry: Option<(u64, Vec<u8>)>,
     heap: &mut dyn HeapVisitor,

@@ -140,6 +140,13 @@ pub struct HprofOptions {
     /// instead of failing. Corruption (bad tags, types, lengths inside the
     /// data) is still an error. Default `false`.
     pub lenient: bool,
+    /// Bounds on the graph [`parse`](crate::parse) may build: more heap
+    /// objects than `max_nodes` allows is refused during the index pass,
+    /// at the record that crossed the bound; more edges than `max_edges` during
+    /// the edge pass; more string bytes than `max_string_bytes` as they are
+    /// interned. Default: the model's limits (no bound beyond `u32`
+    /// indices).
+    pub limits: heapgraph_core::Limits,
 }
 
 impl Default for HprofOptions {
@@ -148,6 +155,7 @@ impl Default for HprofOptions {
             size_model: SizeModel::Mat,
             compressed_references: None,
             lenient: false,
+            limits: heapgraph_core::Limits::default(),
         }
     }
 }
@@ -162,6 +170,12 @@ impl HprofOptions {
     /// Options that accept a truncated dump (see [`HprofOptions::lenient`]).
     pub fn with_lenient(mut self, lenient: bool) -> Self {
         self.lenient = lenient;
+        self
+    }
+
+    /// Options with these graph limits (see [`HprofOptions::limits`]).
+    pub fn with_limits(mut self, limits: heapgraph_core::Limits) -> Self {
+        self.limits = limits;
         self
     }
 

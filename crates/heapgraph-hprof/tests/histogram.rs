@@ -1,0 +1,213 @@
+//! The shallow histogram (no graph) against the graph path, on every real
+//! dump in `testdata/hprof/` and `../shared/corpus/hprof/`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may panic
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::*;
+use heapgraph_analysis::{ClassTable, HeapAnalysis};
+use heapgraph_core::NodeKind;
+use heapgraph_hprof::{
+    parse, shallow_class_histogram, HprofErrorKind, HprofOptions, ShallowHistogram, SizeModel,
+};
+
+/// Every real dump, decompressed.
+fn dumps() -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for name in [
+        "android-art-1.0.3.hprof",
+        "android-art-1.0.3-split.hprof",
+        "hotspot-jdk17-shapes.hprof.gz",
+        "hotspot-jdk17-uncompressed.hprof.gz",
+        "series/hotspot-jdk17-growing-1.hprof.gz",
+        "series/hotspot-jdk17-growing-2.hprof.gz",
+        "series/hotspot-jdk17-growing-3.hprof.gz",
+    ] {
+        out.push((name.to_string(), testdata(name)));
+    }
+    for name in ["jhat-jdk6-32bit.hprof", "netbeans-jdk8-64bit.hprof"] {
+        out.push((name.to_string(), corpus(name)));
+    }
+    out
+}
+
+type Rows = BTreeMap<(String, bool), (u64, u64)>;
+
+/// Per (class name, class objects): count and shallow size of every node of
+/// the graph, grouped by the analysis crate's class table.
+fn graph_rows(bytes: &[u8], options: &HprofOptions) -> (Rows, bool, u64) {
+    let dump = parse(bytes, options).unwrap();
+    let graph = dump.graph();
+    let classes = ClassTable::for_graph(graph);
+    let mut rows = Rows::new();
+    let mut objects = 0;
+    for node in graph.nodes() {
+        let Some(class) = classes.class_of(node) else {
+            continue;
+        };
+        objects += 1;
+        let key = (
+            classes.name(class).to_string(),
+            graph.kind(node) == NodeKind::Class,
+        );
+        let row = rows.entry(key).or_default();
+        row.0 += 1;
+        row.1 += graph.self_size(node);
+    }
+    (rows, dump.compressed_references(), objects)
+}
+
+fn fast_rows(histogram: &ShallowHistogram) -> Rows {
+    let mut rows = Rows::new();
+    for r in &histogram.rows {
+        let previous = rows.insert(
+            (r.class_name.clone(), r.class_objects),
+            (r.count, r.shallow_size),
+        );
+        assert!(previous.is_none(), "row {} twice", r.class_name);
+    }
+    rows
+}
+
+#[test]
+fn equals_the_graph_path_on_every_real_dump() {
+    let mut checked = 0;
+    for (name, bytes) in dumps() {
+        for model in [SizeModel::Mat, SizeModel::Raw] {
+            let options = HprofOptions::default().with_size_model(model);
+            let (expected, compressed, objects) = graph_rows(&bytes, &options);
+            let fast = shallow_class_histogram(&bytes, &options).unwrap();
+            assert_eq!(fast.compressed_references, compressed, "{name} {model:?}");
+            assert_eq!(fast.object_count, objects, "{name}");
+            assert_eq!(fast_rows(&fast), expected, "{name} {model:?}");
+            assert_eq!(
+                fast.total_shallow_size(),
+                expected.values().map(|r| r.1).sum::<u64>()
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 18);
+}
+
+/// Real numbers on the JDK 17 shapes dump (compressed oops), which the
+/// graph path checks against `jcmd GC.class_histogram` elsewhere.
+#[test]
+fn shapes_dump_numbers() {
+    let bytes = testdata("hotspot-jdk17-shapes.hprof.gz");
+    let fast = shallow_class_histogram(&bytes, &HprofOptions::default()).unwrap();
+    assert!(fast.compressed_references);
+    let row = |name: &str| {
+        fast.rows
+            .iter()
+            .find(|r| r.class_name == name && !r.class_objects)
+            .unwrap_or_else(|| panic!("no row {name}"))
+            .clone()
+    };
+    let strings = row("java.lang.String");
+    // 24 bytes per String with compressed oops.
+    assert_eq!(strings.shallow_size, strings.count * 24);
+    let uncompressed = testdata("hotspot-jdk17-uncompressed.hprof.gz");
+    let plain = shallow_class_histogram(&uncompressed, &HprofOptions::default()).unwrap();
+    assert!(!plain.compressed_references);
+    let plain_strings = plain
+        .rows
+        .iter()
+        .find(|r| r.class_name == "java.lang.String" && !r.class_objects)
+        .unwrap();
+    // 32 bytes per String without: 16-byte header, 8-byte ref, hash, coder,
+    // hashIsZero, injected flags.
+    assert_eq!(plain_strings.shallow_size, plain_strings.count * 32);
+}
+
+/// The default (MAT) histogram of the analysis leaves unreachable objects
+/// out; the shallow histogram counts them. Every class's count is at least
+/// the analysis count, and equal where nothing is unreachable.
+#[test]
+fn counts_cover_the_dominator_histogram() {
+    let bytes = testdata("hotspot-jdk17-shapes.hprof.gz");
+    let dump = parse(&bytes, &HprofOptions::default()).unwrap();
+    let analysis = HeapAnalysis::new(dump.graph());
+    let histogram = analysis.class_histogram();
+    let fast = fast_rows(&shallow_class_histogram(&bytes, &HprofOptions::default()).unwrap());
+    let unreachable = analysis.unreachable().nodes.len();
+    let mut reachable = 0;
+    for row in histogram.rows() {
+        let name = analysis.classes().name(row.class).to_string();
+        let class_objects = name == "java.lang.Class";
+        let (count, _) = fast[&(name, class_objects)];
+        assert!(count >= row.count);
+        reachable += row.count;
+    }
+    let all: u64 = fast.values().map(|r| r.0).sum();
+    assert_eq!(all - reachable, unreachable as u64);
+    assert_eq!(unreachable, 233);
+}
+
+#[test]
+fn truncated_and_corrupt_dumps_fail_as_the_graph_path_fails() {
+    let bytes = testdata("hotspot-jdk17-shapes.hprof.gz");
+    // Cuts at several places, including inside the heap dump.
+    for cut in [
+        10,
+        40,
+        bytes.len() / 3,
+        bytes.len() / 2 + 7,
+        bytes.len() - 1,
+    ] {
+        let prefix = &bytes[..cut];
+        let expected = parse(prefix, &HprofOptions::default()).unwrap_err();
+        let error = shallow_class_histogram(prefix, &HprofOptions::default()).unwrap_err();
+        assert_eq!(error, expected, "cut at {cut}");
+        assert!(error.offset <= cut as u64);
+        assert!(error.to_string().contains("at byte 0x"));
+        // Lenient: what was complete is counted, the cut reported.
+        let lenient = HprofOptions::default().with_lenient(true);
+        if let Ok(dump) = parse(prefix, &lenient) {
+            let fast = shallow_class_histogram(prefix, &lenient).unwrap();
+            assert_eq!(
+                fast.stats.truncation,
+                dump.record_stats().truncation.clone()
+            );
+            assert_eq!(
+                fast.object_count,
+                dump.graph().node_count() as u64 - 1 - {
+                    let g = dump.graph();
+                    g.nodes()
+                        .filter(|&n| g.kind(n) == NodeKind::RootGroup)
+                        .count() as u64
+                }
+            );
+        }
+    }
+    // Corrupt sub-record tags, flipped in the middle of the heap dump.
+    let mut flipped = 0;
+    for at in (bytes.len() / 2..bytes.len() / 2 + 4000).step_by(97) {
+        let mut copy = bytes.clone();
+        copy[at] ^= 0x5A;
+        let graph = parse(&copy, &HprofOptions::default());
+        let fast = shallow_class_histogram(&copy, &HprofOptions::default());
+        match (graph, fast) {
+            (Err(a), Err(b)) => {
+                assert_eq!(a, b, "flip at {at}");
+                flipped += 1;
+            }
+            (Ok(_), Ok(_)) => {}
+            (a, b) => panic!(
+                "flip at {at}: graph {:?} vs histogram {:?}",
+                a.err(),
+                b.err()
+            ),
+        }
+    }
+    assert!(flipped > 0);
+}
+
+#[test]
+fn not_hprof_is_an_error_at_byte_0() {
+    let error = shallow_class_histogram(b"hello", &HprofOptions::default()).unwrap_err();
+    assert_eq!(error.offset, 0);
+    assert_eq!(error.kind, HprofErrorKind::NotHprof);
+}
