@@ -119,12 +119,23 @@ pub(crate) enum Command {
     /// by another instance of the same class are not added again.
     ///
     /// Example: heapgraph histogram --sort retained --class 'java.util.*' heap.hprof
+    ///
+    /// Example: heapgraph histogram --shallow --top 20 heap.hprof
     Histogram {
         /// The dump to read.
         file: PathBuf,
-        /// Sort order (largest first).
-        #[arg(long, value_enum, default_value_t = SortKey::Retained)]
-        sort: SortKey,
+        /// Sort order (largest first) [default: retained, or shallow with
+        /// --shallow].
+        #[arg(long, value_enum)]
+        sort: Option<SortKey>,
+        /// Count and shallow size only, without dominators: several times
+        /// faster and lighter (HPROF dumps are read in one parallel pass
+        /// without building the graph). Counts every object in the dump,
+        /// reachable from a GC root or not, where the default histogram
+        /// leaves unreachable HPROF objects out (as Eclipse MAT does). The
+        /// retained column is left out; in --json, `retained_size` is null.
+        #[arg(long)]
+        shallow: bool,
         /// How many classes to show (0 = all).
         #[arg(long, default_value_t = 25)]
         top: usize,
@@ -337,7 +348,27 @@ fn main() -> ExitCode {
             sort,
             top,
             class,
-        } => commands::histogram::run(g, file, *sort, *top, class.as_deref(), &mut stdout),
+            shallow,
+        } => {
+            if *shallow && *sort == Some(SortKey::Retained) {
+                use clap::CommandFactory;
+                Cli::command()
+                    .error(
+                        clap::error::ErrorKind::ArgumentConflict,
+                        "--sort retained needs retained sizes, which --shallow does not compute",
+                    )
+                    .exit();
+            }
+            commands::histogram::run(
+                g,
+                file,
+                *sort,
+                *top,
+                class.as_deref(),
+                *shallow,
+                &mut stdout,
+            )
+        }
         Command::Dominators { file, top, depth } => {
             commands::dominators::run(g, file, *top, *depth, &mut stdout)
         }

@@ -112,6 +112,141 @@ fn histogram_filters_and_sorts() {
     assert_eq!(chain["count"], 1000);
 }
 
+/// `histogram --shallow`: no dominators; HPROF read without the graph.
+/// Every object of the dump counts (the default histogram leaves the 233
+/// objects MAT finds unreachable out); the rows equal the graph's own
+/// per-class sums; `retained_size` is null and the table has no retained
+/// column.
+#[test]
+fn histogram_shallow_counts_every_object_without_retained_sizes() {
+    let doc = json(&["histogram", "--shallow", "--top", "0", &path(HPROF)]);
+    assert_eq!(doc["format"], "hprof");
+    assert_eq!(doc["sort"], "shallow");
+    assert_eq!(doc["class_count"], 273);
+    assert_eq!(doc["total_count"], 15240);
+    assert_eq!(doc["total_shallow_size"], 603153);
+    let classes = doc["classes"].as_array().unwrap();
+    assert!(classes.iter().all(|c| c["retained_size"].is_null()));
+    let row = |doc: &Value, name: &str| -> Value {
+        doc["classes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["class"] == name)
+            .unwrap()
+            .clone()
+    };
+    let strings = row(&doc, "java.lang.String");
+    assert_eq!(
+        (strings["count"].clone(), strings["shallow_size"].clone()),
+        (2337.into(), 56088.into())
+    );
+    // The graph's per-class sums over all nodes give the same rows.
+    let dump = heapgraph::open(testdata(HPROF)).unwrap();
+    let graph = dump.graph();
+    let table = heapgraph::analysis::ClassTable::for_graph(graph);
+    let mut sums: std::collections::HashMap<(String, bool), (u64, u64)> = Default::default();
+    for node in graph.nodes() {
+        if let Some(class) = table.class_of(node) {
+            let key = (
+                table.name(class).to_string(),
+                graph.kind(node) == heapgraph::core::NodeKind::Class,
+            );
+            let sum = sums.entry(key).or_default();
+            sum.0 += 1;
+            sum.1 += graph.self_size(node);
+        }
+    }
+    assert_eq!(sums.len(), classes.len());
+    let total: u64 = sums.values().map(|s| s.0).sum();
+    assert_eq!(total, 15240);
+    for c in classes {
+        let name = c["class"].as_str().unwrap().to_string();
+        let count = c["count"].as_u64().unwrap();
+        let size = c["shallow_size"].as_u64().unwrap();
+        assert!(
+            sums.get(&(name.clone(), false)) == Some(&(count, size))
+                || sums.get(&(name.clone(), true)) == Some(&(count, size)),
+            "{name}"
+        );
+    }
+    // The default histogram counts the reachable objects only.
+    let full = json(&["histogram", "--top", "0", &path(HPROF)]);
+    assert_eq!(full["total_count"], 15240 - 233);
+    // Raw sizes: 30 bytes per String (2 ids, 14 field bytes).
+    let raw = json(&[
+        "--size-model",
+        "raw",
+        "histogram",
+        "--shallow",
+        "--top",
+        "0",
+        &path(HPROF),
+    ]);
+    assert_eq!(raw["total_count"], 15240);
+    assert_eq!(row(&raw, "java.lang.String")["shallow_size"], 2337 * 30);
+
+    // V8: the same count and shallow size per class as the default
+    // histogram (DevTools hangs unreachable objects under the root).
+    let shallow = json(&[
+        "histogram",
+        "--shallow",
+        "--sort",
+        "count",
+        "--top",
+        "0",
+        &path(V8),
+    ]);
+    let full = json(&["histogram", "--sort", "count", "--top", "0", &path(V8)]);
+    assert_eq!(shallow["sort"], "count");
+    assert_eq!(shallow["total_count"], 38615);
+    assert_eq!(shallow["total_count"], full["total_count"]);
+    assert_eq!(shallow["total_shallow_size"], full["total_shallow_size"]);
+    let key = |doc: &Value| {
+        let mut rows: Vec<(String, u64, u64)> = doc["classes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["class"].as_str().unwrap().to_string(),
+                    c["count"].as_u64().unwrap(),
+                    c["shallow_size"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        rows.sort();
+        rows
+    };
+    assert_eq!(key(&shallow), key(&full));
+
+    // Table: no retained column.
+    let output = heapgraph(&["histogram", "--shallow", "--top", "3", &path(HPROF)]);
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.starts_with("count    shallow  class\n"), "{text}");
+    assert!(!text.contains("retained"));
+    assert!(text.contains("273 classes, 15,240 objects"));
+    // Retained order needs retained sizes: a usage error.
+    let output = heapgraph(&["histogram", "--shallow", "--sort", "retained", &path(HPROF)]);
+    assert_eq!(output.status.code(), Some(2));
+    // Bad input: exit 1 with the offset.
+    let cut = std::env::temp_dir().join(format!(
+        "heapgraph-shallow-cut-{}.hprof",
+        std::process::id()
+    ));
+    let bytes = heapgraph::open(testdata(HPROF)).unwrap().bytes().to_vec();
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let output = heapgraph(&["histogram", "--shallow", &cut.display().to_string()]);
+    std::fs::remove_file(&cut).unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("invalid HPROF dump") && stderr.contains("at byte 0x"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn dominators_and_retainers_agree_with_the_library() {
     let file = testdata(HPROF);

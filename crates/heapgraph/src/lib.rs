@@ -23,6 +23,7 @@
     warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+mod histogram;
 mod sniff;
 mod source;
 
@@ -34,6 +35,7 @@ pub use heapgraph_core::{Format, HeapGraph};
 pub use heapgraph_hprof as hprof;
 pub use heapgraph_tracemalloc as tracemalloc;
 pub use heapgraph_v8 as v8;
+pub use histogram::{shallow_histogram, ShallowClassRow, ShallowHistogram};
 pub use sniff::{sniff, InputKind};
 pub use source::Source;
 

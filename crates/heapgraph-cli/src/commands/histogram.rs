@@ -1,4 +1,5 @@
-//! `heapgraph histogram`: count, shallow and retained size per class.
+//! `heapgraph histogram`: count, shallow and retained size per class; with
+//! `--shallow`, count and shallow size only, without dominators.
 
 use std::io::Write;
 use std::path::Path;
@@ -6,9 +7,11 @@ use std::path::Path;
 use heapgraph::analysis::{class_name_matches, ClassHistogram, HeapAnalysis, HistogramOrder};
 use serde::Serialize;
 
-use crate::common::{analyse, open_dump, write_json};
+use heapgraph::hprof::SizeModel;
+
+use crate::common::{analyse, open_dump, with_progress, write_json};
 use crate::format::{bytes, thousands, Align, Table};
-use crate::{GlobalOptions, Outcome, SortKey};
+use crate::{Failure, GlobalOptions, Outcome, SizeModelArg, SortKey};
 
 /// One class in JSON output.
 #[derive(Serialize, Clone, Debug)]
@@ -38,6 +41,16 @@ pub(crate) fn class_rows(
     }
 }
 
+/// One class in `histogram`'s JSON output: `retained_size` is null under
+/// `--shallow`.
+#[derive(Serialize, Clone, Debug)]
+struct HistogramRow {
+    class: String,
+    count: u64,
+    shallow_size: u64,
+    retained_size: Option<u64>,
+}
+
 #[derive(Serialize)]
 struct HistogramJson {
     file: String,
@@ -46,33 +59,29 @@ struct HistogramJson {
     class_count: u64,
     total_count: u64,
     total_shallow_size: u64,
-    classes: Vec<ClassRow>,
+    classes: Vec<HistogramRow>,
 }
 
 pub(crate) fn run(
     options: &GlobalOptions,
     file: &Path,
-    sort: SortKey,
+    sort: Option<SortKey>,
     top: usize,
     class: Option<&str>,
+    shallow: bool,
     out: &mut impl Write,
 ) -> Result<(), Outcome> {
-    let dump = open_dump(options, file)?;
-    let analysis = analyse(options, &dump);
-    let mut histogram = analysis.class_histogram();
-    let (order, sort_name) = match sort {
-        SortKey::Count => (HistogramOrder::Count, "count"),
-        SortKey::Shallow => (HistogramOrder::ShallowSize, "shallow"),
-        SortKey::Retained => (HistogramOrder::RetainedSize, "retained"),
+    let (format, sort_name, mut rows) = if shallow {
+        shallow_rows(options, file, sort.unwrap_or(SortKey::Shallow))?
+    } else {
+        retained_rows(options, file, sort.unwrap_or(SortKey::Retained))?
     };
-    histogram.sort_by(order);
-    let mut rows = class_rows(&analysis, &histogram, 0);
     if let Some(pattern) = class {
         rows.retain(|r| class_name_matches(pattern, &r.class));
     }
     let document = HistogramJson {
         file: file.display().to_string(),
-        format: dump.format().as_str(),
+        format,
         sort: sort_name,
         class_count: rows.len() as u64,
         total_count: rows.iter().map(|r| r.count).sum(),
@@ -82,19 +91,19 @@ pub(crate) fn run(
     if options.json {
         return write_json(out, &document);
     }
-    let mut table = Table::new(&[
-        ("count", Align::Right),
-        ("shallow", Align::Right),
-        ("retained", Align::Right),
-        ("class", Align::Left),
-    ]);
+    let mut columns = vec![("count", Align::Right), ("shallow", Align::Right)];
+    if !shallow {
+        columns.push(("retained", Align::Right));
+    }
+    columns.push(("class", Align::Left));
+    let mut table = Table::new(&columns);
     for row in &document.classes {
-        table.row(vec![
-            thousands(row.count),
-            bytes(row.shallow_size),
-            bytes(row.retained_size),
-            row.class.clone(),
-        ]);
+        let mut cells = vec![thousands(row.count), bytes(row.shallow_size)];
+        if let Some(retained) = row.retained_size {
+            cells.push(bytes(retained));
+        }
+        cells.push(row.class.clone());
+        table.row(cells);
     }
     write!(out, "{}", table.render())?;
     writeln!(
@@ -105,4 +114,75 @@ pub(crate) fn run(
         bytes(document.total_shallow_size)
     )?;
     Ok(())
+}
+
+/// `--shallow`: the facade's histogram without dominators (HPROF without
+/// the graph).
+fn shallow_rows(
+    options: &GlobalOptions,
+    file: &Path,
+    sort: SortKey,
+) -> Result<(&'static str, &'static str, Vec<HistogramRow>), Outcome> {
+    // The same options `open_dump` reads dumps with.
+    let mut open = heapgraph::OpenOptions::default();
+    open.hprof = open.hprof.with_size_model(match options.size_model {
+        SizeModelArg::Mat => SizeModel::Mat,
+        SizeModelArg::Raw => SizeModel::Raw,
+    });
+    let histogram = with_progress(
+        options,
+        format!("counting the objects of {}", file.display()),
+        || heapgraph::shallow_histogram(file, &open),
+    )
+    .map_err(|e| match e {
+        // The I/O error already names the path.
+        heapgraph::Error::Io { .. } => Failure(e.to_string()),
+        other => Failure(format!("{}: {other}", file.display())),
+    })?;
+    let mut rows: Vec<HistogramRow> = histogram
+        .rows
+        .into_iter()
+        .map(|r| HistogramRow {
+            class: r.class_name,
+            count: r.count,
+            shallow_size: r.shallow_size,
+            retained_size: None,
+        })
+        .collect();
+    // The facade's rows come largest shallow size first; the sort is stable.
+    let sort_name = match sort {
+        SortKey::Count => {
+            rows.sort_by_key(|r| std::cmp::Reverse(r.count));
+            "count"
+        }
+        SortKey::Shallow | SortKey::Retained => "shallow",
+    };
+    Ok((histogram.format.as_str(), sort_name, rows))
+}
+
+/// The dominator-based histogram.
+fn retained_rows(
+    options: &GlobalOptions,
+    file: &Path,
+    sort: SortKey,
+) -> Result<(&'static str, &'static str, Vec<HistogramRow>), Outcome> {
+    let dump = open_dump(options, file)?;
+    let analysis = analyse(options, &dump);
+    let mut histogram = analysis.class_histogram();
+    let (order, sort_name) = match sort {
+        SortKey::Count => (HistogramOrder::Count, "count"),
+        SortKey::Shallow => (HistogramOrder::ShallowSize, "shallow"),
+        SortKey::Retained => (HistogramOrder::RetainedSize, "retained"),
+    };
+    histogram.sort_by(order);
+    let rows = class_rows(&analysis, &histogram, 0)
+        .into_iter()
+        .map(|r| HistogramRow {
+            class: r.class,
+            count: r.count,
+            shallow_size: r.shallow_size,
+            retained_size: Some(r.retained_size),
+        })
+        .collect();
+    Ok((dump.format().as_str(), sort_name, rows))
 }

@@ -1,0 +1,120 @@
+//! [`shallow_histogram`]: instances and shallow size per class, without
+//! dominators (and, for HPROF, without building the graph at all).
+
+use std::path::Path;
+
+use heapgraph_analysis::{ClassId, ClassTable, EdgePolicy, Semantics};
+
+use crate::source::Source;
+use crate::{sniff, Error, Format, InputKind, OpenOptions};
+
+/// One class of a [`ShallowHistogram`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ShallowClassRow {
+    /// The class name, as the dominator-based histogram names it
+    /// (`java.lang.Class` for HPROF class objects).
+    pub class_name: String,
+    /// The number of objects.
+    pub count: u64,
+    /// The sum of their shallow sizes as the analysis shows them (DevTools'
+    /// re-attributed sizes for V8 snapshots, self sizes otherwise).
+    pub shallow_size: u64,
+}
+
+/// Instances and shallow size per class of one dump.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct ShallowHistogram {
+    /// The dump's format.
+    pub format: Format,
+    /// The rows, largest shallow size first (ties: more objects first, then
+    /// by name).
+    pub rows: Vec<ShallowClassRow>,
+}
+
+/// Counts the objects of every class of the dump at `path` and sums their
+/// shallow sizes, without computing dominators.
+///
+/// * **HPROF**: [`heapgraph_hprof::shallow_class_histogram`] — one parallel
+///   pass over the heap-dump records, no graph, memory per class. Every
+///   object in the dump is counted, reachable or not (the dominator-based
+///   histogram under MAT's rules leaves unreachable objects out).
+/// * **Other formats**: the dump is parsed into its graph as [`crate::open_with`]
+///   does and every node with a class is summed (for V8, objects whose shown
+///   size is 0 are left out, as DevTools and the dominator-based histogram
+///   leave them out; tracemalloc graphs have no unreachable nodes).
+///
+/// # Errors
+///
+/// As [`crate::open_with`].
+pub fn shallow_histogram(
+    path: impl AsRef<Path>,
+    options: &OpenOptions,
+) -> Result<ShallowHistogram, Error> {
+    let source = Source::open(path.as_ref(), options)?;
+    if sniff(source.bytes()) == Some(InputKind::Hprof) {
+        let histogram = heapgraph_hprof::shallow_class_histogram(source.bytes(), &options.hprof)?;
+        let rows = histogram
+            .rows
+            .into_iter()
+            .map(|r| ShallowClassRow {
+                class_name: r.class_name,
+                count: r.count,
+                shallow_size: r.shallow_size,
+            })
+            .collect();
+        return Ok(ShallowHistogram {
+            format: Format::Hprof,
+            rows,
+        });
+    }
+    let dump = crate::parse_source(source, options)?;
+    let graph = dump.graph();
+    let policy = EdgePolicy::for_format(graph.format());
+    let devtools = policy.semantics == Semantics::DevTools;
+    let classes = ClassTable::for_graph_with_dom_state(
+        graph,
+        dump.v8_snapshot().and_then(|s| s.detachedness.as_deref()),
+    );
+    let shallow = if devtools {
+        heapgraph_analysis::shallow::devtools_shallow_sizes(graph)
+    } else {
+        graph.self_sizes().to_vec()
+    };
+    let mut sums: Vec<(u64, u64, Option<ClassId>)> = vec![(0, 0, None); classes.len()];
+    for node in graph.nodes() {
+        let Some(class) = classes.class_of(node) else {
+            continue;
+        };
+        let size = shallow.get(node.index()).copied().unwrap_or(0);
+        if devtools && size == 0 {
+            continue;
+        }
+        if let Some(sum) = sums.get_mut(class.index()) {
+            sum.0 += 1;
+            sum.1 = sum.1.saturating_add(size);
+            sum.2 = Some(class);
+        }
+    }
+    let mut rows: Vec<ShallowClassRow> = sums
+        .iter()
+        .filter_map(|&(count, shallow_size, class)| {
+            Some(ShallowClassRow {
+                class_name: classes.name(class?).to_string(),
+                count,
+                shallow_size,
+            })
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        b.shallow_size
+            .cmp(&a.shallow_size)
+            .then(b.count.cmp(&a.count))
+            .then_with(|| a.class_name.cmp(&b.class_name))
+    });
+    Ok(ShallowHistogram {
+        format: graph.format(),
+        rows,
+    })
+}
