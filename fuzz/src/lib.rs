@@ -110,7 +110,22 @@ pub fn parse_tracemalloc(data: &[u8]) {
                 Err(e) => panic!("streaming refused what parse accepted: {e}"),
             };
             assert_eq!(streamed.trace_count(), snap.trace_count());
-            let all = Allocations::new(&snap.graph).with_domains(|n| snap.node_domain(n));
+            // The trace table alone (what `heapgraph sites` uses), then the
+            // graph built from it.
+            let columns = snap.columns();
+            let table = Allocations::from_columns(
+                snap.strings(),
+                snap.stacks(),
+                heapgraph::analysis::sites::AllocationColumns {
+                    stacks: &columns.stacks,
+                    sizes: &columns.sizes,
+                    large_sizes: &columns.large_sizes,
+                    domains: columns.domains.as_deref(),
+                },
+            );
+            exercise_sites(&table);
+            let all = Allocations::new(snap.graph()).with_domains(|n| snap.node_domain(n));
+            assert_eq!(all.total_size(), table.total_size());
             exercise_sites(&all);
             for i in 0..snap.trace_count().min(1000) {
                 let _ = snap.total_nframe(i);

@@ -3,7 +3,9 @@
 //! The input is an [`Allocations`] set: nodes of a [`HeapGraph`] that carry an
 //! allocation stack (tracemalloc traces, V8 `.heapprofile` samples, V8
 //! snapshot nodes with allocation tracking), each counted once with its
-//! `self_size`, plus an optional domain per node. On it:
+//! `self_size`, plus an optional domain per node; or the rows of a parser's
+//! compact allocation table ([`AllocationColumns`]: stack, size, domain, about
+//! 8 bytes each) over a string and stack table, with no graph at all. On it:
 //!
 //! * [`Allocations::statistics`] is `Snapshot.statistics(key_type,
 //!   cumulative)`: the same keys, sums, **cumulative double counting** (a
@@ -31,7 +33,9 @@ use std::cmp::Ordering;
 use std::fmt;
 
 use hashbrown::HashMap;
-use heapgraph_core::{FrameId, HeapGraph, NodeIndex, NodeKind, StackId, StringId};
+use heapgraph_core::{
+    FrameId, HeapGraph, NodeIndex, NodeKind, StackId, StackTable, StringId, StringTable,
+};
 
 use fnmatch::{code_points, Pattern};
 
@@ -66,12 +70,101 @@ pub enum SitesError {
     CumulativeTraceback,
 }
 
-/// The allocations to analyse: nodes with stacks, each counted once.
+/// The allocations to analyse, each counted once: graph nodes with stacks,
+/// or the rows of an [`AllocationColumns`] table.
 #[derive(Clone, Debug)]
 pub struct Allocations<'g> {
-    graph: &'g HeapGraph,
-    nodes: Vec<NodeIndex>,
-    domains: Option<Vec<u32>>,
+    strings: &'g StringTable,
+    stacks: &'g StackTable,
+    graph: Option<&'g HeapGraph>,
+    items: Items<'g>,
+}
+
+#[derive(Clone, Debug)]
+enum Items<'g> {
+    Nodes {
+        nodes: Vec<NodeIndex>,
+        domains: Option<Vec<u32>>,
+    },
+    Columns {
+        columns: AllocationColumns<'g>,
+        /// The kept rows (ascending), or `None` for all of them.
+        rows: Option<Vec<u32>>,
+    },
+}
+
+/// A parser's compact allocation table (tracemalloc's traces), one row per
+/// allocation, borrowed as columns of equal length: what
+/// [`Allocations::from_columns`] analyses without any graph.
+#[derive(Clone, Copy, Debug)]
+pub struct AllocationColumns<'a> {
+    /// Per row: the [`StackId`] as `u32`, or `u32::MAX` for no stack.
+    pub stacks: &'a [u32],
+    /// Per row: the size in bytes, or `u32::MAX` when it is `u32::MAX` or
+    /// more (then `large_sizes` holds it).
+    pub sizes: &'a [u32],
+    /// `(row, size)` for the rows whose size is marked `u32::MAX`,
+    /// ascending by row.
+    pub large_sizes: &'a [(u32, u64)],
+    /// Per row: the domain; `None` when all are 0.
+    pub domains: Option<&'a [u32]>,
+}
+
+impl AllocationColumns<'_> {
+    /// The number of rows (the shorter of `stacks` and `sizes`).
+    pub fn len(&self) -> usize {
+        self.stacks.len().min(self.sizes.len())
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The stack of `row`.
+    #[inline]
+    fn stack(&self, row: usize) -> Option<StackId> {
+        match self.stacks.get(row) {
+            Some(&s) if s != u32::MAX => Some(StackId::new(s)),
+            _ => None,
+        }
+    }
+
+    /// The size of `row`.
+    #[inline]
+    fn size(&self, row: usize) -> u64 {
+        match self.sizes.get(row) {
+            Some(&s) if s != u32::MAX => u64::from(s),
+            Some(_) => match self
+                .large_sizes
+                .binary_search_by_key(&(row as u32), |&(r, _)| r)
+            {
+                Ok(at) => self
+                    .large_sizes
+                    .get(at)
+                    .map_or(u64::from(u32::MAX), |&(_, size)| size),
+                Err(_) => u64::from(u32::MAX),
+            },
+            None => 0,
+        }
+    }
+
+    /// The domain of `row`.
+    #[inline]
+    fn domain(&self, row: usize) -> u32 {
+        self.domains.and_then(|d| d.get(row).copied()).unwrap_or(0)
+    }
+}
+
+/// One allocation of an [`Allocations`] set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Allocation {
+    /// Its stack in the set's stack table, if any.
+    pub stack: Option<StackId>,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its domain (0 when none was attached).
+    pub domain: u32,
 }
 
 /// A group key's internal form.
@@ -88,7 +181,8 @@ enum Key {
 /// A traceback as Python's `tracemalloc.Traceback`: frames, oldest first.
 #[derive(Clone, Copy)]
 pub struct Traceback<'g> {
-    graph: &'g HeapGraph,
+    strings: &'g StringTable,
+    stacks: &'g StackTable,
     key: Key,
 }
 
@@ -210,60 +304,193 @@ impl<'g> Allocations<'g> {
                 graph.kind(n) == NodeKind::AllocationBlock || graph.node_stack(n).is_some()
             })
             .collect();
-        Allocations {
-            graph,
-            nodes,
-            domains: None,
-        }
+        Self::from_nodes(graph, nodes)
     }
 
     /// The given nodes, in the given order.
     pub fn from_nodes(graph: &'g HeapGraph, nodes: Vec<NodeIndex>) -> Self {
         Allocations {
-            graph,
-            nodes,
-            domains: None,
+            strings: graph.strings(),
+            stacks: graph.stacks(),
+            graph: Some(graph),
+            items: Items::Nodes {
+                nodes,
+                domains: None,
+            },
+        }
+    }
+
+    /// Every row of a compact allocation table whose stacks index `stacks`
+    /// and whose frames' files index `strings` (tracemalloc's trace table):
+    /// the same statistics as over the graph built from it, without the
+    /// graph.
+    pub fn from_columns(
+        strings: &'g StringTable,
+        stacks: &'g StackTable,
+        columns: AllocationColumns<'g>,
+    ) -> Self {
+        Allocations {
+            strings,
+            stacks,
+            graph: None,
+            items: Items::Columns {
+                columns,
+                rows: None,
+            },
         }
     }
 
     /// Attaches a domain to each node (tracemalloc: `snapshot.node_domain`).
+    /// Sets built [`from_columns`](Self::from_columns) keep their own
+    /// domains.
     pub fn with_domains(mut self, domain_of: impl Fn(NodeIndex) -> u32) -> Self {
-        let domains: Vec<u32> = self.nodes.iter().map(|&n| domain_of(n)).collect();
-        self.domains = domains.iter().any(|&d| d != 0).then_some(domains);
+        if let Items::Nodes { nodes, domains } = &mut self.items {
+            let all: Vec<u32> = nodes.iter().map(|&n| domain_of(n)).collect();
+            *domains = all.iter().any(|&d| d != 0).then_some(all);
+        }
         self
     }
 
-    /// The graph the allocations belong to.
-    pub fn graph(&self) -> &'g HeapGraph {
+    /// The graph the allocations belong to; `None` for a set built
+    /// [`from_columns`](Self::from_columns).
+    pub fn graph(&self) -> Option<&'g HeapGraph> {
         self.graph
     }
 
-    /// The allocation nodes, in order.
+    /// The string table the stacks' frames name their files in.
+    pub fn strings(&self) -> &'g StringTable {
+        self.strings
+    }
+
+    /// The stack table the allocations' stacks index.
+    pub fn stacks(&self) -> &'g StackTable {
+        self.stacks
+    }
+
+    /// The allocation nodes, in order; empty for a set built
+    /// [`from_columns`](Self::from_columns) (see [`rows`](Self::rows)).
     pub fn nodes(&self) -> &[NodeIndex] {
-        &self.nodes
+        match &self.items {
+            Items::Nodes { nodes, .. } => nodes,
+            Items::Columns { .. } => &[],
+        }
+    }
+
+    /// The table rows in the set, in order, for a set built
+    /// [`from_columns`](Self::from_columns) (for tracemalloc: trace
+    /// indices); `None` for a set of graph nodes.
+    pub fn rows(&self) -> Option<Vec<u32>> {
+        match &self.items {
+            Items::Nodes { .. } => None,
+            Items::Columns { columns, rows } => Some(match rows {
+                Some(rows) => rows.clone(),
+                None => (0..columns.len() as u32).collect(),
+            }),
+        }
     }
 
     /// The number of allocations.
     pub fn len(&self) -> usize {
-        self.nodes.len()
+        match &self.items {
+            Items::Nodes { nodes, .. } => nodes.len(),
+            Items::Columns {
+                rows: Some(rows), ..
+            } => rows.len(),
+            Items::Columns {
+                columns,
+                rows: None,
+            } => columns.len(),
+        }
     }
 
     /// Whether there are no allocations.
     pub fn is_empty(&self) -> bool {
-        self.nodes.is_empty()
+        self.len() == 0
     }
 
     /// The domain of the `i`-th allocation (0 when none was attached).
     pub fn domain(&self, i: usize) -> u32 {
-        self.domains
-            .as_ref()
-            .and_then(|d| d.get(i).copied())
-            .unwrap_or(0)
+        match &self.items {
+            Items::Nodes { domains, .. } => domains
+                .as_ref()
+                .and_then(|d| d.get(i).copied())
+                .unwrap_or(0),
+            Items::Columns {
+                columns,
+                rows: Some(rows),
+            } => rows.get(i).map_or(0, |&r| columns.domain(r as usize)),
+            Items::Columns {
+                columns,
+                rows: None,
+            } => columns.domain(i),
+        }
+    }
+
+    /// The allocations, in order.
+    pub fn iter(&self) -> impl Iterator<Item = Allocation> + '_ {
+        let mut out = Vec::with_capacity(self.len());
+        self.visit(|stack, size, domain| {
+            out.push(Allocation {
+                stack,
+                size,
+                domain,
+            })
+        });
+        out.into_iter()
+    }
+
+    /// Calls `f(stack, size, domain)` for each allocation, in order.
+    #[inline]
+    fn visit(&self, mut f: impl FnMut(Option<StackId>, u64, u32)) {
+        match &self.items {
+            Items::Nodes { nodes, domains } => {
+                let graph = self.graph;
+                for (i, &node) in nodes.iter().enumerate() {
+                    let domain = domains
+                        .as_ref()
+                        .and_then(|d| d.get(i).copied())
+                        .unwrap_or(0);
+                    let (stack, size) = match graph {
+                        Some(g) => (g.node_stack(node), g.self_size(node)),
+                        None => (None, 0),
+                    };
+                    f(stack, size, domain);
+                }
+            }
+            Items::Columns {
+                columns,
+                rows: Some(rows),
+            } => {
+                for &row in rows {
+                    let row = row as usize;
+                    f(columns.stack(row), columns.size(row), columns.domain(row));
+                }
+            }
+            Items::Columns {
+                columns,
+                rows: None,
+            } => {
+                let n = columns.len();
+                let stacks = columns.stacks.get(..n).unwrap_or_default();
+                let sizes = columns.sizes.get(..n).unwrap_or_default();
+                for (row, (&stack, &size)) in stacks.iter().zip(sizes).enumerate() {
+                    let stack = (stack != u32::MAX).then(|| StackId::new(stack));
+                    let size = if size == u32::MAX {
+                        columns.size(row)
+                    } else {
+                        u64::from(size)
+                    };
+                    f(stack, size, columns.domain(row));
+                }
+            }
+        }
     }
 
     /// The sum of the sizes.
     pub fn total_size(&self) -> u64 {
-        self.nodes.iter().map(|&n| self.graph.self_size(n)).sum()
+        let mut total = 0u64;
+        self.visit(|_, size, _| total += size);
+        total
     }
 
     /// `Snapshot.statistics(key_type, cumulative)`, sorted like Python.
@@ -280,10 +507,7 @@ impl<'g> Allocations<'g> {
         let mut stats: Vec<Statistic<'g>> = groups
             .into_iter()
             .map(|(key, (size, count))| Statistic {
-                traceback: Traceback {
-                    graph: self.graph,
-                    key,
-                },
+                traceback: self.traceback(key),
                 size,
                 count,
             })
@@ -314,18 +538,12 @@ impl<'g> Allocations<'g> {
         let mut old_by_content: HashMap<Vec<SiteFrame<'g>>, (Key, u64, u64)> =
             HashMap::with_capacity(old_groups.len());
         for (key, (size, count)) in old_groups {
-            let tb = Traceback {
-                graph: old.graph,
-                key,
-            };
+            let tb = old.traceback(key);
             old_by_content.insert(tb.frames(), (key, size, count));
         }
         let mut diffs = Vec::with_capacity(new_groups.len() + old_by_content.len());
         for (key, (size, count)) in new_groups {
-            let traceback = Traceback {
-                graph: self.graph,
-                key,
-            };
+            let traceback = self.traceback(key);
             let (old_size, old_count) = match old_by_content.remove(&traceback.frames()) {
                 Some((_, s, c)) => (s, c),
                 None => (0, 0),
@@ -340,10 +558,7 @@ impl<'g> Allocations<'g> {
         }
         for (_, (key, size, count)) in old_by_content {
             diffs.push(StatisticDiff {
-                traceback: Traceback {
-                    graph: old.graph,
-                    key,
-                },
+                traceback: old.traceback(key),
                 size: 0,
                 size_diff: -i128::from(size),
                 count: 0,
@@ -370,55 +585,98 @@ impl<'g> Allocations<'g> {
         }
         let mut compiled: Vec<CompiledFilter> = filters
             .iter()
-            .map(|f| CompiledFilter::new(f, self.graph))
+            .map(|f| CompiledFilter::new(f, self.stacks))
             .collect();
         let (include, exclude): (Vec<usize>, Vec<usize>) =
             (0..compiled.len()).partition(|&i| compiled[i].inclusive());
-        let mut nodes = Vec::new();
-        let mut domains = Vec::new();
-        for (i, &node) in self.nodes.iter().enumerate() {
-            let domain = self.domain(i);
-            let stack = self.graph.node_stack(node);
+        let (strings, stacks) = (self.strings, self.stacks);
+        let mut keep = |stack: Option<StackId>, domain: u32| {
             let mut keep = true;
             if !include.is_empty() {
                 keep = include
                     .iter()
-                    .any(|&f| compiled[f].matches(self.graph, stack, domain));
+                    .any(|&f| compiled[f].matches(strings, stacks, stack, domain));
             }
             if keep && !exclude.is_empty() {
                 keep = exclude
                     .iter()
-                    .all(|&f| compiled[f].matches(self.graph, stack, domain));
+                    .all(|&f| compiled[f].matches(strings, stacks, stack, domain));
             }
-            if keep {
-                nodes.push(node);
-                domains.push(domain);
+            keep
+        };
+        let items = match &self.items {
+            Items::Nodes { nodes, .. } => {
+                let mut kept_nodes = Vec::new();
+                let mut domains = Vec::new();
+                let mut i = 0;
+                self.visit(|stack, _, domain| {
+                    if keep(stack, domain) {
+                        if let Some(&node) = nodes.get(i) {
+                            kept_nodes.push(node);
+                            domains.push(domain);
+                        }
+                    }
+                    i += 1;
+                });
+                let any_domain = domains.iter().any(|&d| d != 0);
+                Items::Nodes {
+                    nodes: kept_nodes,
+                    domains: any_domain.then_some(domains),
+                }
             }
-        }
-        // Free the caches before returning.
-        compiled.clear();
-        let any_domain = domains.iter().any(|&d| d != 0);
+            Items::Columns { columns, rows } => {
+                let mut kept = Vec::new();
+                match rows {
+                    Some(rows) => {
+                        for &row in rows {
+                            let r = row as usize;
+                            if keep(columns.stack(r), columns.domain(r)) {
+                                kept.push(row);
+                            }
+                        }
+                    }
+                    None => {
+                        for r in 0..columns.len() {
+                            if keep(columns.stack(r), columns.domain(r)) {
+                                kept.push(r as u32);
+                            }
+                        }
+                    }
+                }
+                Items::Columns {
+                    columns: *columns,
+                    rows: Some(kept),
+                }
+            }
+        };
         Allocations {
+            strings: self.strings,
+            stacks: self.stacks,
             graph: self.graph,
-            nodes,
-            domains: any_domain.then_some(domains),
+            items,
+        }
+    }
+
+    fn traceback(&self, key: Key) -> Traceback<'g> {
+        Traceback {
+            strings: self.strings,
+            stacks: self.stacks,
+            key,
         }
     }
 
     /// Per-stack sizes and counts (dense by stack id), plus the stackless ones.
     fn per_stack(&self) -> (Vec<(u64, u64)>, (u64, u64)) {
-        let stacks = self.graph.stacks();
-        let mut per_stack = vec![(0u64, 0u64); stacks.stack_count()];
+        let mut per_stack = vec![(0u64, 0u64); self.stacks.stack_count()];
         let mut empty = (0u64, 0u64);
-        for &node in &self.nodes {
-            let size = self.graph.self_size(node);
-            let slot = match self.graph.node_stack(node) {
+        self.visit(|stack, size, _| {
+            let slot = match stack {
                 Some(s) => per_stack.get_mut(s.index()).unwrap_or(&mut empty),
                 None => &mut empty,
             };
             slot.0 += size;
             slot.1 += 1;
-        }
+        });
         (per_stack, empty)
     }
 
@@ -431,7 +689,7 @@ impl<'g> Allocations<'g> {
         if cumulative && key_type == KeyType::Traceback {
             return Err(SitesError::CumulativeTraceback);
         }
-        let stacks = self.graph.stacks();
+        let stacks = self.stacks;
         let (per_stack, empty) = self.per_stack();
         let mut groups: HashMap<Key, (u64, u64)> = HashMap::new();
         let mut add = |key: Key, (size, count): (u64, u64)| {
@@ -513,7 +771,7 @@ impl<'g> Allocations<'g> {
     /// Whether frames are identified by file and line alone (no function
     /// names or columns), so stack ids are already canonical keys.
     fn plain_frames(&self) -> bool {
-        let stacks = self.graph.stacks();
+        let stacks = self.stacks;
         (0..stacks.frame_count()).all(|i| {
             let f = stacks.frame(FrameId::new(i as u32));
             f.function == StringId::EMPTY && f.column == 0
@@ -524,7 +782,7 @@ impl<'g> Allocations<'g> {
     /// allocated there (`self`) and at or below it (`total`), each allocation
     /// counted once however often a frame recurs.
     pub fn call_tree(&self) -> CallTree<'g> {
-        let stacks = self.graph.stacks();
+        let stacks = self.stacks;
         let (per_stack, empty) = self.per_stack();
         let mut total = per_stack.clone();
         // A parent is always interned before its children: walk ids downwards.
@@ -538,7 +796,8 @@ impl<'g> Allocations<'g> {
             }
         }
         CallTree {
-            graph: self.graph,
+            strings: self.strings,
+            stacks: self.stacks,
             self_sizes: per_stack,
             totals: total,
             stackless: empty,
@@ -547,10 +806,12 @@ impl<'g> Allocations<'g> {
 }
 
 /// Deduplicated inclusive sizes over the stack trie (see
-/// [`Allocations::call_tree`]). Stack ids index the graph's stack table.
+/// [`Allocations::call_tree`]). Stack ids index the allocations' stack
+/// table.
 #[derive(Clone, Debug)]
 pub struct CallTree<'g> {
-    graph: &'g HeapGraph,
+    strings: &'g StringTable,
+    stacks: &'g StackTable,
     self_sizes: Vec<(u64, u64)>,
     totals: Vec<(u64, u64)>,
     stackless: (u64, u64),
@@ -588,8 +849,7 @@ impl<'g> CallTree<'g> {
     /// the input format of flame-graph tools, one line per stack with
     /// self bytes.
     pub fn folded(&self) -> Vec<String> {
-        let stacks = self.graph.stacks();
-        let strings = self.graph.strings();
+        let (stacks, strings) = (self.stacks, self.strings);
         let mut out = Vec::new();
         for (i, &(size, count)) in self.self_sizes.iter().enumerate() {
             if count == 0 {
@@ -612,7 +872,7 @@ impl<'g> CallTree<'g> {
 impl<'g> Traceback<'g> {
     /// The frames, oldest (outermost caller) first, as Python indexes them.
     pub fn frames(&self) -> Vec<SiteFrame<'g>> {
-        let strings = self.graph.strings();
+        let strings = self.strings;
         match self.key {
             Key::Empty => Vec::new(),
             Key::Frame { file, line } => vec![SiteFrame {
@@ -620,7 +880,7 @@ impl<'g> Traceback<'g> {
                 lineno: line,
             }],
             Key::Stack(id) => {
-                let stacks = self.graph.stacks();
+                let stacks = self.stacks;
                 stacks
                     .frames_outermost_first(id)
                     .into_iter()
@@ -641,7 +901,7 @@ impl<'g> Traceback<'g> {
         match self.key {
             Key::Empty => 0,
             Key::Frame { .. } => 1,
-            Key::Stack(id) => self.graph.stacks().depth(id) as usize,
+            Key::Stack(id) => self.stacks.depth(id) as usize,
         }
     }
 
@@ -652,7 +912,7 @@ impl<'g> Traceback<'g> {
 
     /// The oldest frame, which `str(traceback)` prints.
     pub fn oldest(&self) -> Option<SiteFrame<'g>> {
-        let strings = self.graph.strings();
+        let strings = self.strings;
         match self.key {
             Key::Empty => None,
             Key::Frame { file, line } => Some(SiteFrame {
@@ -660,7 +920,7 @@ impl<'g> Traceback<'g> {
                 lineno: line,
             }),
             Key::Stack(id) => {
-                let stacks = self.graph.stacks();
+                let stacks = self.stacks;
                 let fr = stacks.frame(stacks.outermost_frame(id));
                 Some(SiteFrame {
                     filename: strings.bytes(fr.file),
@@ -893,7 +1153,7 @@ enum CompiledFilter {
 }
 
 impl CompiledFilter {
-    fn new(filter: &TraceFilter, graph: &HeapGraph) -> Self {
+    fn new(filter: &TraceFilter, stacks: &StackTable) -> Self {
         match filter {
             TraceFilter::Domain(d) => CompiledFilter::Domain(*d),
             TraceFilter::Filter(f) => {
@@ -905,7 +1165,7 @@ impl CompiledFilter {
                     pattern: Pattern::new(&normalized),
                     file_cache: HashMap::new(),
                     stack_cache: if f.all_frames {
-                        vec![0; graph.stacks().stack_count()]
+                        vec![0; stacks.stack_count()]
                     } else {
                         Vec::new()
                     },
@@ -923,7 +1183,13 @@ impl CompiledFilter {
     }
 
     /// `filter._match(trace)`.
-    fn matches(&mut self, graph: &HeapGraph, stack: Option<StackId>, domain: u32) -> bool {
+    fn matches(
+        &mut self,
+        strings: &StringTable,
+        stacks: &StackTable,
+        stack: Option<StackId>,
+        domain: u32,
+    ) -> bool {
         match self {
             // (domain == d) XOR not inclusive
             CompiledFilter::Domain(d) => (domain == d.domain) == d.inclusive,
@@ -934,11 +1200,10 @@ impl CompiledFilter {
                 stack_cache,
                 scratch,
             } => {
-                let stacks = graph.stacks();
                 let mut frame_hit = |frame: FrameId| -> bool {
                     let fr = stacks.frame(frame);
                     let file_ok = *file_cache.entry(fr.file).or_insert_with(|| {
-                        code_points(graph.strings().bytes(fr.file), scratch);
+                        code_points(strings.bytes(fr.file), scratch);
                         let name = normalize_filename(scratch, filter.windows_paths);
                         pattern.matches(&name)
                     });

@@ -7,7 +7,8 @@
 use std::collections::HashMap;
 
 use heapgraph_analysis::sites::{
-    format_size, Allocations, DomainFilter, Filter, KeyType, SitesError, TraceFilter,
+    format_size, AllocationColumns, Allocations, DomainFilter, Filter, KeyType, SitesError,
+    TraceFilter,
 };
 use heapgraph_core::{EdgeKind, Format, Frame, GraphBuilder, HeapGraph, NodeKind};
 use proptest::prelude::*;
@@ -328,6 +329,130 @@ proptest! {
             distinct.dedup();
             distinct.len()
         });
+    }
+}
+
+/// A compact allocation table (as tracemalloc's reader makes) holding the
+/// same allocations as `graph`'s nodes.
+struct Table {
+    stacks: Vec<u32>,
+    sizes: Vec<u32>,
+    large_sizes: Vec<(u32, u64)>,
+    domains: Vec<u32>,
+}
+
+fn table_of(graph: &HeapGraph, traces: &[Trace]) -> Table {
+    let mut t = Table {
+        stacks: Vec::new(),
+        sizes: Vec::new(),
+        large_sizes: Vec::new(),
+        domains: traces.iter().map(|t| t.domain).collect(),
+    };
+    for (i, node) in graph.nodes().skip(1).enumerate() {
+        t.stacks
+            .push(graph.node_stack(node).map_or(u32::MAX, |s| s.as_u32()));
+        let size = graph.self_size(node);
+        match u32::try_from(size) {
+            Ok(small) if small != u32::MAX => t.sizes.push(small),
+            _ => {
+                t.sizes.push(u32::MAX);
+                t.large_sizes.push((i as u32, size));
+            }
+        }
+    }
+    t
+}
+
+fn from_table<'g>(graph: &'g HeapGraph, t: &'g Table) -> Allocations<'g> {
+    Allocations::from_columns(
+        graph.strings(),
+        graph.stacks(),
+        AllocationColumns {
+            stacks: &t.stacks,
+            sizes: &t.sizes,
+            large_sizes: &t.large_sizes,
+            domains: t.domains.iter().any(|&d| d != 0).then_some(&t.domains[..]),
+        },
+    )
+}
+
+fn big_trace_strategy() -> impl Strategy<Value = Trace> {
+    let file = prop::sample::select(vec!["/a/x.py", "/a/y.py", "/b/z.pyc", "w"]);
+    let frame = (file, 0u32..4).prop_map(|(f, l)| (f.to_owned(), l));
+    (
+        prop_oneof![
+            0u64..100,
+            Just(u64::from(u32::MAX)),
+            Just(u64::from(u32::MAX) - 1),
+            Just((1 << 33) + 7),
+        ],
+        prop::sample::select(vec![0u32, 0, 7, u32::MAX]),
+        prop::collection::vec(frame, 1..5),
+    )
+        .prop_map(|(size, domain, frames)| Trace {
+            size,
+            domain,
+            frames,
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// The trace-table path (no graph) gives what the oracle and the
+    /// graph path give: statistics, comparisons either way, filters, call
+    /// trees, sizes of 2^32 - 1 and beyond.
+    #[test]
+    fn table_path_matches_the_oracle_and_the_graph_path(
+        traces in prop::collection::vec(big_trace_strategy(), 0..40),
+        old in prop::collection::vec(big_trace_strategy(), 0..20),
+        filters in prop::collection::vec(filter_strategy(), 0..3),
+    ) {
+        let graph = build(&traces);
+        let table = table_of(&graph, &traces);
+        let by_table = from_table(&graph, &table);
+        let by_graph = allocations(&graph, &traces);
+        prop_assert!(by_table.graph().is_none());
+        prop_assert_eq!(by_table.len(), traces.len());
+        prop_assert_eq!(by_table.total_size(), traces.iter().map(|t| t.size).sum::<u64>());
+        prop_assert_eq!(by_table.iter().collect::<Vec<_>>(), by_graph.iter().collect::<Vec<_>>());
+        let old_graph = build(&old);
+        let old_table = table_of(&old_graph, &old);
+        let old_by_table = from_table(&old_graph, &old_table);
+        let old_by_graph = allocations(&old_graph, &old);
+        for (key, name, cumulative) in KEYS {
+            let got: Vec<_> = by_table
+                .statistics(key, cumulative)
+                .unwrap()
+                .iter()
+                .map(|s| (frames_of(&s.traceback), s.size, s.count))
+                .collect();
+            prop_assert_eq!(got, oracle_statistics(&traces, name, cumulative));
+            let want = oracle_compare(&traces, &old, name, cumulative);
+            for old_all in [&old_by_table, &old_by_graph] {
+                let got: Vec<_> = by_table
+                    .compare_to(old_all, key, cumulative)
+                    .unwrap()
+                    .iter()
+                    .map(|d| (frames_of(&d.traceback), d.size, d.size_diff, d.count, d.count_diff))
+                    .collect();
+                prop_assert_eq!(&got, &want);
+            }
+        }
+        let kept = by_table.filter_traces(&filters);
+        let want = oracle_filter(&traces, &filters);
+        let got: Vec<(u64, u32)> = kept.iter().map(|a| (a.size, a.domain)).collect();
+        let want: Vec<(u64, u32)> = want.iter().map(|t| (t.size, t.domain)).collect();
+        prop_assert_eq!(&got, &want);
+        prop_assert_eq!(kept.rows().unwrap().len(), want.len());
+        // Filtering a filtered set again keeps it.
+        prop_assert_eq!(kept.filter_traces(&filters).len(), want.len());
+        let (t, g) = (by_table.call_tree(), by_graph.call_tree());
+        prop_assert_eq!(t.folded(), g.folded());
+        prop_assert_eq!(t.stacks().collect::<Vec<_>>(), g.stacks().collect::<Vec<_>>());
+        for stack in g.stacks() {
+            prop_assert_eq!(t.total_size(stack), g.total_size(stack));
+        }
     }
 }
 

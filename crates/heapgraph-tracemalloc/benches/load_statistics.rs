@@ -7,7 +7,22 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // bench setup may panic
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use heapgraph_analysis::sites::{Allocations, KeyType};
+use heapgraph_analysis::sites::{AllocationColumns, Allocations, KeyType};
+
+/// The snapshot's trace table as an allocation set (no graph is built).
+fn table(snap: &heapgraph_tracemalloc::TracemallocSnapshot) -> Allocations<'_> {
+    let c = snap.columns();
+    Allocations::from_columns(
+        snap.strings(),
+        snap.stacks(),
+        AllocationColumns {
+            stacks: &c.stacks,
+            sizes: &c.sizes,
+            large_sizes: &c.large_sizes,
+            domains: c.domains.as_deref(),
+        },
+    )
+}
 
 fn input(var: &str, fallback: &str) -> Vec<u8> {
     let path = std::env::var(var).unwrap_or_else(|_| {
@@ -28,7 +43,7 @@ fn bench(c: &mut Criterion) {
     group.bench_function("parse + statistics(lineno)", |b| {
         b.iter(|| {
             let snap = heapgraph_tracemalloc::parse(&new).unwrap();
-            let all = Allocations::new(&snap.graph);
+            let all = table(&snap);
             all.statistics(KeyType::Lineno, false).unwrap().len()
         })
     });
@@ -37,7 +52,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let a = heapgraph_tracemalloc::parse(&new).unwrap();
             let o = heapgraph_tracemalloc::parse(&old).unwrap();
-            let (a_all, o_all) = (Allocations::new(&a.graph), Allocations::new(&o.graph));
+            let (a_all, o_all) = (table(&a), table(&o));
             a_all
                 .compare_to(&o_all, KeyType::Lineno, false)
                 .unwrap()

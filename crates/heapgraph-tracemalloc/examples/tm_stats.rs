@@ -12,8 +12,23 @@
 use std::io::Write;
 use std::time::Instant;
 
-use heapgraph_analysis::sites::{Allocations, KeyType};
+use heapgraph_analysis::sites::{AllocationColumns, Allocations, KeyType};
 use heapgraph_tracemalloc::TracemallocSnapshot;
+
+/// The snapshot's trace table as an allocation set (no graph is built).
+fn table(snap: &heapgraph_tracemalloc::TracemallocSnapshot) -> Allocations<'_> {
+    let c = snap.columns();
+    Allocations::from_columns(
+        snap.strings(),
+        snap.stacks(),
+        AllocationColumns {
+            stacks: &c.stacks,
+            sizes: &c.sizes,
+            large_sizes: &c.large_sizes,
+            domains: c.domains.as_deref(),
+        },
+    )
+}
 
 fn load(path: &str) -> Result<TracemallocSnapshot, Box<dyn std::error::Error>> {
     Ok(if std::env::var_os("TM_IN_MEMORY").is_some() {
@@ -53,7 +68,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let start = Instant::now();
     let new = load(new_path)?;
     let loaded = start.elapsed();
-    let new_all = Allocations::new(&new.graph).with_domains(|n| new.node_domain(n));
+    let new_all = table(&new);
     match files.get(1) {
         None => {
             let stats = new_all.statistics(key, cumulative)?;
@@ -63,20 +78,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 out.write_all(b"\n")?;
             }
             eprintln!(
-                "{} traces, {} stats; load {:.3} s, load + statistics {:.3} s; graph columns {:.1} MB",
+                "{} traces, {} stats; load {:.3} s, load + statistics {:.3} s; trace table {:.1} MB",
                 new.trace_count(),
                 stats.len(),
                 loaded.as_secs_f64(),
                 total.as_secs_f64(),
                 {
-                    let m = new.graph.heap_bytes();
-                    (m.node_bytes + m.edge_bytes + m.string_bytes) as f64 / 1e6
+                    let c = new.columns();
+                    (c.stacks.len() * 4 + c.sizes.len() * 4 + new.strings().heap_bytes()) as f64
+                        / 1e6
                 },
             );
         }
         Some(old_path) => {
             let old = load(old_path)?;
-            let old_all = Allocations::new(&old.graph).with_domains(|n| old.node_domain(n));
+            let old_all = table(&old);
             let diffs = new_all.compare_to(&old_all, key, cumulative)?;
             let total = start.elapsed();
             for diff in diffs.iter().take(limit) {

@@ -53,9 +53,12 @@
 )]
 
 mod error;
+mod graph;
 mod vm;
 
-use heapgraph_core::{HeapGraph, NodeIndex};
+use std::sync::OnceLock;
+
+use heapgraph_core::{HeapGraph, Limits, NodeIndex, StackId, StackTable, StringTable};
 
 pub use error::{TracemallocError, TracemallocErrorKind};
 
@@ -82,26 +85,163 @@ impl TraceShape {
     }
 }
 
-/// A tracemalloc snapshot read into the common graph, with the per-trace
-/// fields the graph has no column for.
+/// One trace: an allocated memory block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Trace {
+    /// The block's size in bytes.
+    pub size: u64,
+    /// The allocator domain (0 = Python's allocator; numpy uses 389047).
+    pub domain: u32,
+    /// The traceback in [`TracemallocSnapshot::stacks`] (outermost frame at
+    /// the trie root), `None` for an empty traceback.
+    pub stack: Option<StackId>,
+}
+
+/// The trace table's columns, one entry per trace in dump order (see
+/// [`TracemallocSnapshot::columns`]): about 8 bytes per trace.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct TraceColumns {
+    /// Per trace: its [`StackId`] as `u32`, or `u32::MAX` for an empty
+    /// traceback.
+    pub stacks: Vec<u32>,
+    /// Per trace: its size, or `u32::MAX` when the size is `u32::MAX` or
+    /// more (then `large_sizes` holds it).
+    pub sizes: Vec<u32>,
+    /// `(trace, size)` for the sizes marked `u32::MAX`, ascending by trace.
+    pub large_sizes: Vec<(u32, u64)>,
+    /// Per trace: its domain; `None` when every domain is 0.
+    pub domains: Option<Vec<u32>>,
+}
+
+/// A tracemalloc snapshot: a compact trace table over the core string and
+/// stack tables, and the common graph built from it on first use.
+///
+/// Site statistics need only the table ([`trace`](Self::trace),
+/// [`columns`](Self::columns), [`strings`](Self::strings),
+/// [`stacks`](Self::stacks)); [`graph`](Self::graph) builds the object graph
+/// (one node per trace, about 40 bytes each) the first time it is called.
 #[derive(Debug)]
 pub struct TracemallocSnapshot {
-    /// The graph: root, then one allocation-block node per trace.
-    pub graph: HeapGraph,
-    domains: Option<Vec<u32>>,
+    strings: StringTable,
+    stacks: StackTable,
+    columns: TraceColumns,
     /// `(trace, total_nframe)` for traces whose `total_nframe` is not their
     /// traceback's length (truncated ones); `None` before CPython 3.9.
     total_nframe: Option<Vec<(u32, u32)>>,
     traceback_limit: u64,
     protocol: u8,
     shape: Option<TraceShape>,
-    trace_count: u32,
+    producer: String,
+    graph: OnceLock<HeapGraph>,
 }
 
+/// The size column's marker for sizes kept in `large_sizes`.
+const LARGE_SIZE: u32 = u32::MAX;
+
 impl TracemallocSnapshot {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        strings: StringTable,
+        stacks: StackTable,
+        columns: TraceColumns,
+        total_nframe: Option<Vec<(u32, u32)>>,
+        traceback_limit: u64,
+        protocol: u8,
+        shape: Option<TraceShape>,
+        producer: String,
+    ) -> Self {
+        TracemallocSnapshot {
+            strings,
+            stacks,
+            columns,
+            total_nframe,
+            traceback_limit,
+            protocol,
+            shape,
+            producer,
+            graph: OnceLock::new(),
+        }
+    }
+
     /// The number of traces (allocated blocks).
     pub fn trace_count(&self) -> usize {
-        self.trace_count as usize
+        self.columns.stacks.len()
+    }
+
+    /// Trace `index`, in dump order.
+    pub fn trace(&self, index: usize) -> Option<Trace> {
+        let stack = *self.columns.stacks.get(index)?;
+        let size = *self.columns.sizes.get(index)?;
+        Some(Trace {
+            size: if size == LARGE_SIZE {
+                self.large_size(index)
+            } else {
+                u64::from(size)
+            },
+            domain: self.domain(index),
+            stack: (stack != u32::MAX).then(|| StackId::new(stack)),
+        })
+    }
+
+    fn large_size(&self, index: usize) -> u64 {
+        let large = &self.columns.large_sizes;
+        match large.binary_search_by_key(&(index as u32), |&(i, _)| i) {
+            Ok(at) => large.get(at).map_or(u64::from(LARGE_SIZE), |&(_, s)| s),
+            Err(_) => u64::from(LARGE_SIZE),
+        }
+    }
+
+    /// Every trace, in dump order.
+    pub fn traces(&self) -> impl ExactSizeIterator<Item = Trace> + '_ {
+        let columns = &self.columns;
+        columns.stacks.iter().zip(&columns.sizes).enumerate().map(
+            move |(index, (&stack, &size))| Trace {
+                size: if size == LARGE_SIZE {
+                    self.large_size(index)
+                } else {
+                    u64::from(size)
+                },
+                domain: self.domain(index),
+                stack: (stack != u32::MAX).then(|| StackId::new(stack)),
+            },
+        )
+    }
+
+    /// The trace table's raw columns (for site statistics without the graph).
+    pub fn columns(&self) -> &TraceColumns {
+        &self.columns
+    }
+
+    /// The strings: filenames (and, once the graph is built, in the graph's
+    /// own copy, the `file:line` node names).
+    pub fn strings(&self) -> &StringTable {
+        &self.strings
+    }
+
+    /// The frames and tracebacks (a trie, outermost frame at the root);
+    /// frames have an empty function name, `file` = filename, `line` =
+    /// lineno.
+    pub fn stacks(&self) -> &StackTable {
+        &self.stacks
+    }
+
+    /// The producer description, e.g. `CPython tracemalloc (pickle protocol
+    /// 5, 4-tuple traces, CPython 3.9+)`.
+    pub fn producer(&self) -> &str {
+        &self.producer
+    }
+
+    /// The object graph: the root, then one allocation-block node per trace
+    /// (see the crate docs). Built from the trace table on the first call
+    /// (about 40 bytes per trace), then kept.
+    pub fn graph(&self) -> &HeapGraph {
+        self.graph.get_or_init(|| graph::build(self))
+    }
+
+    /// Whether [`graph`](Self::graph) has been built yet.
+    pub fn graph_is_built(&self) -> bool {
+        self.graph.get().is_some()
     }
 
     /// The graph node of trace `index` (`index + 1`).
@@ -122,7 +262,8 @@ impl TracemallocSnapshot {
     /// The domain of trace `index` (0 = Python's allocator; numpy uses
     /// 389047). 0 for traces of CPython 3.4–3.5 or out-of-range indices.
     pub fn domain(&self, index: usize) -> u32 {
-        self.domains
+        self.columns
+            .domains
             .as_ref()
             .and_then(|d| d.get(index).copied())
             .unwrap_or(0)
@@ -130,7 +271,7 @@ impl TracemallocSnapshot {
 
     /// Every trace's domain, or `None` when all are 0.
     pub fn domains(&self) -> Option<&[u32]> {
-        self.domains.as_deref()
+        self.columns.domains.as_deref()
     }
 
     /// The domain of a trace node (0 for other nodes).
@@ -142,15 +283,10 @@ impl TracemallocSnapshot {
     /// `traceback_limit` (CPython 3.9+ only).
     pub fn total_nframe(&self, index: usize) -> Option<u32> {
         let exceptions = self.total_nframe.as_ref()?;
-        let node = self.trace_node(index)?;
-        let index = index as u32;
-        match exceptions.binary_search_by_key(&index, |&(i, _)| i) {
+        let trace = self.trace(index)?;
+        match exceptions.binary_search_by_key(&(index as u32), |&(i, _)| i) {
             Ok(at) => exceptions.get(at).map(|&(_, n)| n),
-            Err(_) => Some(
-                self.graph
-                    .node_stack(node)
-                    .map_or(0, |s| self.graph.stacks().depth(s)),
-            ),
+            Err(_) => Some(trace.stack.map_or(0, |s| self.stacks.depth(s))),
         }
     }
 
@@ -170,6 +306,26 @@ impl TracemallocSnapshot {
     }
 }
 
+/// How a dump is read.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct ParseOptions {
+    /// Bounds on what the dump may produce: each trace is a graph node
+    /// (besides the root) with one root edge, so traces beyond
+    /// `max_nodes - 1` or `max_edges` are refused, as are strings
+    /// (filenames) beyond `max_string_bytes` in all; the error names the
+    /// offset of the trace or string that went over.
+    pub limits: Limits,
+}
+
+impl ParseOptions {
+    /// These options with `limits`.
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+}
+
 /// Reads a `Snapshot.dump()` file (any pickle protocol 0–5).
 ///
 /// # Errors
@@ -178,7 +334,20 @@ impl TracemallocSnapshot {
 /// expected when the input is truncated, malformed, exceeds a bound, or is
 /// a pickle of anything other than a tracemalloc snapshot.
 pub fn parse(bytes: &[u8]) -> Result<TracemallocSnapshot, TracemallocError> {
-    vm::run(bytes)
+    parse_with(bytes, &ParseOptions::default())
+}
+
+/// [`parse`] with options (limits).
+///
+/// # Errors
+///
+/// As [`parse`]; a trace or string beyond the limits is
+/// [`TracemallocErrorKind::Build`] at its offset.
+pub fn parse_with(
+    bytes: &[u8],
+    options: &ParseOptions,
+) -> Result<TracemallocSnapshot, TracemallocError> {
+    vm::run(bytes, options)
 }
 
 /// Reads a dump from a stream (a file, a pipe, a decompressor) through a
@@ -192,7 +361,20 @@ pub fn parse_reader<R: std::io::Read>(
     reader: R,
     total_len: Option<u64>,
 ) -> Result<TracemallocSnapshot, TracemallocError> {
-    vm::run_reader(reader, total_len)
+    parse_reader_with(reader, total_len, &ParseOptions::default())
+}
+
+/// [`parse_reader`] with options (limits).
+///
+/// # Errors
+///
+/// As [`parse_reader`] and [`parse_with`].
+pub fn parse_reader_with<R: std::io::Read>(
+    reader: R,
+    total_len: Option<u64>,
+    options: &ParseOptions,
+) -> Result<TracemallocSnapshot, TracemallocError> {
+    vm::run_reader(reader, total_len, options)
 }
 
 /// Reads a dump file by streaming it (see [`parse_reader`]).
@@ -204,6 +386,18 @@ pub fn parse_reader<R: std::io::Read>(
 pub fn parse_file(
     path: impl AsRef<std::path::Path>,
 ) -> Result<TracemallocSnapshot, TracemallocError> {
+    parse_file_with(path, &ParseOptions::default())
+}
+
+/// [`parse_file`] with options (limits).
+///
+/// # Errors
+///
+/// As [`parse_file`] and [`parse_with`].
+pub fn parse_file_with(
+    path: impl AsRef<std::path::Path>,
+    options: &ParseOptions,
+) -> Result<TracemallocSnapshot, TracemallocError> {
     let io = |e: std::io::Error| TracemallocError {
         offset: 0,
         opcode: None,
@@ -213,7 +407,7 @@ pub fn parse_file(
     };
     let file = std::fs::File::open(path).map_err(io)?;
     let len = file.metadata().map_err(io)?.len();
-    parse_reader(file, Some(len))
+    parse_reader_with(file, Some(len), options)
 }
 
 /// Whether `prefix` (the first bytes of a file, 64 or more recommended) looks

@@ -1,6 +1,7 @@
 //! A small pickle virtual machine that understands only what
 //! `tracemalloc.Snapshot.dump()` (and `pickle.dump(snapshot, f, 0..=5)`)
-//! writes, and streams the traces into a [`GraphBuilder`].
+//! writes, and streams the traces into a compact trace table (stack, size,
+//! domain) over the core string and stack tables.
 //!
 //! It never imports or calls anything: the only globals it accepts are the
 //! allow-listed class names, which become inert tags. Stack values are small
@@ -14,10 +15,12 @@ use std::io::Read;
 use std::ops::Range;
 
 use hashbrown::HashMap;
-use heapgraph_core::{EdgeKind, Format, Frame, FrameId, GraphBuilder, NodeKind, StackId, StringId};
+use heapgraph_core::{
+    BuildError, Frame, FrameId, Limits, StackId, StackTableBuilder, StringId, StringInterner,
+};
 
 use crate::error::{TracemallocError, TracemallocErrorKind as Kind};
-use crate::{TraceShape, TracemallocSnapshot};
+use crate::{ParseOptions, TraceColumns, TraceShape, TracemallocSnapshot};
 
 /// Most values the stack may hold at once.
 const MAX_STACK: usize = 1 << 20;
@@ -48,6 +51,9 @@ const TAG_TRACE: u32 = 3;
 const TAG_MISC: u32 = 4;
 const MEMO_EMPTY: u32 = u32::MAX;
 const NO_STACK: u32 = u32::MAX;
+/// The size column's marker for a size that does not fit below it (kept in
+/// the `large_sizes` side table).
+const LARGE_SIZE: u32 = u32::MAX;
 
 /// A multiplicative hasher for small integer keys (frames are looked up
 /// millions of times; their keys are two packed `u32`s).
@@ -215,7 +221,6 @@ struct Object {
 
 struct Tb {
     stack: u32,
-    name: StringId,
     depth: u32,
 }
 
@@ -223,9 +228,12 @@ struct Tb {
 const READ_CHUNK: usize = 1 << 20;
 
 /// Reads a whole dump held in memory.
-pub(crate) fn run(data: &[u8]) -> Result<TracemallocSnapshot, TracemallocError> {
+pub(crate) fn run(
+    data: &[u8],
+    options: &ParseOptions,
+) -> Result<TracemallocSnapshot, TracemallocError> {
     let len = data.len() as u64;
-    let mut vm = Vm::<std::io::Empty>::new(Cow::Borrowed(data), None, Some(len))?;
+    let mut vm = Vm::<std::io::Empty>::new(Cow::Borrowed(data), None, Some(len), options);
     vm.execute()?;
     vm.finish()
 }
@@ -234,8 +242,9 @@ pub(crate) fn run(data: &[u8]) -> Result<TracemallocSnapshot, TracemallocError> 
 pub(crate) fn run_reader<R: Read>(
     reader: R,
     total_len: Option<u64>,
+    options: &ParseOptions,
 ) -> Result<TracemallocSnapshot, TracemallocError> {
-    let mut vm = Vm::new(Cow::Owned(Vec::new()), Some(reader), total_len)?;
+    let mut vm = Vm::new(Cow::Owned(Vec::new()), Some(reader), total_len, options);
     vm.execute()?;
     vm.finish()
 }
@@ -252,7 +261,9 @@ struct Vm<'a, R> {
     op_start: u64,
     op: Option<u8>,
     protocol: u8,
-    builder: GraphBuilder,
+    limits: Limits,
+    strings: StringInterner,
+    stack_table: StackTableBuilder,
     stack: Vec<Val>,
     marks: Vec<usize>,
     /// One past the highest memo index stored (`len(memo)` for the
@@ -267,7 +278,6 @@ struct Vm<'a, R> {
     container_items: usize,
     objects: Vec<Object>,
     tracebacks: Vec<Tb>,
-    frame_names: Vec<u32>,
     /// Direct-mapped `(file << 32 | line)` → frame.
     frame_cache: Vec<(u64, u32)>,
     /// Direct-mapped cache `(parent << 32 | frame)` → stack.
@@ -277,7 +287,13 @@ struct Vm<'a, R> {
     scratch: Vec<Val>,
     frame_scratch: Vec<FrameId>,
     text: Vec<u8>,
-    // Traces.
+    // Traces: the columns of the trace table.
+    trace_stacks: Vec<u32>,
+    trace_sizes: Vec<u32>,
+    large_sizes: Vec<(u32, u64)>,
+    /// Most traces accepted (from the limits: one graph node and one root
+    /// edge per trace, besides the root node).
+    max_traces: u32,
     trace_count: u32,
     appended: u32,
     traces_container: Option<u32>,
@@ -301,27 +317,29 @@ impl<'a, R: Read> Vm<'a, R> {
         window: Cow<'a, [u8]>,
         reader: Option<R>,
         total_len: Option<u64>,
-    ) -> Result<Self, TracemallocError> {
-        let mut builder = GraphBuilder::new(Format::Tracemalloc);
-        let root_name = builder
-            .intern(b"(tracemalloc snapshot)")
-            .map_err(|e| err_at(0, None, e.into()))?;
-        builder
-            .add_node(NodeKind::Synthetic, root_name, 0, 0)
-            .map_err(|e| err_at(0, None, e.into()))?;
+        options: &ParseOptions,
+    ) -> Self {
+        let limits = options.limits;
+        let mut strings = StringInterner::new();
+        strings.set_max_bytes(limits.max_string_bytes);
+        // Trace `i` becomes node `i + 1` (after the root) with one root edge.
+        let max_traces = limits
+            .max_nodes
+            .saturating_sub(1)
+            .min(limits.max_edges)
+            .min(u64::from(PAYLOAD_MASK)) as u32;
         // One cache entry per ~256 input bytes, between 2^8 and 2^16.
         let cache_bits = total_len.map_or(MAX_CACHE_BITS, |len| {
             (64 - (len / 256).leading_zeros()).clamp(8, MAX_CACHE_BITS)
         });
         // A trace takes at least ~11 pickle bytes and real dumps average
         // 25-45: reserving for one per 24 bytes avoids regrowing (and
-        // copying) the node and edge columns; unused capacity is never
-        // touched and is released at `finish`.
-        if let Some(len) = total_len {
-            let estimate = (len / 24).min(1 << 26) as usize;
-            builder.reserve(estimate, estimate);
-        }
-        Ok(Vm {
+        // copying) the trace columns; unused capacity is never touched and
+        // is released at `finish`.
+        let estimate = total_len.map_or(0, |len| {
+            (len / 24).min(1 << 26).min(u64::from(max_traces)) as usize
+        });
+        Vm {
             window,
             pos: 0,
             base: 0,
@@ -330,7 +348,9 @@ impl<'a, R: Read> Vm<'a, R> {
             op_start: 0,
             op: None,
             protocol: 0,
-            builder,
+            limits,
+            strings,
+            stack_table: StackTableBuilder::new(),
             stack: Vec::new(),
             marks: Vec::new(),
             memo_high: 0,
@@ -341,13 +361,16 @@ impl<'a, R: Read> Vm<'a, R> {
             container_items: 0,
             objects: Vec::new(),
             tracebacks: Vec::new(),
-            frame_names: Vec::new(),
             frame_cache: vec![(u64::MAX, 0); 1 << cache_bits],
             cache_bits,
             edge_cache: vec![(u64::MAX, 0); 1 << cache_bits],
             scratch: Vec::new(),
             frame_scratch: Vec::new(),
             text: Vec::new(),
+            trace_stacks: Vec::with_capacity(estimate),
+            trace_sizes: Vec::with_capacity(estimate),
+            large_sizes: Vec::new(),
+            max_traces,
             trace_count: 0,
             appended: 0,
             traces_container: None,
@@ -355,7 +378,7 @@ impl<'a, R: Read> Vm<'a, R> {
             total_nframe: None,
             shape: None,
             result: None,
-        })
+        }
     }
 
     fn err(&self, kind: Kind) -> TracemallocError {
@@ -498,9 +521,9 @@ impl<'a, R: Read> Vm<'a, R> {
     fn intern_range(&mut self, range: Range<usize>) -> Result<Val, TracemallocError> {
         let (op_start, op) = (self.op_start, self.op);
         let id = self
-            .builder
+            .strings
             .intern(&self.window[range])
-            .map_err(|e| err_at(op_start, op, e.into()))?;
+            .map_err(|e| err_at(op_start, op, Kind::Build(e.into())))?;
         Ok(Val::Str(id))
     }
 
@@ -670,7 +693,10 @@ impl<'a, R: Read> Vm<'a, R> {
     }
 
     fn intern_str(&mut self, bytes: &[u8]) -> Result<Val, TracemallocError> {
-        let id = self.builder.intern(bytes).map_err(|e| self.err(e.into()))?;
+        let id = self
+            .strings
+            .intern(bytes)
+            .map_err(|e| self.err(Kind::Build(e.into())))?;
         Ok(Val::Str(id))
     }
 
@@ -681,29 +707,6 @@ impl<'a, R: Read> Vm<'a, R> {
             })
         })?;
         self.push(Val::Int(wide))
-    }
-
-    fn frame_name(&mut self, frame: FrameId) -> Result<StringId, TracemallocError> {
-        let i = frame.index();
-        if let Some(&name) = self.frame_names.get(i) {
-            if name != u32::MAX {
-                return Ok(StringId::new(name));
-            }
-        }
-        let f = self.builder.stacks().table().frame(frame);
-        let mut label = Vec::new();
-        label.extend_from_slice(self.builder.strings().table().bytes(f.file));
-        label.push(b':');
-        label.extend_from_slice(f.line.to_string().as_bytes());
-        let name = self
-            .builder
-            .intern(&label)
-            .map_err(|e| self.err(e.into()))?;
-        if self.frame_names.len() <= i {
-            self.frame_names.resize(i + 1, u32::MAX);
-        }
-        self.frame_names[i] = name.as_u32();
-        Ok(name)
     }
 
     /// Builds a tuple from `items`, recognising frames, tracebacks and traces.
@@ -727,8 +730,7 @@ impl<'a, R: Read> Vm<'a, R> {
                         column: 0,
                     };
                     let id = self
-                        .builder
-                        .stacks()
+                        .stack_table
                         .intern_frame(frame)
                         .map_err(|e| self.err(Kind::Build(e.into())))?;
                     if let Some(entry) = self.frame_cache.get_mut(slot) {
@@ -801,8 +803,7 @@ impl<'a, R: Read> Vm<'a, R> {
                 _ => {
                     let (op_start, op) = (self.op_start, self.op);
                     let s = self
-                        .builder
-                        .stacks()
+                        .stack_table
                         .push_frame(stack, frame)
                         .map_err(|e| err_at(op_start, op, Kind::Build(e.into())))?;
                     if let Some(entry) = self.edge_cache.get_mut(slot) {
@@ -812,14 +813,9 @@ impl<'a, R: Read> Vm<'a, R> {
                 }
             }
         }
-        let name = match frames.first() {
-            Some(&f) => self.frame_name(f)?,
-            None => StringId::EMPTY,
-        };
         self.frame_scratch = frames;
         self.tracebacks.push(Tb {
             stack: stack.map_or(NO_STACK, StackId::as_u32),
-            name,
             depth: items.len() as u32,
         });
         Ok(Val::Traceback((self.tracebacks.len() - 1) as u32))
@@ -858,14 +854,14 @@ impl<'a, R: Read> Vm<'a, R> {
             })?),
             None => None,
         };
-        let (stack, name, depth) = match traceback {
+        let (stack, depth) = match traceback {
             Val::Traceback(t) => match self.tracebacks.get(t as usize) {
-                Some(tb) => (tb.stack, tb.name, tb.depth),
-                None => (NO_STACK, StringId::EMPTY, 0),
+                Some(tb) => (tb.stack, tb.depth),
+                None => (NO_STACK, 0),
             },
-            _ => (NO_STACK, StringId::EMPTY, 0),
+            _ => (NO_STACK, 0),
         };
-        self.emit_trace(domain, size, stack, name, nframe, depth)
+        self.emit_trace(domain, size, stack, nframe, depth)
     }
 
     fn emit_trace(
@@ -873,26 +869,20 @@ impl<'a, R: Read> Vm<'a, R> {
         domain: u32,
         size: u64,
         stack: u32,
-        name: StringId,
         nframe: Option<u32>,
         depth: u32,
     ) -> Result<Val, TracemallocError> {
         let index = self.trace_count;
-        if index >= PAYLOAD_MASK {
-            return Err(self.err(Kind::LimitExceeded {
-                what: "traces",
-                limit: u64::from(PAYLOAD_MASK),
-            }));
+        if index >= self.max_traces {
+            return Err(self.trace_limit_error());
         }
-        let node = self
-            .builder
-            .add_node(NodeKind::AllocationBlock, name, u64::from(index), size)
-            .map_err(|e| self.err(e.into()))?;
-        self.builder
-            .push_edge(0, node.as_u32(), EdgeKind::Element, index)
-            .map_err(|e| self.err(e.into()))?;
-        if stack != NO_STACK {
-            self.builder.set_node_stack(node, StackId::new(stack));
+        self.trace_stacks.push(stack);
+        match u32::try_from(size) {
+            Ok(small) if small != LARGE_SIZE => self.trace_sizes.push(small),
+            _ => {
+                self.trace_sizes.push(LARGE_SIZE);
+                self.large_sizes.push((index, size));
+            }
         }
         if domain != 0 && self.domains.is_none() {
             self.domains = Some(vec![0; index as usize]);
@@ -909,6 +899,32 @@ impl<'a, R: Read> Vm<'a, R> {
         }
         self.trace_count += 1;
         Ok(Val::Trace(index))
+    }
+
+    /// The error for one trace more than the limits allow: each trace is a
+    /// graph node (besides the root) with one root edge.
+    #[cold]
+    fn trace_limit_error(&self) -> TracemallocError {
+        let default = Limits::default();
+        let kind = if self.limits.max_nodes < default.max_nodes
+            && self.limits.max_nodes.saturating_sub(1) <= self.limits.max_edges
+        {
+            Kind::Build(BuildError::LimitExceeded {
+                what: "nodes",
+                limit: self.limits.max_nodes,
+            })
+        } else if self.limits.max_edges < default.max_edges {
+            Kind::Build(BuildError::LimitExceeded {
+                what: "edges",
+                limit: self.limits.max_edges,
+            })
+        } else {
+            Kind::LimitExceeded {
+                what: "traces",
+                limit: u64::from(self.max_traces),
+            }
+        };
+        self.err(kind)
     }
 
     /// Appends values to the list `id`.
@@ -1030,7 +1046,7 @@ impl<'a, R: Read> Vm<'a, R> {
 
     fn str_bytes(&mut self, v: Val) -> Option<Vec<u8>> {
         match v {
-            Val::Str(s) => Some(self.builder.strings().table().bytes(s).to_vec()),
+            Val::Str(s) => Some(self.strings.table().bytes(s).to_vec()),
             _ => None,
         }
     }
@@ -1412,7 +1428,7 @@ impl<'a, R: Read> Vm<'a, R> {
         let Some(Container::Dict(pairs)) = self.containers.get(id as usize) else {
             return None;
         };
-        let strings = self.builder.strings().table();
+        let strings = self.strings.table();
         pairs
             .iter()
             .rev()
@@ -1494,28 +1510,34 @@ impl<'a, R: Read> Vm<'a, R> {
         if trailing != 0 {
             return Err(err_at(stop_end, None, Kind::TrailingBytes(trailing)));
         }
-        self.builder.set_producer(format!(
+        let producer = format!(
             "CPython tracemalloc (pickle protocol {}, {})",
             self.protocol,
             self.shape.map_or("no traces", TraceShape::describe)
-        ));
-        // Free the reader's own tables before the builder freezes the graph
-        // (the peak of the whole parse).
-        let builder = std::mem::replace(&mut self.builder, GraphBuilder::new(Format::Tracemalloc));
-        let domains = self.domains.take();
-        let total_nframe = self.total_nframe.take();
-        let (protocol, shape, trace_count) = (self.protocol, self.shape, self.trace_count);
-        drop(self);
-        let graph = builder.finish().map_err(|e| fail(e.into()))?;
-        Ok(TracemallocSnapshot {
-            graph,
-            domains,
-            total_nframe,
+        );
+        let mut trace_stacks = std::mem::take(&mut self.trace_stacks);
+        let mut trace_sizes = std::mem::take(&mut self.trace_sizes);
+        trace_stacks.shrink_to_fit();
+        trace_sizes.shrink_to_fit();
+        let mut large_sizes = std::mem::take(&mut self.large_sizes);
+        large_sizes.shrink_to_fit();
+        let strings = std::mem::take(&mut self.strings).finish();
+        let stacks = std::mem::take(&mut self.stack_table).finish();
+        Ok(TracemallocSnapshot::new(
+            strings,
+            stacks,
+            TraceColumns {
+                stacks: trace_stacks,
+                sizes: trace_sizes,
+                large_sizes,
+                domains: self.domains.take(),
+            },
+            self.total_nframe.take(),
             traceback_limit,
-            protocol,
-            shape,
-            trace_count,
-        })
+            self.protocol,
+            self.shape,
+            producer,
+        ))
     }
 }
 

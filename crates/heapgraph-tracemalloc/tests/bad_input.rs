@@ -72,11 +72,12 @@ fn streaming_gives_the_same_result_and_the_same_errors() {
         for step in [1, 7, 4096] {
             let streamed = parse_reader(Trickle { data: &bytes, step }, None).unwrap();
             assert_eq!(streamed.trace_count(), whole.trace_count());
-            assert_eq!(streamed.graph.self_sizes(), whole.graph.self_sizes());
-            assert_eq!(streamed.graph.names(), whole.graph.names());
+            assert!(streamed.traces().eq(whole.traces()));
+            assert_eq!(streamed.graph().self_sizes(), whole.graph().self_sizes());
+            assert_eq!(streamed.graph().names(), whole.graph().names());
             assert_eq!(
-                streamed.graph.stacks().stack_count(),
-                whole.graph.stacks().stack_count()
+                streamed.stacks().stack_count(),
+                whole.stacks().stack_count()
             );
         }
         for cut in (0..bytes.len()).step_by(97) {

@@ -6,7 +6,9 @@
 
 use std::path::PathBuf;
 
-use heapgraph_analysis::sites::{Allocations, DomainFilter, Filter, KeyType, TraceFilter};
+use heapgraph_analysis::sites::{
+    AllocationColumns, Allocations, DomainFilter, Filter, KeyType, TraceFilter,
+};
 use heapgraph_tracemalloc::{parse, TraceShape, TracemallocSnapshot};
 
 fn testdata(name: &str) -> PathBuf {
@@ -30,8 +32,33 @@ fn load(name: &str) -> TracemallocSnapshot {
     parse(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
-fn allocations(snap: &TracemallocSnapshot) -> Allocations<'_> {
-    Allocations::new(&snap.graph).with_domains(|n| snap.node_domain(n))
+/// The two ways to the statistics: the trace table alone (what the CLI
+/// uses), or the graph built from it.
+#[derive(Clone, Copy, Debug)]
+enum Path {
+    Table,
+    Graph,
+}
+
+fn allocations(snap: &TracemallocSnapshot, path: Path) -> Allocations<'_> {
+    match path {
+        Path::Table => {
+            let c = snap.columns();
+            let all = Allocations::from_columns(
+                snap.strings(),
+                snap.stacks(),
+                AllocationColumns {
+                    stacks: &c.stacks,
+                    sizes: &c.sizes,
+                    large_sizes: &c.large_sizes,
+                    domains: c.domains.as_deref(),
+                },
+            );
+            assert!(!snap.graph_is_built(), "the table path built the graph");
+            all
+        }
+        Path::Graph => Allocations::new(snap.graph()).with_domains(|n| snap.node_domain(n)),
+    }
 }
 
 /// Escapes one output line like the generator does.
@@ -110,11 +137,17 @@ fn assert_lines(context: &str, got: Vec<String>, want: &[String]) {
 /// Checks one snapshot file against `<golden>.golden`; returns the number
 /// of lines compared.
 fn check_snapshot(file: &str, golden: &str) -> usize {
+    let table = check_snapshot_via(file, golden, Path::Table);
+    assert_eq!(check_snapshot_via(file, golden, Path::Graph), table);
+    table
+}
+
+fn check_snapshot_via(file: &str, golden: &str, path: Path) -> usize {
     let snap = load(file);
-    let all = allocations(&snap);
+    let all = allocations(&snap, path);
     let mut compared = 0;
     for (header, want) in sections(&format!("{golden}.golden")) {
-        let context = format!("{file} [{header}]");
+        let context = format!("{file} via {path:?} [{header}]");
         let words: Vec<&str> = header.splitn(3, ' ').collect();
         let got: Vec<String> = match words[0] {
             "count" => vec![all.len().to_string()],
@@ -125,11 +158,8 @@ fn check_snapshot(file: &str, golden: &str) -> usize {
                 let totals: Vec<u32> = (0..n).map(|i| snap.total_nframe(i).unwrap_or(0)).collect();
                 let truncated = (0..n)
                     .filter(|&i| {
-                        let node = snap.trace_node(i).unwrap();
-                        let depth = snap
-                            .graph
-                            .node_stack(node)
-                            .map_or(0, |s| snap.graph.stacks().depth(s));
+                        let stack = snap.trace(i).unwrap().stack;
+                        let depth = stack.map_or(0, |s| snap.stacks().depth(s));
                         totals[i] != depth
                     })
                     .count();
@@ -185,10 +215,24 @@ fn check_snapshot(file: &str, golden: &str) -> usize {
 }
 
 fn check_compare(new: &str, old: &str, golden: &str) -> usize {
+    let mut counts = Vec::new();
+    // Both paths, and each side either way (a table against a graph).
+    for (new_path, old_path) in [
+        (Path::Table, Path::Table),
+        (Path::Graph, Path::Graph),
+        (Path::Table, Path::Graph),
+    ] {
+        counts.push(check_compare_via(new, old, golden, new_path, old_path));
+    }
+    assert!(counts.iter().all(|&c| c == counts[0]));
+    counts[0]
+}
+
+fn check_compare_via(new: &str, old: &str, golden: &str, new_path: Path, old_path: Path) -> usize {
     let new_snap = load(new);
     let old_snap = load(old);
-    let new_all = allocations(&new_snap);
-    let old_all = allocations(&old_snap);
+    let new_all = allocations(&new_snap, new_path);
+    let old_all = allocations(&old_snap, old_path);
     let mut compared = 0;
     for (header, want) in sections(&format!("{golden}.golden")) {
         let words: Vec<&str> = header.split(' ').collect();
@@ -200,7 +244,11 @@ fn check_compare(new: &str, old: &str, golden: &str) -> usize {
             .map(|s| esc(&s.to_bytes()))
             .collect();
         compared += want.len();
-        assert_lines(&format!("{golden} [{header}]"), got, &want);
+        assert_lines(
+            &format!("{golden} via {new_path:?}/{old_path:?} [{header}]"),
+            got,
+            &want,
+        );
     }
     compared
 }
@@ -238,7 +286,7 @@ fn empty_snapshot_matches_python() {
     check_snapshot("empty.p0.pickle", "empty");
     let snap = load("empty.p5.pickle");
     assert_eq!(snap.trace_count(), 0);
-    assert_eq!(snap.graph.node_count(), 1);
+    assert_eq!(snap.graph().node_count(), 1);
     assert_eq!(snap.trace_shape(), None);
 }
 
@@ -268,7 +316,7 @@ fn comparisons_match_python_line_for_line() {
 #[test]
 fn edge_encodings_survive() {
     let snap = load("mixed_1.p5.pickle");
-    let graph = &snap.graph;
+    let graph = snap.graph();
     // Domains 2**32-1 and numpy's 389047, sizes >= 2**31.
     let domains = snap.domains().unwrap();
     assert!(domains.contains(&u32::MAX));
@@ -294,7 +342,7 @@ fn edge_encodings_survive() {
     assert_eq!(snap.total_nframe(0).map(|n| n >= 1), Some(true));
     // Protocol 0 decodes to the same strings.
     let p0 = load("mixed_1.p0.pickle");
-    let find0 = |needle: &[u8]| p0.graph.strings().iter().any(|(_, s)| s == needle);
+    let find0 = |needle: &[u8]| p0.strings().iter().any(|(_, s)| s == needle);
     assert!(find0(b"/srv/caf\xed\xb3\xa9/\xed\xb3\xbf\xed\xb3\xbe.py"));
     assert!(find0(b"/srv/we\\ird\nname.py"));
     assert!(find0("/srv/emoji_\u{1F600}_\u{e9}.py".as_bytes()));
@@ -331,7 +379,7 @@ fn corpus_dumps_of_four_cpython_versions_load() {
         if let Some(t) = traces {
             assert_eq!(snap.trace_count(), t);
         }
-        let all = allocations(&snap);
+        let all = allocations(&snap, Path::Table);
         let stats = all.statistics(KeyType::Lineno, false).unwrap();
         assert_eq!(
             stats.iter().map(|s| s.count).sum::<u64>(),

@@ -152,7 +152,8 @@ impl Dump {
             Parsed::Hprof(dump) => dump.graph(),
             Parsed::V8Snapshot(snapshot) => &snapshot.graph,
             Parsed::V8Profile(profile) => &profile.graph,
-            Parsed::Tracemalloc(snapshot) => &snapshot.graph,
+            // Built from the trace table on first use.
+            Parsed::Tracemalloc(snapshot) => snapshot.graph(),
         }
     }
 
@@ -239,18 +240,21 @@ impl Dump {
     pub fn allocations(&self) -> heapgraph_analysis::sites::Allocations<'_> {
         use heapgraph_analysis::sites::Allocations;
         match &self.parsed {
+            // The trace table alone: the graph is not built.
             Parsed::Tracemalloc(snapshot) => {
-                Allocations::new(&snapshot.graph).with_domains(|node| snapshot.node_domain(node))
+                let columns = snapshot.columns();
+                Allocations::from_columns(
+                    snapshot.strings(),
+                    snapshot.stacks(),
+                    heapgraph_analysis::sites::AllocationColumns {
+                        stacks: &columns.stacks,
+                        sizes: &columns.sizes,
+                        large_sizes: &columns.large_sizes,
+                        domains: columns.domains.as_deref(),
+                    },
+                )
             }
-            other => {
-                let graph = match other {
-                    Parsed::Hprof(dump) => dump.graph(),
-                    Parsed::V8Snapshot(snapshot) => &snapshot.graph,
-                    Parsed::V8Profile(profile) => &profile.graph,
-                    Parsed::Tracemalloc(snapshot) => &snapshot.graph,
-                };
-                Allocations::new(graph)
-            }
+            _ => Allocations::new(self.graph()),
         }
     }
 
@@ -267,12 +271,18 @@ impl Dump {
 
     /// The file format.
     pub fn format(&self) -> Format {
-        self.graph().format()
+        match &self.parsed {
+            Parsed::Tracemalloc(_) => Format::Tracemalloc,
+            _ => self.graph().format(),
+        }
     }
 
     /// The producer the file names, e.g. `"Node.js (V8)"`.
     pub fn producer(&self) -> &str {
-        &self.graph().info().producer
+        match &self.parsed {
+            Parsed::Tracemalloc(snapshot) => snapshot.producer(),
+            _ => &self.graph().info().producer,
+        }
     }
 
     /// The kind of input that was read.
@@ -321,9 +331,15 @@ fn parse_source(source: Source, options: &OpenOptions) -> Result<Dump, Error> {
             // Stream a mapped pickle through the parser's small window
             // rather than faulting the whole mapping in: the snapshot's
             // tables are all it keeps, so the file never sits in memory.
+            let tm_options =
+                heapgraph_tracemalloc::ParseOptions::default().with_limits(options.limits);
             let snapshot = match source.stream() {
-                Some(file) => heapgraph_tracemalloc::parse_reader(file, Some(bytes.len() as u64))?,
-                None => heapgraph_tracemalloc::parse(bytes)?,
+                Some(file) => heapgraph_tracemalloc::parse_reader_with(
+                    file,
+                    Some(bytes.len() as u64),
+                    &tm_options,
+                )?,
+                None => heapgraph_tracemalloc::parse_with(bytes, &tm_options)?,
             };
             Parsed::Tracemalloc(Box::new(snapshot))
         }

@@ -18,7 +18,7 @@ fn blocks_retain_themselves_and_classes_are_sites() {
         );
         let bytes = std::fs::read(&path).unwrap();
         let snapshot = heapgraph_tracemalloc::parse(&bytes).unwrap();
-        let graph = &snapshot.graph;
+        let graph = snapshot.graph();
         let analysis = HeapAnalysis::new(graph);
         assert_eq!(analysis.policy().semantics, Semantics::StrongOnly);
         assert!(graph.node_count() > 10, "{path}");
