@@ -27,6 +27,15 @@
 //! code-point order); protocol 0's raw-unicode-escape text is decoded into the
 //! same form.
 //!
+//! # The trace table
+//!
+//! Traces are read into a compact table ([`TraceColumns`]: stack id and size,
+//! 8 bytes per trace, plus a domain column when any domain is non-zero) over
+//! the core string and stack tables; site statistics run on it alone. The
+//! object graph below is built from it only when
+//! [`TracemallocSnapshot::graph`] is first called. [`ParseOptions::limits`]
+//! bounds traces (as graph nodes and root edges) and string bytes.
+//!
 //! # The graph
 //!
 //! * Node 0 is a synthetic root, `(tracemalloc snapshot)`.
