@@ -25,7 +25,7 @@ pub(crate) const MAX_FIELDS: usize = 64;
 /// shifted to the top (zeros become leading zeros) and combined pairwise
 /// by three multiplications.
 #[inline(always)]
-fn swar_digits(bytes: &[u8], pos: usize) -> Option<(u64, usize)> {
+pub(crate) fn swar_digits(bytes: &[u8], pos: usize) -> Option<(u64, usize)> {
     let chunk: [u8; 8] = bytes.get(pos..pos.checked_add(8)?)?.try_into().ok()?;
     let digits = u64::from_le_bytes(chunk).wrapping_sub(0x3030_3030_3030_3030);
     let flags = (digits | digits.wrapping_add(0x7676_7676_7676_7676)) & 0x8080_8080_8080_8080;

@@ -82,6 +82,7 @@ mod error;
 mod json;
 mod meta;
 mod profile;
+mod records;
 mod snapshot;
 
 pub use error::{V8Error, V8ErrorKind};

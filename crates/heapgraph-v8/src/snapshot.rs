@@ -25,6 +25,7 @@ use heapgraph_core::{
 use crate::error::{V8Error, V8ErrorKind};
 use crate::json::{value_offset, Cursor, MAX_DEPTH, MAX_FIELDS};
 use crate::meta::{parse_meta, SnapshotMeta};
+use crate::records::{scan_records, RecordAt, Split};
 
 /// The program that wrote a snapshot, guessed from its contents.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -265,6 +266,10 @@ struct Sections {
     snapshot: Option<usize>,
     nodes: Option<usize>,
     edges: Option<usize>,
+    /// Where the `nodes` and `edges` arrays' first `]` is, from the locate
+    /// pass (the parallel scan splits the text before it).
+    nodes_end: Option<usize>,
+    edges_end: Option<usize>,
     strings: Option<usize>,
     trace_function_infos: Option<usize>,
     trace_tree: Option<usize>,
@@ -365,6 +370,14 @@ pub fn parse_snapshot(bytes: &[u8]) -> Result<V8Snapshot, V8Error> {
     Reader::new(bytes).read()
 }
 
+/// [`parse_snapshot`] with the `nodes`/`edges` split chosen by a test.
+#[cfg(test)]
+fn parse_split(bytes: &[u8], split: Split) -> Result<V8Snapshot, V8Error> {
+    let mut reader = Reader::new(bytes);
+    reader.split = split;
+    reader.read()
+}
+
 struct Reader<'a> {
     bytes: &'a [u8],
     builder: GraphBuilder,
@@ -376,6 +389,8 @@ struct Reader<'a> {
     root_string: Option<u64>,
     /// Strings counted by the locate pass, and the section's byte length.
     string_reserve: (u64, usize),
+    /// How the `nodes` and `edges` arrays are split across threads.
+    split: Split,
 }
 
 fn section_error(section: &'static str) -> V8ErrorKind {
@@ -393,6 +408,7 @@ impl<'a> Reader<'a> {
             gc_roots_string: None,
             root_string: None,
             string_reserve: (0, 0),
+            split: Split::default(),
         }
     }
 
@@ -433,8 +449,14 @@ impl<'a> Reader<'a> {
         let edges_pos = sections
             .edges
             .ok_or_else(|| V8Error::new(end, section_error("edges")))?;
-        let nodes = self.read_nodes(nodes_pos, &meta, &header, &stack_by_trace_id)?;
-        self.read_edges(edges_pos, &meta, &header, &nodes)?;
+        let nodes = self.read_nodes(
+            nodes_pos,
+            sections.nodes_end,
+            &meta,
+            &header,
+            &stack_by_trace_id,
+        )?;
+        self.read_edges(edges_pos, sections.edges_end, &meta, &header, &nodes)?;
 
         let locations = match sections.locations {
             Some(pos) => self.read_locations(pos, &meta, &nodes)?,
@@ -545,7 +567,14 @@ impl<'a> Reader<'a> {
                 }),
             }
             if numbers {
+                let is_array = cursor.peek() == Some(b'[');
                 cursor.skip_number_array()?;
+                let end = is_array.then(|| cursor.pos().saturating_sub(1));
+                match name {
+                    "nodes" => sections.nodes_end = end,
+                    "edges" => sections.edges_end = end,
+                    _ => {}
+                }
             } else if name == "strings" {
                 let count = cursor.skip_string_array()?;
                 self.string_reserve = (count, cursor.pos().saturating_sub(pos));
@@ -953,6 +982,7 @@ impl<'a> Reader<'a> {
     fn read_nodes(
         &mut self,
         pos: usize,
+        end: Option<usize>,
         meta: &SnapshotMeta,
         header: &SnapshotHeader,
         stack_by_trace_id: &HashMap<u64, StackId>,
@@ -1007,22 +1037,21 @@ impl<'a> Reader<'a> {
                 position / nf as u64
             }
         };
-        let mut root_record = ([0u64; MAX_FIELDS], 0usize);
+        let mut root_record = ([0u64; MAX_FIELDS], RecordAt::at(pos));
         if root_ordinal != 0 {
             let mut ordinal = 0u64;
             let mut found = false;
-            self.cursor(pos, SECTION)
-                .uint_records(nf, |record, start| {
-                    if ordinal == root_ordinal {
-                        for (slot, &value) in root_record.0.iter_mut().zip(record) {
-                            *slot = value;
-                        }
-                        root_record.1 = start;
-                        found = true;
+            scan_records(bytes, pos, end, SECTION, nf, self.split, |record, start| {
+                if ordinal == root_ordinal {
+                    for (slot, &value) in root_record.0.iter_mut().zip(record) {
+                        *slot = value;
                     }
-                    ordinal += 1;
-                    Ok(())
-                })?;
+                    root_record.1 = start;
+                    found = true;
+                }
+                ordinal += 1;
+                Ok(())
+            })?;
             if !found {
                 return Err(V8Error::new(
                     pos,
@@ -1055,16 +1084,16 @@ impl<'a> Reader<'a> {
             d.reserve(reserve);
         }
 
-        let mut saved_zero = ([0u64; MAX_FIELDS], 0usize);
+        let mut saved_zero = ([0u64; MAX_FIELDS], RecordAt::at(pos));
         let mut ordinal = 0u64;
         let string_count = self.string_count;
         let string_base = self.string_base;
         let gc_roots_string = self.gc_roots_string;
         let builder = &mut self.builder;
-        let mut cursor = Cursor::new(bytes, pos, SECTION);
-        cursor.uint_records(nf, |record, start| {
+        let split = self.split;
+        scan_records(bytes, pos, end, SECTION, nf, split, |record, start| {
             // The record to add at this position (swapped for the root).
-            let (this, this_start): (&[u64], usize) = if root_ordinal == 0 {
+            let (this, this_start): (&[u64], RecordAt) = if root_ordinal == 0 {
                 (record, start)
             } else if ordinal == 0 {
                 for (slot, &value) in saved_zero.0.iter_mut().zip(record) {
@@ -1081,7 +1110,7 @@ impl<'a> Reader<'a> {
             let type_index = get(c_type);
             let Some(&kind) = kinds.get(type_index as usize) else {
                 return Err(V8Error::new(
-                    value_offset(bytes, this_start, c_type),
+                    this_start.field(bytes, c_type),
                     V8ErrorKind::IndexOutOfRange {
                         section: SECTION,
                         what: "node type",
@@ -1093,7 +1122,7 @@ impl<'a> Reader<'a> {
             let name = get(c_name);
             if name >= string_count {
                 return Err(V8Error::new(
-                    value_offset(bytes, this_start, c_name),
+                    this_start.field(bytes, c_name),
                     V8ErrorKind::IndexOutOfRange {
                         section: SECTION,
                         what: "string index",
@@ -1109,7 +1138,7 @@ impl<'a> Reader<'a> {
                     get(c_id),
                     get(c_size),
                 )
-                .map_err(|e| V8Error::new(this_start, V8ErrorKind::Graph(e)))?;
+                .map_err(|e| V8Error::new(this_start.start(bytes), V8ErrorKind::Graph(e)))?;
             if let Some(c) = c_trace {
                 let trace_id = get(c);
                 if trace_id != 0 {
@@ -1131,7 +1160,7 @@ impl<'a> Reader<'a> {
             let edges = record.get(c_edges).copied().unwrap_or(0);
             let Ok(edges) = u32::try_from(edges) else {
                 return Err(V8Error::new(
-                    value_offset(bytes, start, c_edges),
+                    start.field(bytes, c_edges),
                     V8ErrorKind::NumberTooLarge {
                         section: SECTION,
                         max: u64::from(u32::MAX),
@@ -1160,6 +1189,7 @@ impl<'a> Reader<'a> {
     fn read_edges(
         &mut self,
         pos: usize,
+        end: Option<usize>,
         meta: &SnapshotMeta,
         header: &SnapshotHeader,
         nodes: &NodesInfo,
@@ -1234,106 +1264,106 @@ impl<'a> Reader<'a> {
         let mut found = 0u64;
         let builder = &mut self.builder;
         let edge_counts = &nodes.edge_counts;
-        let mut cursor = Cursor::new(bytes, pos, SECTION);
-        cursor.uint_records(ef, |record, start| {
-            found += 1;
-            while remaining == 0 {
-                source += 1;
-                match edge_counts.get(source as usize) {
-                    Some(&c) => remaining = c,
-                    None => {
-                        return Err(V8Error::new(
-                            start,
-                            V8ErrorKind::EdgeCountMismatch { declared, found },
-                        ))
+        let (_, end_pos) =
+            scan_records(bytes, pos, end, SECTION, ef, self.split, |record, start| {
+                found += 1;
+                while remaining == 0 {
+                    source += 1;
+                    match edge_counts.get(source as usize) {
+                        Some(&c) => remaining = c,
+                        None => {
+                            return Err(V8Error::new(
+                                start.start(bytes),
+                                V8ErrorKind::EdgeCountMismatch { declared, found },
+                            ))
+                        }
                     }
                 }
-            }
-            remaining -= 1;
-            let get = |c: usize| record.get(c).copied().unwrap_or(0);
-            let type_index = get(c_type);
-            let Some(&kind) = kinds.get(type_index as usize) else {
-                return Err(V8Error::new(
-                    value_offset(bytes, start, c_type),
-                    V8ErrorKind::IndexOutOfRange {
-                        section: SECTION,
-                        what: "edge type",
-                        index: type_index,
-                        len: kinds.len() as u64,
-                    },
-                ));
-            };
-            let label = get(c_label);
-            let label = if kind.has_index() {
-                match u32::try_from(label) {
-                    Ok(label) => label,
-                    Err(_) => {
-                        return Err(V8Error::new(
-                            value_offset(bytes, start, c_label),
-                            V8ErrorKind::NumberTooLarge {
-                                section: SECTION,
-                                max: u64::from(u32::MAX),
-                            },
-                        ))
-                    }
-                }
-            } else if label < string_count {
-                string_base + label as u32
-            } else {
-                return Err(V8Error::new(
-                    value_offset(bytes, start, c_label),
-                    V8ErrorKind::IndexOutOfRange {
-                        section: SECTION,
-                        what: "string index",
-                        index: label,
-                        len: string_count,
-                    },
-                ));
-            };
-            let to_node = get(c_target);
-            let Some(target) = divisor.divide(to_node) else {
-                return Err(V8Error::new(
-                    value_offset(bytes, start, c_target),
-                    V8ErrorKind::MisalignedNodePosition {
-                        section: SECTION,
-                        position: to_node,
-                        field_count: nf,
-                    },
-                ));
-            };
-            if target >= node_count {
-                return Err(V8Error::new(
-                    value_offset(bytes, start, c_target),
-                    V8ErrorKind::IndexOutOfRange {
-                        section: SECTION,
-                        what: "to_node ordinal",
-                        index: target,
-                        len: node_count,
-                    },
-                ));
-            }
-            // Both fit in u32: node_count is bounded by the builder.
-            let src = swap(source) as u32;
-            let tgt = swap(target) as u32;
-            builder
-                .push_edge(src, tgt, kind, label)
-                .map_err(|e| V8Error::new(start, V8ErrorKind::Graph(e)))?;
-            if Some(u64::from(src)) == gc_roots {
-                // V8 hangs synthetic groups (`(Strong roots)`, ...) off
-                // `(GC roots)`; Bun hangs the roots themselves, and then
-                // `(GC roots)` is the group.
-                let group = if synthetic.binary_search(&tgt).is_ok() {
-                    tgt
-                } else {
-                    src
+                remaining -= 1;
+                let get = |c: usize| record.get(c).copied().unwrap_or(0);
+                let type_index = get(c_type);
+                let Some(&kind) = kinds.get(type_index as usize) else {
+                    return Err(V8Error::new(
+                        start.field(bytes, c_type),
+                        V8ErrorKind::IndexOutOfRange {
+                            section: SECTION,
+                            what: "edge type",
+                            index: type_index,
+                            len: kinds.len() as u64,
+                        },
+                    ));
                 };
-                builder.mark_root_group(NodeIndex::new(group), RootKind::Engine);
-            }
-            Ok(())
-        })?;
+                let label = get(c_label);
+                let label = if kind.has_index() {
+                    match u32::try_from(label) {
+                        Ok(label) => label,
+                        Err(_) => {
+                            return Err(V8Error::new(
+                                start.field(bytes, c_label),
+                                V8ErrorKind::NumberTooLarge {
+                                    section: SECTION,
+                                    max: u64::from(u32::MAX),
+                                },
+                            ))
+                        }
+                    }
+                } else if label < string_count {
+                    string_base + label as u32
+                } else {
+                    return Err(V8Error::new(
+                        start.field(bytes, c_label),
+                        V8ErrorKind::IndexOutOfRange {
+                            section: SECTION,
+                            what: "string index",
+                            index: label,
+                            len: string_count,
+                        },
+                    ));
+                };
+                let to_node = get(c_target);
+                let Some(target) = divisor.divide(to_node) else {
+                    return Err(V8Error::new(
+                        start.field(bytes, c_target),
+                        V8ErrorKind::MisalignedNodePosition {
+                            section: SECTION,
+                            position: to_node,
+                            field_count: nf,
+                        },
+                    ));
+                };
+                if target >= node_count {
+                    return Err(V8Error::new(
+                        start.field(bytes, c_target),
+                        V8ErrorKind::IndexOutOfRange {
+                            section: SECTION,
+                            what: "to_node ordinal",
+                            index: target,
+                            len: node_count,
+                        },
+                    ));
+                }
+                // Both fit in u32: node_count is bounded by the builder.
+                let src = swap(source) as u32;
+                let tgt = swap(target) as u32;
+                builder
+                    .push_edge(src, tgt, kind, label)
+                    .map_err(|e| V8Error::new(start.start(bytes), V8ErrorKind::Graph(e)))?;
+                if Some(u64::from(src)) == gc_roots {
+                    // V8 hangs synthetic groups (`(Strong roots)`, ...) off
+                    // `(GC roots)`; Bun hangs the roots themselves, and then
+                    // `(GC roots)` is the group.
+                    let group = if synthetic.binary_search(&tgt).is_ok() {
+                        tgt
+                    } else {
+                        src
+                    };
+                    builder.mark_root_group(NodeIndex::new(group), RootKind::Engine);
+                }
+                Ok(())
+            })?;
         if found != declared {
             return Err(V8Error::new(
-                cursor.pos(),
+                end_pos,
                 V8ErrorKind::EdgeCountMismatch { declared, found },
             ));
         }
@@ -1593,6 +1623,101 @@ impl ProducerMarkers {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use std::io::Read;
+
+    fn testdata(name: &str) -> Vec<u8> {
+        let path = format!("{}/../../testdata/v8/{name}", env!("CARGO_MANIFEST_DIR"));
+        let raw = std::fs::read(&path).unwrap();
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(raw.as_slice())
+            .read_to_end(&mut out)
+            .unwrap();
+        out
+    }
+
+    /// Everything a parse produced, as one comparable value.
+    fn digest(result: &Result<V8Snapshot, V8Error>) -> String {
+        let snapshot = match result {
+            Ok(snapshot) => snapshot,
+            Err(e) => return format!("error: {e:?}"),
+        };
+        let g = &snapshot.graph;
+        let labels: Vec<_> = (0..g.edge_count() as u32)
+            .map(|e| g.edge_label(heapgraph_core::EdgeIndex::new(e)))
+            .collect();
+        let stacks: Vec<_> = g.nodes().map(|n| g.node_stack(n)).collect();
+        let strings: Vec<_> = g.strings().iter().map(|(_, s)| s.to_vec()).collect();
+        format!(
+            "{:?}",
+            (
+                g.kinds(),
+                g.names(),
+                g.object_ids(),
+                g.self_sizes(),
+                g.edge_starts(),
+                g.edge_targets(),
+                g.edge_kinds(),
+                labels,
+                g.root_groups(),
+                stacks,
+                strings,
+                (
+                    &snapshot.detachedness,
+                    &snapshot.locations,
+                    &snapshot.warnings,
+                    g.diagnostics()
+                ),
+            )
+        )
+    }
+
+    /// The threaded scan of `nodes` and `edges` (cut into small chunks so
+    /// that records straddle them) gives the sequential result, on real
+    /// snapshots and on corrupted copies of one, errors included.
+    #[test]
+    fn split_parse_matches_sequential_parse() {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        let sequential = Split {
+            chunk_bytes: usize::MAX,
+            sequential: true,
+        };
+        let split = Split {
+            chunk_bytes: 4096,
+            sequential: false,
+        };
+        for name in [
+            "node20-planted.heapsnapshot.gz",
+            "node20-tracked.heapsnapshot.gz",
+        ] {
+            let bytes = testdata(name);
+            let expected = digest(&parse_split(&bytes, sequential));
+            assert!(!expected.starts_with("error"), "{name}: {expected}");
+            let got = pool.install(|| digest(&parse_split(&bytes, split)));
+            assert!(got == expected, "{name}: the split parse differs");
+        }
+
+        let bytes = testdata("node20-planted.heapsnapshot.gz");
+        let nodes = memchr::memmem::find(&bytes, b"\"nodes\":").unwrap();
+        let strings = memchr::memmem::find(&bytes, b"\"strings\":").unwrap();
+        let mut state = 11u64;
+        let mut errors = 0;
+        for round in 0..24 {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let mut copy = bytes.clone();
+            let at = nodes + (state >> 20) as usize % (strings - nodes);
+            copy[at] = b"x,9 ]0\"-"[round % 8];
+            let expected = digest(&parse_split(&copy, sequential));
+            let got = pool.install(|| digest(&parse_split(&copy, split)));
+            assert!(got == expected, "flip at {at}: {got:.300} vs {expected:.300}");
+            errors += usize::from(expected.starts_with("error"));
+        }
+        assert!(errors >= 8, "only {errors} corruptions were errors");
+    }
 
     #[test]
     fn exact_divisor_matches_plain_division() {
