@@ -41,8 +41,12 @@ pub struct HeapAnalysis<'g> {
     shallow: Vec<u64>,
     tree: DominatorTree,
     retained: Vec<u64>,
-    distances: Vec<u32>,
-    classes: ClassTable,
+    /// DevTools' distances (V8 only; other formats use `path_distances`),
+    /// built on first use: many commands never ask.
+    devtools_distances: OnceLock<Vec<u32>>,
+    /// Built on first use, so that [`HeapAnalysis::with_dom_state`] right
+    /// after construction (what the V8 path always does) builds it once.
+    classes: OnceLock<ClassTable>,
     children: OnceLock<DominatedNodes>,
     path_distances: OnceLock<Vec<u32>>,
 }
@@ -77,24 +81,16 @@ impl<'g> HeapAnalysis<'g> {
             graph.self_sizes().to_vec()
         };
         let retained = tree.retained_sizes(&shallow);
-        let path_distances = OnceLock::new();
-        let distances = if devtools {
-            devtools_distances(graph)
-        } else {
-            let d = bfs_distances(graph, &policy.path_edges(graph));
-            let _ = path_distances.set(d.clone());
-            d
-        };
         HeapAnalysis {
             graph,
             policy,
             shallow,
             tree,
             retained,
-            distances,
-            classes: ClassTable::for_graph(graph),
+            devtools_distances: OnceLock::new(),
+            classes: OnceLock::new(),
             children: OnceLock::new(),
-            path_distances,
+            path_distances: OnceLock::new(),
         }
     }
 
@@ -102,7 +98,10 @@ impl<'g> HeapAnalysis<'g> {
     /// [`ClassTable::for_graph_with_dom_state`]), so detached DOM nodes get
     /// DevTools' `Detached ` class names.
     pub fn with_dom_state(mut self, detachedness: &[u8]) -> HeapAnalysis<'g> {
-        self.classes = ClassTable::for_graph_with_dom_state(self.graph, Some(detachedness));
+        self.classes = OnceLock::from(ClassTable::for_graph_with_dom_state(
+            self.graph,
+            Some(detachedness),
+        ));
         self
     }
 
@@ -157,7 +156,13 @@ impl<'g> HeapAnalysis<'g> {
     /// The node's distance from the root (DevTools' rules for V8, where
     /// system-only objects are at least [`crate::SYSTEM_DISTANCE`] away).
     pub fn distance(&self, node: NodeIndex) -> Option<u32> {
-        match self.distances.get(node.index()) {
+        let distances = if self.policy.semantics == Semantics::DevTools {
+            self.devtools_distances
+                .get_or_init(|| devtools_distances(self.graph))
+        } else {
+            self.path_distances()
+        };
+        match distances.get(node.index()) {
             Some(&d) if d != NO_DISTANCE => Some(d),
             _ => None,
         }
@@ -165,19 +170,19 @@ impl<'g> HeapAnalysis<'g> {
 
     /// The class table.
     pub fn classes(&self) -> &ClassTable {
-        &self.classes
+        self.classes
+            .get_or_init(|| ClassTable::for_graph(self.graph))
     }
 
     /// The class of `node`, if any.
     pub fn class_of(&self, node: NodeIndex) -> Option<ClassId> {
-        self.classes.class_of(node)
+        self.classes().class_of(node)
     }
 
     /// The class name of `node` (empty for the root and root groups).
     pub fn class_name(&self, node: NodeIndex) -> &str {
-        self.classes
-            .class_of(node)
-            .map_or("", |c| self.classes.name(c))
+        let classes = self.classes();
+        classes.class_of(node).map_or("", |c| classes.name(c))
     }
 
     /// The children of each node in the dominator tree, built on first use.
@@ -202,7 +207,7 @@ impl<'g> HeapAnalysis<'g> {
     /// it has a class and a place in the dominator tree, and for V8 a
     /// non-zero shown size (DevTools lists no empty objects).
     pub fn is_instance(&self, node: NodeIndex) -> bool {
-        self.classes.class_of(node).is_some()
+        self.classes().class_of(node).is_some()
             && self.tree.contains(node)
             && (self.policy.semantics != Semantics::DevTools || self.shallow_size(node) != 0)
     }
@@ -211,7 +216,7 @@ impl<'g> HeapAnalysis<'g> {
     pub fn instances_of(&self, class: ClassId) -> Vec<NodeIndex> {
         self.graph
             .nodes()
-            .filter(|&n| self.classes.class_of(n) == Some(class) && self.is_instance(n))
+            .filter(|&n| self.classes().class_of(n) == Some(class) && self.is_instance(n))
             .collect()
     }
 
@@ -219,7 +224,8 @@ impl<'g> HeapAnalysis<'g> {
     /// is the sum over its instances that no other instance of the class
     /// dominates (MAT's and DevTools' definition).
     pub fn class_histogram(&self) -> ClassHistogram {
-        let mut rows: Vec<ClassStats> = (0..self.classes.len())
+        let classes = self.classes();
+        let mut rows: Vec<ClassStats> = (0..classes.len())
             .map(|i| ClassStats {
                 class: ClassId(i as u32),
                 count: 0,
@@ -231,7 +237,7 @@ impl<'g> HeapAnalysis<'g> {
             if !self.is_instance(node) {
                 continue;
             }
-            if let Some(class) = self.classes.class_of(node) {
+            if let Some(class) = classes.class_of(node) {
                 let row = &mut rows[class.index()];
                 row.count += 1;
                 row.shallow_size = row.shallow_size.saturating_add(self.shallow_size(node));
@@ -240,16 +246,13 @@ impl<'g> HeapAnalysis<'g> {
         // Walk the dominator tree, counting an instance only when no
         // instance of its class is above it.
         let dominated = self.dominated();
-        let mut active = vec![0u32; self.classes.len()];
+        let mut active = vec![0u32; classes.len()];
         let mut stack: Vec<(NodeIndex, bool)> = Vec::new();
         if self.graph.node_count() > 0 {
             stack.push((NodeIndex::new(0), false));
         }
         while let Some((node, leaving)) = stack.pop() {
-            let class = self
-                .classes
-                .class_of(node)
-                .filter(|_| self.is_instance(node));
+            let class = classes.class_of(node).filter(|_| self.is_instance(node));
             if leaving {
                 if let Some(c) = class {
                     active[c.index()] -= 1;
@@ -281,7 +284,7 @@ impl<'g> HeapAnalysis<'g> {
             .iter()
             .map(|r| {
                 (
-                    self.classes.name(r.class).to_string(),
+                    self.classes().name(r.class).to_string(),
                     crate::trend::GroupTotals {
                         count: r.count,
                         bytes: r.shallow_size,
