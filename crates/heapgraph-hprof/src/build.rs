@@ -128,6 +128,9 @@ pub(crate) struct HeapIndex {
     heap_runs: Vec<(u32, u32)>,
     heap_names: Vec<(u32, u64)>,
     current_heap: Option<u32>,
+    /// The most heap objects [`Limits::max_nodes`](heapgraph_core::Limits)
+    /// leaves room for (the root takes one node); `None`: no limit.
+    object_limit: Option<(u64, u64)>,
 }
 
 impl HeapVisitor for HeapIndex {
@@ -207,6 +210,17 @@ impl HeapVisitor for HeapIndex {
                 }
             }
         };
+        if let Some((objects, max_nodes)) = self.object_limit {
+            if self.pending.len() as u64 >= objects {
+                return Err(HprofError::graph(
+                    offset,
+                    heapgraph_core::BuildError::LimitExceeded {
+                        what: "nodes",
+                        limit: max_nodes,
+                    },
+                ));
+            }
+        }
         if self.pending.len() >= (u32::MAX - 64) as usize {
             return Err(HprofError::graph(
                 offset,
@@ -264,7 +278,12 @@ pub(crate) fn parse(bytes: &[u8], options: &HprofOptions) -> Result<HprofDump, H
     let id_size = header.id_size;
     let mut stats = RecordStats::default();
     let mut top = TopLevel::default();
-    let mut index = HeapIndex::default();
+    let limits = options.limits;
+    let mut index = HeapIndex {
+        object_limit: (limits.max_nodes < u64::from(u32::MAX - 1))
+            .then(|| (limits.max_nodes.saturating_sub(1), limits.max_nodes)),
+        ..HeapIndex::default()
+    };
     stream::walk(
         bytes,
         &header,
@@ -274,7 +293,7 @@ pub(crate) fn parse(bytes: &[u8], options: &HprofOptions) -> Result<HprofDump, H
         options.lenient,
     )?;
 
-    let mut builder = GraphBuilder::new(Format::Hprof);
+    let mut builder = GraphBuilder::new(Format::Hprof).with_limits(limits);
     let kind = match header.version {
         HprofVersion::V1_0_3 => "Android",
         _ => "HotSpot",
@@ -541,13 +560,14 @@ pub(crate) fn parse(bytes: &[u8], options: &HprofOptions) -> Result<HprofDump, H
         jni_local: builder.intern(b"<JNI Local>").map_err(graph_err)?,
     };
     let mut static_names: Vec<Vec<StringId>> = Vec::with_capacity(n_classes);
-    for class in &index.classes {
+    for (c, class) in index.classes.iter().enumerate() {
         let mut names = Vec::with_capacity(class.statics.len());
+        let offset = class_offsets.get(c).copied().unwrap_or(0);
         for s in &class.statics {
             names.push(
                 builder
                     .intern(lookup_string(s.name_id))
-                    .map_err(graph_err)?,
+                    .map_err(|e| HprofError::graph(offset, e))?,
             );
         }
         static_names.push(names);
@@ -990,12 +1010,17 @@ pub(crate) fn resolve_classes(
         };
     let mut class_names: Vec<StringId> = Vec::with_capacity(n_classes);
     let mut class_name_text: Vec<Vec<u8>> = Vec::with_capacity(n_classes);
-    for class in classes {
+    // Strings beyond `Limits::max_string_bytes` fail at the class's record.
+    let at_class = |c: usize| {
+        let offset = class_offsets.get(c).copied().unwrap_or(0);
+        move |e| HprofError::graph(offset, e)
+    };
+    for (c, class) in classes.iter().enumerate() {
         let text = match top.class_names.get(&class.id) {
             Some(&name_id) => normalize_class_name(lookup_string(name_id)),
             None => format!("(class 0x{:x})", class.id).into_bytes(),
         };
-        class_names.push(builder.intern(&text).map_err(graph_err)?);
+        class_names.push(builder.intern(&text).map_err(at_class(c))?);
         class_name_text.push(text);
     }
     // Reference subclasses: the kind of edge their `referent` becomes.
@@ -1034,7 +1059,10 @@ pub(crate) fn resolve_classes(
             .get(c)
             .is_some_and(|t| t.as_slice() == b"java.lang.ref.Reference");
         for &(name_id, ty) in &class.fields {
-            let name = intern_name(builder, name_id)?;
+            let name = intern_name(builder, name_id).map_err(|e| HprofError {
+                offset: class_offsets.get(c).copied().unwrap_or(e.offset),
+                ..e
+            })?;
             own_fields.push(OwnField {
                 name,
                 ty,
