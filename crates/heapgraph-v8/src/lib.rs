@@ -87,11 +87,41 @@ mod snapshot;
 
 pub use error::{V8Error, V8ErrorKind};
 pub use meta::SnapshotMeta;
-pub use profile::{parse_heapprofile, HeapProfile, ProfileNode, ProfileSample};
-pub use snapshot::{
-    parse_snapshot, Location, Producer, ScopeSection, ScopeSections, SnapshotHeader,
-    TimelineSample, TraceFunctionInfo, TraceNode, V8Snapshot, V8Warning,
+pub use profile::{
+    parse_heapprofile, parse_heapprofile_with, HeapProfile, ProfileNode, ProfileSample,
 };
+pub use snapshot::{
+    parse_snapshot, parse_snapshot_with, Location, Producer, ScopeSection, ScopeSections,
+    SnapshotHeader, TimelineSample, TraceFunctionInfo, TraceNode, V8Snapshot, V8Warning,
+};
+
+/// How a snapshot or profile is read.
+///
+/// ```
+/// use heapgraph_core::Limits;
+/// let options = heapgraph_v8::ParseOptions::default()
+///     .with_limits(Limits::default().with_max_nodes(10_000_000));
+/// assert_eq!(options.limits.max_nodes, 10_000_000);
+/// ```
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct ParseOptions {
+    /// Bounds on the graph a file may produce. A `.heapsnapshot` whose
+    /// header declares more nodes or edges than allowed is refused before
+    /// anything else is read (the error names the offset of the count);
+    /// one whose arrays hold more than allowed fails at the first record
+    /// over the limit; strings beyond `max_string_bytes` in all fail at the
+    /// string that went over.
+    pub limits: heapgraph_core::Limits,
+}
+
+impl ParseOptions {
+    /// These options with `limits`.
+    pub fn with_limits(mut self, limits: heapgraph_core::Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+}
 
 /// Skips a UTF-8 byte-order mark and JSON whitespace.
 fn skip_ws(bytes: &[u8], mut pos: usize) -> usize {

@@ -33,6 +33,7 @@ use heapgraph_core::{
 
 use crate::error::{V8Error, V8ErrorKind};
 use crate::json::{Cursor, MAX_DEPTH};
+use crate::ParseOptions;
 
 /// One node of the profile's call tree, in pre-order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -131,7 +132,26 @@ impl HeapProfile {
 /// A [`V8Error`] with the byte offset of the first problem: truncation,
 /// malformed JSON, a missing `head`, nesting deeper than 65536.
 pub fn parse_heapprofile(bytes: &[u8]) -> Result<HeapProfile, V8Error> {
-    let mut builder = GraphBuilder::new(Format::V8HeapProfile);
+    parse_heapprofile_with(bytes, &ParseOptions::default())
+}
+
+/// [`parse_heapprofile`] with options: under [`ParseOptions::limits`] a
+/// profile whose call tree strings or samples (one graph node each, plus
+/// the root and one root group) go over a limit is refused, with the offset
+/// of the string or sample that went over.
+///
+/// # Errors
+///
+/// As [`parse_heapprofile`], and [`V8ErrorKind::Graph`] with
+/// [`BuildError::LimitExceeded`](heapgraph_core::BuildError::LimitExceeded)
+/// or a string-bytes [`TooManyStrings`](heapgraph_core::TooManyStrings)
+/// for a limit.
+pub fn parse_heapprofile_with(
+    bytes: &[u8],
+    options: &ParseOptions,
+) -> Result<HeapProfile, V8Error> {
+    let limits = options.limits;
+    let mut builder = GraphBuilder::new(Format::V8HeapProfile).with_limits(limits);
     let graph_error =
         |at: usize| move |e: heapgraph_core::BuildError| V8Error::new(at, V8ErrorKind::Graph(e));
     let root_name = builder.intern(b"(root)").map_err(graph_error(0))?;
@@ -146,7 +166,7 @@ pub fn parse_heapprofile(bytes: &[u8]) -> Result<HeapProfile, V8Error> {
     };
     let mut cursor = Cursor::new(bytes, start, "top level");
     let mut nodes: Vec<ProfileNode> = Vec::new();
-    let mut raw_samples: Vec<(u64, u64, u64)> = Vec::new();
+    let mut raw_samples: Vec<(u64, u64, u64, usize)> = Vec::new();
     let mut saw_head = false;
     let mut key = Vec::new();
     cursor.expect(b'{', "`{`")?;
@@ -175,6 +195,20 @@ pub fn parse_heapprofile(bytes: &[u8]) -> Result<HeapProfile, V8Error> {
         return Err(cursor.error(V8ErrorKind::MissingSection { section: "head" }));
     }
     let end = cursor.pos();
+    // One node per sample besides the root and the `(Allocations)` group,
+    // and as many edges: refuse before building any of them.
+    let over = |limit: u64, reserved: u64| usize::try_from(limit.saturating_sub(reserved)).ok();
+    for (what, keep, limit) in [
+        ("nodes", over(limits.max_nodes, 2), limits.max_nodes),
+        ("edges", over(limits.max_edges, 1), limits.max_edges),
+    ] {
+        if let Some(&(.., at)) = keep.and_then(|keep| raw_samples.get(keep)) {
+            return Err(V8Error::new(
+                at,
+                V8ErrorKind::Graph(heapgraph_core::BuildError::LimitExceeded { what, limit }),
+            ));
+        }
+    }
 
     // Stacks, in pre-order so parents come first; `head` has none.
     for i in 0..nodes.len() {
@@ -219,7 +253,7 @@ pub fn parse_heapprofile(bytes: &[u8]) -> Result<HeapProfile, V8Error> {
         .intern(b"(unknown site)")
         .map_err(graph_error(end))?;
     let mut name_buf = Vec::new();
-    for (size, node_id, ordinal) in raw_samples {
+    for (size, node_id, ordinal, _) in raw_samples {
         let node = by_id.get(&node_id).copied();
         if node.is_none() {
             unknown_site_samples += 1;
@@ -456,13 +490,15 @@ fn read_call_frame(
 
 fn read_samples(
     cursor: &mut Cursor<'_>,
-    samples: &mut Vec<(u64, u64, u64)>,
+    samples: &mut Vec<(u64, u64, u64, usize)>,
 ) -> Result<(), V8Error> {
     let mut key = Vec::new();
     cursor.expect(b'[', "`[`")?;
     let mut first = true;
     while cursor.next_item(b']', first)? {
         first = false;
+        cursor.skip_ws();
+        let sample_at = cursor.pos();
         let (mut size, mut node_id, mut ordinal) = (0u64, 0u64, 0u64);
         cursor.expect(b'{', "`{` (a sample)")?;
         let mut first_key = true;
@@ -490,7 +526,7 @@ fn read_samples(
                 _ => cursor.skip_value()?,
             }
         }
-        samples.push((size, node_id, ordinal));
+        samples.push((size, node_id, ordinal, sample_at));
     }
     Ok(())
 }

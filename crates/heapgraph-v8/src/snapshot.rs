@@ -18,14 +18,15 @@
 
 use hashbrown::HashMap;
 use heapgraph_core::{
-    EdgeKind, Format, Frame, GraphBuilder, HeapGraph, NodeIndex, NodeKind, RootKind, StackId,
-    StringId,
+    EdgeKind, Format, Frame, GraphBuilder, HeapGraph, Limits, NodeIndex, NodeKind, RootKind,
+    StackId, StringId,
 };
 
 use crate::error::{V8Error, V8ErrorKind};
 use crate::json::{value_offset, Cursor, MAX_DEPTH, MAX_FIELDS};
 use crate::meta::{parse_meta, SnapshotMeta};
 use crate::records::{scan_records, RecordAt, Split};
+use crate::ParseOptions;
 
 /// The program that wrote a snapshot, guessed from its contents.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -260,6 +261,16 @@ impl V8Snapshot {
     }
 }
 
+/// What the `snapshot` section holds.
+struct Header {
+    meta: SnapshotMeta,
+    header: SnapshotHeader,
+    extra_native_bytes: Option<u64>,
+    /// Where the `node_count` and `edge_count` values are (the section's
+    /// start when absent).
+    count_at: (usize, usize),
+}
+
 /// Where each top-level section's value starts.
 #[derive(Default)]
 struct Sections {
@@ -367,19 +378,37 @@ fn map_edge_type(name: &str) -> Option<EdgeKind> {
 /// `edges`, `strings`) or meta column, an index out of range, or edge
 /// counts that disagree with the `edges` array.
 pub fn parse_snapshot(bytes: &[u8]) -> Result<V8Snapshot, V8Error> {
-    Reader::new(bytes).read()
+    parse_snapshot_with(bytes, &ParseOptions::default())
+}
+
+/// [`parse_snapshot`] with options: [`ParseOptions::limits`] refuses a
+/// snapshot whose header declares more nodes or edges than allowed before
+/// reading anything else, and one whose arrays or strings go over a limit
+/// at the record or string that does.
+///
+/// # Errors
+///
+/// As [`parse_snapshot`], and [`V8ErrorKind::Graph`] with
+/// [`BuildError::LimitExceeded`](heapgraph_core::BuildError::LimitExceeded)
+/// (at the declared `node_count` or `edge_count`, or at the first record
+/// over the limit) or a string-bytes
+/// [`TooManyStrings`](heapgraph_core::TooManyStrings) (at the string) for a
+/// limit.
+pub fn parse_snapshot_with(bytes: &[u8], options: &ParseOptions) -> Result<V8Snapshot, V8Error> {
+    Reader::new(bytes, options).read()
 }
 
 /// [`parse_snapshot`] with the `nodes`/`edges` split chosen by a test.
 #[cfg(test)]
 fn parse_split(bytes: &[u8], split: Split) -> Result<V8Snapshot, V8Error> {
-    let mut reader = Reader::new(bytes);
+    let mut reader = Reader::new(bytes, &ParseOptions::default());
     reader.split = split;
     reader.read()
 }
 
 struct Reader<'a> {
     bytes: &'a [u8],
+    limits: Limits,
     builder: GraphBuilder,
     warnings: Vec<V8Warning>,
     /// `StringId` of V8 string 0.
@@ -398,10 +427,11 @@ fn section_error(section: &'static str) -> V8ErrorKind {
 }
 
 impl<'a> Reader<'a> {
-    fn new(bytes: &'a [u8]) -> Self {
+    fn new(bytes: &'a [u8], options: &ParseOptions) -> Self {
         Reader {
             bytes,
-            builder: GraphBuilder::new(Format::V8HeapSnapshot),
+            limits: options.limits,
+            builder: GraphBuilder::new(Format::V8HeapSnapshot).with_limits(options.limits),
             warnings: Vec::new(),
             string_base: 0,
             string_count: 0,
@@ -422,7 +452,24 @@ impl<'a> Reader<'a> {
         let snapshot_pos = sections
             .snapshot
             .ok_or_else(|| V8Error::new(end, section_error("snapshot")))?;
-        let (meta, header, extra_native_bytes) = self.read_header(snapshot_pos)?;
+        let Header {
+            meta,
+            header,
+            extra_native_bytes,
+            count_at,
+        } = self.read_header(snapshot_pos)?;
+        // Refuse an oversized snapshot before reading its strings.
+        let refuse = |at: usize| move |e| V8Error::new(at, V8ErrorKind::Graph(e));
+        if let Some(declared) = header.node_count {
+            self.limits
+                .check_declared_nodes(declared)
+                .map_err(refuse(count_at.0))?;
+        }
+        if let Some(declared) = header.edge_count {
+            self.limits
+                .check_declared_edges(declared)
+                .map_err(refuse(count_at.1))?;
+        }
 
         let strings_pos = sections
             .strings
@@ -591,14 +638,12 @@ impl<'a> Reader<'a> {
         Ok(sections)
     }
 
-    fn read_header(
-        &mut self,
-        pos: usize,
-    ) -> Result<(SnapshotMeta, SnapshotHeader, Option<u64>), V8Error> {
+    fn read_header(&mut self, pos: usize) -> Result<Header, V8Error> {
         let mut cursor = self.cursor(pos, "snapshot");
         let mut header = SnapshotHeader::default();
         let mut meta = None;
         let mut extra_native_bytes = None;
+        let mut count_at = (pos, pos);
         let mut key = Vec::new();
         let mut buf = Vec::new();
         cursor.expect(b'{', "`{`")?;
@@ -612,8 +657,16 @@ impl<'a> Reader<'a> {
                     meta = Some(parse_meta(&mut cursor)?);
                     cursor.set_section("snapshot");
                 }
-                b"node_count" => header.node_count = Some(cursor.uint()?),
-                b"edge_count" => header.edge_count = Some(cursor.uint()?),
+                b"node_count" => {
+                    cursor.skip_ws();
+                    count_at.0 = cursor.pos();
+                    header.node_count = Some(cursor.uint()?);
+                }
+                b"edge_count" => {
+                    cursor.skip_ws();
+                    count_at.1 = cursor.pos();
+                    header.edge_count = Some(cursor.uint()?);
+                }
                 b"trace_function_count" => header.trace_function_count = Some(cursor.uint()?),
                 b"root_index" => header.root_index = Some(cursor.uint()?),
                 b"uid" => header.uid = Some(cursor.uint()?),
@@ -626,7 +679,12 @@ impl<'a> Reader<'a> {
             }
         }
         let meta = meta.ok_or_else(|| V8Error::new(pos, section_error("snapshot.meta")))?;
-        Ok((meta, header, extra_native_bytes))
+        Ok(Header {
+            meta,
+            header,
+            extra_native_bytes,
+            count_at,
+        })
     }
 
     fn read_strings(&mut self, pos: usize) -> Result<ProducerMarkers, V8Error> {
@@ -636,14 +694,16 @@ impl<'a> Reader<'a> {
         // Both bounded by the input: the count was found in it, and decoded
         // strings are never longer than their JSON text.
         let (strings, section_bytes) = self.string_reserve;
+        let max_bytes = usize::try_from(self.limits.max_string_bytes).unwrap_or(usize::MAX);
         self.builder
             .strings()
-            .reserve(strings as usize, section_bytes);
+            .reserve(strings as usize, section_bytes.min(max_bytes));
         cursor.expect(b'[', "`[`")?;
         let mut first = true;
         let mut count = 0u64;
         while cursor.next_item(b']', first)? {
             first = false;
+            cursor.skip_ws();
             let at = cursor.pos();
             cursor.string(&mut buf)?;
             let id = self
@@ -1713,7 +1773,10 @@ mod tests {
             copy[at] = b"x,9 ]0\"-"[round % 8];
             let expected = digest(&parse_split(&copy, sequential));
             let got = pool.install(|| digest(&parse_split(&copy, split)));
-            assert!(got == expected, "flip at {at}: {got:.300} vs {expected:.300}");
+            assert!(
+                got == expected,
+                "flip at {at}: {got:.300} vs {expected:.300}"
+            );
             errors += usize::from(expected.starts_with("error"));
         }
         assert!(errors >= 8, "only {errors} corruptions were errors");
