@@ -22,6 +22,8 @@ use crate::{
     BasicType, HprofError, HprofErrorKind, HprofOptions, HprofVersion, RecordStats, SizeModel,
 };
 
+/// Room for the root-group nodes (one per [`RootKind`]).
+const ROOT_KINDS: usize = 32;
 const KIND_CLASS: u8 = 0;
 const KIND_INSTANCE: u8 = 1;
 const KIND_OBJECT_ARRAY: u8 = 2;
@@ -116,8 +118,9 @@ impl<'a> RecordVisitor<'a> for TopLevel<'a> {
 #[derive(Default)]
 pub(crate) struct HeapIndex {
     pending: Vec<Pending>,
-    /// Per pending object: the record offset, or `u64::MAX` when the record
-    /// is split across segments.
+    /// Per node: the record offset, or `u64::MAX` when the record is split
+    /// across segments (`parse` starts it with the root's `u64::MAX`, so
+    /// it becomes the dump's node-indexed table without a copy).
     offsets: Vec<u64>,
     classes: Vec<ClassDump>,
     /// (tag, id, first u4, second u4).
@@ -282,6 +285,7 @@ pub(crate) fn parse(bytes: &[u8], options: &HprofOptions) -> Result<HprofDump, H
     let mut index = HeapIndex {
         object_limit: (limits.max_nodes < u64::from(u32::MAX - 1))
             .then(|| (limits.max_nodes.saturating_sub(1), limits.max_nodes)),
+        offsets: vec![u64::MAX],
         ..HeapIndex::default()
     };
     stream::walk(
@@ -292,6 +296,12 @@ pub(crate) fn parse(bytes: &[u8], options: &HprofOptions) -> Result<HprofDump, H
         &mut stats,
         options.lenient,
     )?;
+
+    // The index grew by doubling: give the slack back before the graph's
+    // columns are allocated (large blocks shrink in place).
+    index.pending.shrink_to_fit();
+    index.offsets.shrink_to_fit();
+    index.primitive_data.shrink_to_fit();
 
     let mut builder = GraphBuilder::new(Format::Hprof).with_limits(limits);
     let kind = match header.version {
@@ -320,22 +330,13 @@ pub(crate) fn parse(bytes: &[u8], options: &HprofOptions) -> Result<HprofDump, H
     }
     let class_offsets: Vec<u64> = class_nodes
         .iter()
-        .map(|&node| {
-            index
-                .offsets
-                .get((node as usize).saturating_sub(1))
-                .copied()
-                .unwrap_or(0)
-        })
+        .map(|&node| index.offsets.get(node as usize).copied().unwrap_or(0))
         .collect();
     // --- id → node ----------------------------------------------------------
-    let pairs: Vec<(u64, u32)> = index
-        .pending
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (p.id, i as u32 + 1))
-        .collect();
-    let (ids, duplicates) = IdIndex::new(pairs);
+    let pending = &index.pending;
+    let (ids, duplicates) = IdIndex::build(pending.len(), |i| {
+        (pending.get(i).map_or(0, |p| p.id), i as u32 + 1)
+    });
     stats.duplicate_ids = duplicates;
     let resolve = |id: u64| -> Option<u32> { ids.get(id) };
 
@@ -393,9 +394,27 @@ pub(crate) fn parse(bytes: &[u8], options: &HprofOptions) -> Result<HprofDump, H
     // --- nodes --------------------------------------------------------------
     let root_name = builder.intern(b"(root)").map_err(graph_err)?;
     let unknown_class_name = builder.intern(b"(unknown class)").map_err(graph_err)?;
+    // Exact room for the nodes (root groups included) and an upper bound
+    // on the edges (each reference is an id in the file, so the bound is
+    // bounded by the file): untouched capacity costs address space, not
+    // memory, and `finish` gives it back, where doubling growth would copy.
+    let edge_bound = index
+        .pending
+        .iter()
+        .map(|p| match p.kind {
+            KIND_CLASS => index
+                .classes
+                .get(p.class as usize)
+                .map_or(2, |c| 2 + c.statics.len() as u64),
+            KIND_INSTANCE => 1 + u64::from(p.length) / u64::from(id_size),
+            KIND_OBJECT_ARRAY => 1 + u64::from(p.length),
+            _ => 1,
+        })
+        .sum::<u64>()
+        .saturating_add(index.roots.len() as u64 + 64);
     builder.reserve(
-        index.pending.len() + 1,
-        index.pending.len().saturating_mul(3),
+        index.pending.len() + 1 + ROOT_KINDS,
+        usize::try_from(edge_bound).unwrap_or(usize::MAX),
     );
     builder
         .add_node(NodeKind::Synthetic, root_name, 0, 0)
@@ -573,6 +592,77 @@ pub(crate) fn parse(bytes: &[u8], options: &HprofOptions) -> Result<HprofDump, H
         static_names.push(names);
     }
 
+    // --- GC roots ---------------------------------------------------------------
+    // Grouped per kind under root-group nodes appended after the objects,
+    // as `GraphBuilder::add_gc_root` would, but with the root's edges pushed
+    // now, before pass 2: every edge then arrives in source order and the
+    // builder never falls back to its out-of-order path (4 more bytes per
+    // edge and a second copy of the edge columns at `finish`).
+    let has_sticky = index.roots.iter().any(|r| r.0 == 0x05);
+    let mut roots: Vec<(RootKind, u32)> = Vec::new();
+    for &(tag, id, serial, _) in &index.roots {
+        if (tag == 0x02 || tag == 0x03)
+            && thread_by_serial
+                .get(&serial)
+                .and_then(|&t| resolve(t))
+                .is_some()
+        {
+            continue; // an edge from its thread
+        }
+        let kind = root_kind(tag);
+        match resolve(id) {
+            Some(node) => roots.push((kind, node)),
+            None => builder.count_unresolved_reference(),
+        }
+    }
+    if !has_sticky {
+        // As MAT does: classes of the boot loader are roots.
+        for (class, info) in index.classes.iter().zip(&infos) {
+            if class.loader_id == 0 && info.layout.node != 0 {
+                roots.push((RootKind::StickyClass, info.layout.node));
+            }
+        }
+    }
+    // Registration order within a kind; a target held once per kind.
+    roots.sort_by_key(|&(kind, _)| kind);
+    let mut seen = hashbrown::HashSet::with_capacity(roots.len());
+    roots.retain(|&pair| seen.insert(pair));
+    drop(seen);
+    let first_group = u32::try_from(builder.node_count())
+        .map_err(|_| graph_err(heapgraph_core::BuildError::TooManyNodes))?;
+    let mut root_groups: Vec<(RootKind, StringId)> = Vec::new();
+    for &(kind, _) in &roots {
+        if root_groups.last().map(|g| g.0) != Some(kind) {
+            let label = builder
+                .intern(heapgraph_core::root_group_name(kind).as_bytes())
+                .map_err(graph_err)?;
+            root_groups.push((kind, label));
+        }
+    }
+    for (i, &(_, label)) in root_groups.iter().enumerate() {
+        builder
+            .push_edge(0, first_group + i as u32, EdgeKind::Root, label.as_u32())
+            .map_err(graph_err)?;
+    }
+
+    // The index's objects are all nodes now; only the primitive arrays'
+    // data offsets are kept.
+    let primitive_arrays: Vec<PrimitiveArrayData> = index
+        .primitive_data
+        .iter()
+        .filter_map(|&(ordinal, offset)| {
+            let p = index.pending.get(ordinal as usize)?;
+            Some(PrimitiveArrayData {
+                node: ordinal + 1,
+                ty: BasicType::from_code(p.kind.wrapping_sub(KIND_PRIMITIVE_BASE))?,
+                length: p.length,
+                offset,
+            })
+        })
+        .collect();
+    drop(std::mem::take(&mut index.pending));
+    drop(std::mem::take(&mut index.primitive_data));
+
     // --- pass 2: edges ------------------------------------------------------
     let mut emitter = EdgeEmitter {
         builder: &mut builder,
@@ -602,46 +692,32 @@ pub(crate) fn parse(bytes: &[u8], options: &HprofOptions) -> Result<HprofDump, H
     )?;
     stats.instances_with_extra_bytes = emitter.extra_bytes;
 
-    // --- GC roots -------------------------------------------------------------
-    let has_sticky = index.roots.iter().any(|r| r.0 == 0x05);
-    for &(tag, id, serial, _) in &index.roots {
-        if (tag == 0x02 || tag == 0x03)
-            && thread_by_serial
-                .get(&serial)
-                .and_then(|&t| resolve(t))
-                .is_some()
-        {
-            continue; // an edge from its thread
+    // --- GC roots: the group nodes and their edges -------------------------------
+    for (i, &(kind, label)) in root_groups.iter().enumerate() {
+        let group = builder
+            .add_node(NodeKind::RootGroup, label, 0, 0)
+            .map_err(graph_err)?;
+        if group.as_u32() != first_group + i as u32 {
+            return Err(graph_err(heapgraph_core::BuildError::TooManyNodes));
         }
-        let kind = root_kind(tag);
-        match resolve(id) {
-            Some(node) => builder.add_gc_root(NodeIndex::new(node), kind),
-            None => builder.count_unresolved_reference(),
-        }
+        builder.mark_root_group(group, kind);
     }
-    if !has_sticky {
-        // As MAT does: classes of the boot loader are roots.
-        for (class, info) in index.classes.iter().zip(&infos) {
-            if class.loader_id == 0 && info.layout.node != 0 {
-                builder.add_gc_root(NodeIndex::new(info.layout.node), RootKind::StickyClass);
+    let mut current: Option<(RootKind, u32, u32)> = None;
+    for &(kind, target) in &roots {
+        let (group, ordinal) = match current {
+            Some((k, group, ordinal)) if k == kind => (group, ordinal),
+            _ => {
+                let position = root_groups.iter().position(|g| g.0 == kind).unwrap_or(0);
+                (first_group + position as u32, 0)
             }
-        }
+        };
+        builder
+            .push_edge(group, target, EdgeKind::Element, ordinal)
+            .map_err(graph_err)?;
+        current = Some((kind, group, ordinal + 1));
     }
 
     // --- side tables ------------------------------------------------------------
-    let primitive_arrays: Vec<PrimitiveArrayData> = index
-        .primitive_data
-        .iter()
-        .filter_map(|&(ordinal, offset)| {
-            let p = index.pending.get(ordinal as usize)?;
-            Some(PrimitiveArrayData {
-                node: ordinal + 1,
-                ty: BasicType::from_code(p.kind.wrapping_sub(KIND_PRIMITIVE_BASE))?,
-                length: p.length,
-                offset,
-            })
-        })
-        .collect();
     let mut heap_names: Vec<String> = Vec::new();
     let mut heap_runs: Vec<(u32, u16)> = Vec::with_capacity(index.heap_runs.len());
     for &(first, heap_id) in &index.heap_runs {
@@ -658,8 +734,7 @@ pub(crate) fn parse(bytes: &[u8], options: &HprofOptions) -> Result<HprofDump, H
         };
         heap_runs.push((first + 1, u16::try_from(slot).unwrap_or(u16::MAX)));
     }
-    let mut object_offsets = index.offsets;
-    object_offsets.insert(0, u64::MAX);
+    let object_offsets = index.offsets;
 
     let graph = builder.finish().map_err(graph_err)?;
     Ok(HprofDump {
