@@ -23,7 +23,7 @@ use heapgraph_core::{
 };
 
 use crate::error::{V8Error, V8ErrorKind};
-use crate::json::{value_offset, Cursor, MAX_DEPTH, MAX_FIELDS};
+use crate::json::{Cursor, MAX_DEPTH, MAX_FIELDS};
 use crate::meta::{parse_meta, SnapshotMeta};
 use crate::records::{scan_records, RecordAt, Split};
 use crate::ParseOptions;
@@ -1484,69 +1484,70 @@ impl<'a> Reader<'a> {
         let root = nodes.root_ordinal;
         let bytes = self.bytes;
         let divisor = ExactDivisor::new(nodes.field_count);
-        self.cursor(pos, SECTION)
-            .uint_records(width, |record, start| {
-                let get = |c: usize| record.get(c).copied().unwrap_or(0);
-                let small = |c: usize| {
-                    u32::try_from(get(c)).map_err(|_| {
-                        V8Error::new(
-                            value_offset(bytes, start, c),
-                            V8ErrorKind::NumberTooLarge {
-                                section: SECTION,
-                                max: u64::from(u32::MAX),
-                            },
-                        )
-                    })
+        let split = self.split;
+        scan_records(bytes, pos, None, SECTION, width, split, |record, start| {
+            let get = |c: usize| record.get(c).copied().unwrap_or(0);
+            let small = |c: usize| {
+                u32::try_from(get(c)).map_err(|_| {
+                    V8Error::new(
+                        start.field(bytes, c),
+                        V8ErrorKind::NumberTooLarge {
+                            section: SECTION,
+                            max: u64::from(u32::MAX),
+                        },
+                    )
+                })
+            };
+            // A `nodes` position as a (root-swapped) node.
+            let node_at = |c: usize, what: &'static str| {
+                let position = get(c);
+                // Found again only for an error.
+                let at = || start.field(bytes, c);
+                let Some(ordinal) = divisor.and_then(|d| d.divide(position)) else {
+                    return Err(V8Error::new(
+                        at(),
+                        V8ErrorKind::MisalignedNodePosition {
+                            section: SECTION,
+                            position,
+                            field_count: nodes.field_count,
+                        },
+                    ));
                 };
-                // A `nodes` position as a (root-swapped) node.
-                let node_at = |c: usize, what: &'static str| {
-                    let position = get(c);
-                    let at = value_offset(bytes, start, c);
-                    let Some(ordinal) = divisor.and_then(|d| d.divide(position)) else {
-                        return Err(V8Error::new(
-                            at,
-                            V8ErrorKind::MisalignedNodePosition {
-                                section: SECTION,
-                                position,
-                                field_count: nodes.field_count,
-                            },
-                        ));
-                    };
-                    if ordinal >= nodes.node_count {
-                        return Err(V8Error::new(
-                            at,
-                            V8ErrorKind::IndexOutOfRange {
-                                section: SECTION,
-                                what,
-                                index: ordinal,
-                                len: nodes.node_count,
-                            },
-                        ));
-                    }
-                    let swapped = if root != 0 && ordinal == 0 {
-                        root
-                    } else if root != 0 && ordinal == root {
-                        0
-                    } else {
-                        ordinal
-                    };
-                    // Below node_count, which the builder keeps within u32.
-                    Ok(NodeIndex::new(swapped as u32))
+                if ordinal >= nodes.node_count {
+                    return Err(V8Error::new(
+                        at(),
+                        V8ErrorKind::IndexOutOfRange {
+                            section: SECTION,
+                            what,
+                            index: ordinal,
+                            len: nodes.node_count,
+                        },
+                    ));
+                }
+                let swapped = if root != 0 && ordinal == 0 {
+                    root
+                } else if root != 0 && ordinal == root {
+                    0
+                } else {
+                    ordinal
                 };
-                let node = node_at(c_object, "object_index ordinal")?;
-                let script_object = match c_script_object {
-                    Some(c) => Some(node_at(c, "script_object_index ordinal")?),
-                    None => None,
-                };
-                locations.push(Location {
-                    node,
-                    script_object,
-                    script_id: small(c_script)?,
-                    line: small(c_line)?,
-                    column: small(c_column)?,
-                });
-                Ok(())
-            })?;
+                // Below node_count, which the builder keeps within u32.
+                Ok(NodeIndex::new(swapped as u32))
+            };
+            let node = node_at(c_object, "object_index ordinal")?;
+            let script_object = match c_script_object {
+                Some(c) => Some(node_at(c, "script_object_index ordinal")?),
+                None => None,
+            };
+            locations.push(Location {
+                node,
+                script_object,
+                script_id: small(c_script)?,
+                line: small(c_line)?,
+                column: small(c_column)?,
+            });
+            Ok(())
+        })?;
         Ok(locations)
     }
 
