@@ -36,8 +36,8 @@ const MAX_CONTAINERS: usize = 1 << 20;
 /// keeps only the most recent of them (a dense memo of every entry would cost
 /// 4 bytes per frame and trace: 37 MB on a 65 MB dump).
 const RECENT_MASK: u64 = (1 << 16) - 1;
-/// log2 of the entries (16 bytes each) of the direct-mapped frame and
-/// trie-edge caches: at most 2^16, fewer for small inputs.
+/// log2 of the entries (16 bytes each) of the direct-mapped trie-edge
+/// cache: at most 2^16, fewer for small inputs.
 const MAX_CACHE_BITS: u32 = 16;
 /// Frames of one traceback tuple.
 const MAX_FRAMES: usize = 1 << 16;
@@ -278,11 +278,12 @@ struct Vm<'a, R> {
     container_items: usize,
     objects: Vec<Object>,
     tracebacks: Vec<Tb>,
-    /// Direct-mapped `(file << 32 | line)` → frame.
-    frame_cache: Vec<(u64, u32)>,
+    /// `(file << 32 | line)` → frame: every distinct frame (a few thousand
+    /// in real dumps), in front of the stack table's own index.
+    frames: IntMap<u32>,
     /// Direct-mapped cache `(parent << 32 | frame)` → stack.
     edge_cache: Vec<(u64, u32)>,
-    /// log2 of the entries of both caches.
+    /// log2 of the entries of the edge cache.
     cache_bits: u32,
     scratch: Vec<Val>,
     frame_scratch: Vec<FrameId>,
@@ -302,6 +303,9 @@ struct Vm<'a, R> {
     total_nframe: Option<Vec<(u32, u32)>>,
     shape: Option<TraceShape>,
     result: Option<Val>,
+    /// Whether the frame and trace fast paths run (off only in tests that
+    /// check them against the opcode-by-opcode path).
+    fast_paths: bool,
 }
 
 fn err_at(offset: u64, opcode: Option<u8>, kind: Kind) -> TracemallocError {
@@ -361,7 +365,7 @@ impl<'a, R: Read> Vm<'a, R> {
             container_items: 0,
             objects: Vec::new(),
             tracebacks: Vec::new(),
-            frame_cache: vec![(u64::MAX, 0); 1 << cache_bits],
+            frames: IntMap::default(),
             cache_bits,
             edge_cache: vec![(u64::MAX, 0); 1 << cache_bits],
             scratch: Vec::new(),
@@ -378,6 +382,7 @@ impl<'a, R: Read> Vm<'a, R> {
             total_nframe: None,
             shape: None,
             result: None,
+            fast_paths: true,
         }
     }
 
@@ -709,34 +714,131 @@ impl<'a, R: Read> Vm<'a, R> {
         self.push(Val::Int(wide))
     }
 
+    /// The frame `(file, line)`, interned.
+    #[inline]
+    fn frame(&mut self, file: StringId, line: u32) -> Result<FrameId, TracemallocError> {
+        let key = (u64::from(file.as_u32()) << 32) | u64::from(line);
+        if let Some(&id) = self.frames.get(&key) {
+            return Ok(FrameId::new(id));
+        }
+        let frame = Frame {
+            function: StringId::EMPTY,
+            file,
+            line,
+            column: 0,
+        };
+        let id = self
+            .stack_table
+            .intern_frame(frame)
+            .map_err(|e| self.err(Kind::Build(e.into())))?;
+        self.frames.insert(key, id.as_u32());
+        Ok(id)
+    }
+
+    /// The frame tuple `GET file; BININT1|BININT2 line; TUPLE2` (and the
+    /// `MEMOIZE` after it), which makes up most of a dump, run in one step
+    /// when the bytes are in the window and the memo entry is a string; the
+    /// same checks, results and error offsets as running the opcodes one by
+    /// one, which is what happens otherwise (`false`: nothing consumed).
+    /// Called with `pos` just after the GET's index.
+    #[inline]
+    fn frame_fast_path(&mut self, index: u64) -> Result<bool, TracemallocError> {
+        let rest = self.window.get(self.pos..).unwrap_or_default();
+        let (line, len) = match *rest {
+            [b'K', line, 0x86, ..] => (u32::from(line), 2),
+            [b'M', lo, hi, 0x86, ..] => (u32::from(u16::from_le_bytes([lo, hi])), 3),
+            _ => return Ok(false),
+        };
+        let memoize = rest.get(len + 1) == Some(&0x94);
+        let Some(packed) = self.memo_kept.get(index) else {
+            return Ok(false);
+        };
+        // The two pushes must fit as they would one by one.
+        if packed >> TAG_SHIFT != TAG_STR || self.stack.len() + 2 > MAX_STACK {
+            return Ok(false);
+        }
+        let file = StringId::new(packed & PAYLOAD_MASK);
+        let tuple_at = self.pos + len;
+        self.op_start = self.base + tuple_at as u64;
+        self.op = Some(0x86);
+        let frame = self.frame(file, line)?;
+        self.pos = tuple_at + 1;
+        self.stack.push(Val::Frame(frame));
+        if memoize {
+            self.op_start = self.position();
+            self.op = Some(0x94);
+            self.pos += 1;
+            let next = self.memo_high;
+            self.memo_put(next)?;
+        }
+        Ok(true)
+    }
+
+    /// The trace tuple of CPython 3.9+ whose traceback was seen before,
+    /// `MARK int int GET int TUPLE` (and the `MEMOIZE` after it), most of
+    /// the traces of a real dump, run in one step when the bytes are in the
+    /// window and the memo entry is a traceback; the same checks, results and
+    /// error offsets as running the opcodes one by one, which is what happens
+    /// otherwise (`false`: nothing consumed). Called with `pos` just after
+    /// the MARK.
+    #[inline]
+    fn trace_fast_path(&mut self) -> Result<bool, TracemallocError> {
+        let rest = self.window.get(self.pos..).unwrap_or_default();
+        let Some((domain, a)) = small_int(rest, 0) else {
+            return Ok(false);
+        };
+        let Some((size, b)) = small_int(rest, a) else {
+            return Ok(false);
+        };
+        let Some((traceback, c)) = memo_ref(rest, a + b) else {
+            return Ok(false);
+        };
+        let Some((nframe, d)) = small_int(rest, a + b + c) else {
+            return Ok(false);
+        };
+        let tuple_at = a + b + c + d;
+        if rest.get(tuple_at) != Some(&b't') {
+            return Ok(false);
+        }
+        let memoize = rest.get(tuple_at + 1) == Some(&0x94);
+        // The bounds the MARK and the four pushes would check.
+        if self.marks.len() >= MAX_MARKS || self.stack.len() + 4 > MAX_STACK {
+            return Ok(false);
+        }
+        let Some(packed) = self.memo_kept.get(traceback) else {
+            return Ok(false);
+        };
+        if packed >> TAG_SHIFT != TAG_TB {
+            return Ok(false);
+        }
+        self.op_start = self.base + (self.pos + tuple_at) as u64;
+        self.op = Some(b't');
+        let trace = self.make_trace(
+            TraceShape::WithTotalNframe,
+            domain,
+            size,
+            Val::Traceback(packed & PAYLOAD_MASK),
+            Some(nframe),
+        )?;
+        self.pos += tuple_at + 1;
+        self.stack.push(trace);
+        if memoize {
+            self.op_start = self.position();
+            self.op = Some(0x94);
+            self.pos += 1;
+            let next = self.memo_high;
+            self.memo_put(next)?;
+        }
+        Ok(true)
+    }
+
     /// Builds a tuple from `items`, recognising frames, tracebacks and traces.
     fn make_tuple(&mut self, items: &[Val]) -> Result<Val, TracemallocError> {
         match items {
             [] => return Ok(Val::EmptyTuple),
             [Val::Str(file), Val::Int(line)] => {
                 if let Ok(line) = u32::try_from(line.get()) {
-                    let key = (u64::from(file.as_u32()) << 32) | u64::from(line);
-                    let slot = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - self.cache_bits))
-                        as usize;
-                    if let Some(&(k, id)) = self.frame_cache.get(slot) {
-                        if k == key {
-                            return Ok(Val::Frame(FrameId::new(id)));
-                        }
-                    }
-                    let frame = Frame {
-                        function: StringId::EMPTY,
-                        file: *file,
-                        line,
-                        column: 0,
-                    };
-                    let id = self
-                        .stack_table
-                        .intern_frame(frame)
-                        .map_err(|e| self.err(Kind::Build(e.into())))?;
-                    if let Some(entry) = self.frame_cache.get_mut(slot) {
-                        *entry = (key, id.as_u32());
-                    }
-                    return Ok(Val::Frame(id));
+                    return Ok(Val::Frame(self.frame(*file, line)?));
                 }
             }
             [Val::Int(size), tb @ (Val::Traceback(_) | Val::EmptyTuple)] => {
@@ -1079,6 +1181,9 @@ impl<'a, R: Read> Vm<'a, R> {
                 }
                 // Marks.
                 b'(' => {
+                    if self.fast_paths && self.trace_fast_path()? {
+                        continue;
+                    }
                     if self.marks.len() >= MAX_MARKS {
                         return Err(self.err(Kind::LimitExceeded {
                             what: "nested MARKs",
@@ -1186,11 +1291,15 @@ impl<'a, R: Read> Vm<'a, R> {
                 }
                 b'h' => {
                     let i = self.u8("a BINGET index")?;
-                    self.memo_get(u64::from(i))?;
+                    if !(self.fast_paths && self.frame_fast_path(u64::from(i))?) {
+                        self.memo_get(u64::from(i))?;
+                    }
                 }
                 b'j' => {
                     let i = u32::from_le_bytes(self.take_array::<4>("a LONG_BINGET index")?);
-                    self.memo_get(u64::from(i))?;
+                    if !(self.fast_paths && self.frame_fast_path(u64::from(i))?) {
+                        self.memo_get(u64::from(i))?;
+                    }
                 }
                 b'g' => {
                     let line = self.line_vec("a GET index")?;
@@ -1541,6 +1650,27 @@ impl<'a, R: Read> Vm<'a, R> {
     }
 }
 
+/// The `BININT1`, `BININT2` or `BININT` opcode at `at`: its value and length.
+#[inline]
+fn small_int(rest: &[u8], at: usize) -> Option<(i128, usize)> {
+    match *rest.get(at..)? {
+        [b'K', v, ..] => Some((i128::from(v), 2)),
+        [b'M', lo, hi, ..] => Some((i128::from(u16::from_le_bytes([lo, hi])), 3)),
+        [b'J', b0, b1, b2, b3, ..] => Some((i128::from(i32::from_le_bytes([b0, b1, b2, b3])), 5)),
+        _ => None,
+    }
+}
+
+/// The `BINGET` or `LONG_BINGET` opcode at `at`: its index and length.
+#[inline]
+fn memo_ref(rest: &[u8], at: usize) -> Option<(u64, usize)> {
+    match *rest.get(at..)? {
+        [b'h', i, ..] => Some((u64::from(i), 2)),
+        [b'j', b0, b1, b2, b3, ..] => Some((u64::from(u32::from_le_bytes([b0, b1, b2, b3])), 5)),
+        _ => None,
+    }
+}
+
 /// Decodes Python's `raw-unicode-escape` (protocol 0 `UNICODE`) into
 /// generalized UTF-8 (lone surrogates as 3-byte sequences, like
 /// `surrogatepass`).
@@ -1690,6 +1820,72 @@ pub(crate) fn opcode_name(op: u8) -> String {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    /// Runs the VM with or without the fast paths; the trace table or the
+    /// error.
+    fn run_with(data: &[u8], fast_paths: bool) -> Result<String, TracemallocError> {
+        let options = ParseOptions::default();
+        let len = Some(data.len() as u64);
+        let mut vm = Vm::<std::io::Empty>::new(Cow::Borrowed(data), None, len, &options);
+        vm.fast_paths = fast_paths;
+        vm.execute()?;
+        let snap = vm.finish()?;
+        let traces: Vec<_> = snap.traces().collect();
+        Ok(format!(
+            "{traces:?} {} {} {:?}",
+            snap.stacks().stack_count(),
+            snap.strings().len(),
+            (0..snap.trace_count())
+                .map(|i| snap.total_nframe(i))
+                .collect::<Vec<_>>()
+        ))
+    }
+
+    /// The fast paths give exactly what running every opcode gives: the
+    /// same tables on real dumps, the same error (offset, opcode, kind) on
+    /// every truncation and on thousands of byte flips.
+    #[test]
+    fn fast_paths_agree_with_the_opcode_by_opcode_path() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/tracemalloc/");
+        let mut flips = 0;
+        for name in ["app_a.p5.pickle", "mixed_1.p5.pickle", "mixed_1.p2.pickle"] {
+            let bytes = std::fs::read(format!("{dir}{name}")).unwrap();
+            let fast = run_with(&bytes, true).unwrap();
+            assert_eq!(fast, run_with(&bytes, false).unwrap(), "{name}");
+            assert!(fast.len() > 100);
+            let step = (bytes.len() / 1500).max(1);
+            for cut in (0..bytes.len()).step_by(step) {
+                let prefix = &bytes[..cut];
+                assert_eq!(
+                    run_with(prefix, true),
+                    run_with(prefix, false),
+                    "{name} cut {cut}"
+                );
+            }
+            // Byte flips, biased to values the fast paths look at.
+            let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+            for _ in 0..1500 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                let at = (seed % bytes.len() as u64) as usize;
+                let values = [
+                    b'K', b'M', b'J', b'h', b'j', b't', 0x86, 0x94, b'(', 0xff, 0,
+                ];
+                let value = values[(seed >> 40) as usize % values.len()];
+                let mut mutated = bytes.clone();
+                mutated[at] = value;
+                let fast = run_with(&mutated, true);
+                assert_eq!(
+                    fast,
+                    run_with(&mutated, false),
+                    "{name}: {value:#x} at {at}"
+                );
+                flips += 1;
+            }
+        }
+        assert_eq!(flips, 4500);
+    }
 
     #[test]
     fn raw_unicode_escape_decodes_latin1_escapes_and_surrogates() {
