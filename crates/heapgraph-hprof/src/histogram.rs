@@ -327,10 +327,11 @@ fn scan_unit(
 }
 
 /// How large the units are for a heap of `total` bytes: a few per thread,
-/// at least 1 MiB, at most 64 MiB.
+/// at least 1 MiB, at most 8 MiB (small units keep the compressed-reference
+/// pass, which re-reads the units holding the first object arrays, short).
 fn unit_target(total: usize) -> usize {
     let threads = rayon::current_num_threads().max(1);
-    (total / (threads * 8)).clamp(1 << 20, 64 << 20)
+    (total / (threads * 8)).clamp(1 << 20, 8 << 20)
 }
 
 /// Counts the objects of every class of an HPROF dump and sums their
@@ -368,7 +369,7 @@ pub fn shallow_class_histogram(
     bytes: &[u8],
     options: &HprofOptions,
 ) -> Result<ShallowHistogram, HprofError> {
-    histogram_with_unit_target(bytes, options, None)
+    histogram_with_unit_target(bytes, options, None, CANDIDATE_CAP)
 }
 
 /// [`shallow_class_histogram`] with a chosen unit size (tests use tiny
@@ -377,6 +378,7 @@ pub(crate) fn histogram_with_unit_target(
     bytes: &[u8],
     options: &HprofOptions,
     unit_bytes: Option<usize>,
+    candidate_cap: usize,
 ) -> Result<ShallowHistogram, HprofError> {
     let header = stream::parse_header(bytes)?;
     let id_size = header.id_size;
@@ -392,7 +394,7 @@ pub(crate) fn histogram_with_unit_target(
     let speculative: Vec<Result<(UnitScan, RecordStats, Carry), HprofError>> = units
         .par_iter()
         .map(|&unit| {
-            let mut scan = UnitScan::new(id_size, CANDIDATE_CAP);
+            let mut scan = UnitScan::new(id_size, candidate_cap);
             let mut unit_stats = RecordStats::default();
             let tail = scan_unit(
                 bytes,
@@ -426,7 +428,7 @@ pub(crate) fn histogram_with_unit_target(
         } else {
             // The unit starts inside a sub-record cut at the previous
             // unit's end: decode it again from the cut.
-            let mut scan = UnitScan::new(id_size, CANDIDATE_CAP);
+            let mut scan = UnitScan::new(id_size, candidate_cap);
             let mut unit_stats = RecordStats::default();
             scan_unit(
                 bytes,
@@ -501,8 +503,14 @@ pub(crate) fn histogram_with_unit_target(
                 units: &units,
                 carries_in: &carries_in,
             };
-            detect_compressed_references(&context, &unit_ids, candidates, candidates_complete)?
-                .unwrap_or(true)
+            detect_compressed_references(
+                &context,
+                &unit_ids,
+                candidates,
+                candidates_complete,
+                candidate_cap,
+            )?
+            .unwrap_or(true)
         }
         None => true,
     };
@@ -747,24 +755,105 @@ impl PassContext<'_> {
     }
 }
 
-/// For sorted, distinct `starts`: per start, the smallest object id seen in
-/// `(start, next start]`; a suffix minimum then gives each start's
-/// successor (the next object address).
-struct Successors<'a> {
-    starts: &'a [u64],
+/// The object arrays that vote, as windows `(start, end]` in which their
+/// neighbour must lie to vote, sorted by start, with a bucket directory
+/// over the starts.
+struct Windows {
+    /// Sorted, distinct starts (array ids).
+    starts: Vec<u64>,
+    /// Per start: the largest window end among this start and all smaller
+    /// ones (an id beyond it can decide no vote of these).
+    reach: Vec<u64>,
     low: u64,
     high: u64,
+    shift: u32,
+    /// `directory[b]` = the first start whose bucket is `>= b`.
+    directory: Vec<u32>,
+}
+
+impl Windows {
+    fn new(candidates: &[(u64, u32)]) -> Windows {
+        let mut windows: Vec<(u64, u64)> = candidates
+            .iter()
+            .map(|&(id, n)| (id, id.saturating_add(24 + 8 * u64::from(n))))
+            .collect();
+        windows.sort_unstable();
+        let mut starts: Vec<u64> = Vec::with_capacity(windows.len());
+        let mut reach: Vec<u64> = Vec::with_capacity(windows.len());
+        for (start, end) in windows {
+            let before = reach.last().copied().unwrap_or(0);
+            if starts.last() == Some(&start) {
+                if let Some(r) = reach.last_mut() {
+                    *r = (*r).max(end);
+                }
+            } else {
+                starts.push(start);
+                reach.push(before.max(end));
+            }
+        }
+        let low = starts.first().copied().unwrap_or(0);
+        let last = starts.last().copied().unwrap_or(0);
+        let high = reach.last().copied().unwrap_or(0);
+        let buckets = starts.len().max(1) as u64;
+        let mut shift = 0u32;
+        while shift < 63 && ((last - low) >> shift) >= buckets {
+            shift += 1;
+        }
+        let n_buckets = ((last - low) >> shift) as usize + 1;
+        let mut directory = vec![0u32; n_buckets + 1];
+        for &start in &starts {
+            if let Some(d) = directory.get_mut((((start - low) >> shift) as usize) + 1) {
+                *d += 1;
+            }
+        }
+        for b in 0..n_buckets {
+            let previous = directory.get(b).copied().unwrap_or(0);
+            if let Some(next) = directory.get_mut(b + 1) {
+                *next += previous;
+            }
+        }
+        Windows {
+            starts,
+            reach,
+            low,
+            high,
+            shift,
+            directory,
+        }
+    }
+
+    /// The index of the largest start below `id`, if `id` can be the
+    /// neighbour that decides a vote.
+    #[inline]
+    fn slot(&self, id: u64) -> Option<usize> {
+        if id <= self.low || id > self.high {
+            return None;
+        }
+        let bucket = usize::try_from((id - self.low) >> self.shift).ok()?;
+        let mut k = match self.directory.get(bucket) {
+            Some(&first) => first as usize,
+            None => self.starts.len(),
+        };
+        while self.starts.get(k).is_some_and(|&s| s < id) {
+            k += 1;
+        }
+        let j = k.checked_sub(1)?;
+        (id <= *self.reach.get(j)?).then_some(j)
+    }
+}
+
+/// Per window start: the smallest object id seen in `(start, next start]`
+/// that can decide a vote; a suffix minimum then gives each start's
+/// successor (the next object address) wherever it matters.
+struct Successors<'a> {
+    windows: &'a Windows,
     best: Vec<u64>,
 }
 
 impl Successors<'_> {
     #[inline]
     fn object(&mut self, id: u64) {
-        if id <= self.low || id > self.high {
-            return;
-        }
-        let k = self.starts.partition_point(|&s| s < id);
-        if let Some(slot) = k.checked_sub(1).and_then(|i| self.best.get_mut(i)) {
+        if let Some(slot) = self.windows.slot(id).and_then(|j| self.best.get_mut(j)) {
             *slot = (*slot).min(id);
         }
     }
@@ -822,12 +911,21 @@ fn detect_compressed_references(
     unit_ids: &[(u64, u64)],
     mut candidates: Vec<(u64, u32)>,
     mut complete: bool,
+    first_cap: usize,
 ) -> Result<Option<bool>, HprofError> {
-    let mut cap = CANDIDATE_CAP;
+    let mut cap = first_cap.max(1);
+    let mut used = cap;
     loop {
-        let (result, votes) = vote(context, unit_ids, &candidates)?;
-        if votes >= VOTES_NEEDED || complete {
+        // The vote reads the first arrays in file order only; try a prefix
+        // of them first (its neighbourhood is small), then more.
+        let prefix = candidates.get(..used.min(candidates.len())).unwrap_or(&[]);
+        let (result, votes) = vote(context, unit_ids, prefix)?;
+        if votes >= VOTES_NEEDED || (prefix.len() == candidates.len() && complete) {
             return Ok(result);
+        }
+        if prefix.len() < candidates.len() {
+            used = used.saturating_mul(4);
+            continue;
         }
         // Too few votes among the arrays the first pass kept: collect more
         // (rare: dumps whose first arrays mostly do not vote).
@@ -859,16 +957,9 @@ fn vote(
     if candidates.is_empty() {
         return Ok((None, 0));
     }
-    let mut starts: Vec<u64> = candidates.iter().map(|c| c.0).collect();
-    starts.sort_unstable();
-    starts.dedup();
-    let low = starts.first().copied().unwrap_or(0);
-    // Beyond `high` no gap can vote.
-    let high = candidates
-        .iter()
-        .map(|&(id, n)| id.saturating_add(24 + 8 * u64::from(n)))
-        .max()
-        .unwrap_or(0);
+    let windows = Windows::new(candidates);
+    let starts = &windows.starts;
+    let (low, high) = (windows.low, windows.high);
     let chosen: Vec<usize> = unit_ids
         .iter()
         .enumerate()
@@ -876,9 +967,7 @@ fn vote(
         .map(|(u, _)| u)
         .collect();
     let found = context.run(&chosen, || Successors {
-        starts: &starts,
-        low,
-        high,
+        windows: &windows,
         best: vec![u64::MAX; starts.len()],
     })?;
     let mut successor = vec![u64::MAX; starts.len()];
@@ -956,8 +1045,11 @@ mod tests {
             let bytes = read(path);
             for model in [SizeModel::Mat, SizeModel::Raw] {
                 let options = HprofOptions::default().with_size_model(model);
-                let whole = histogram_with_unit_target(&bytes, &options, Some(usize::MAX)).unwrap();
-                let tiny = histogram_with_unit_target(&bytes, &options, Some(1)).unwrap();
+                let whole =
+                    histogram_with_unit_target(&bytes, &options, Some(usize::MAX), CANDIDATE_CAP)
+                        .unwrap();
+                let tiny =
+                    histogram_with_unit_target(&bytes, &options, Some(1), CANDIDATE_CAP).unwrap();
                 assert_eq!(whole.rows, tiny.rows, "{path}");
                 assert_eq!(whole.stats, tiny.stats, "{path}");
                 assert_eq!(whole.compressed_references, tiny.compressed_references);
@@ -975,15 +1067,20 @@ mod tests {
             let prefix = &bytes[..cut];
             let expected = crate::parse(prefix, &HprofOptions::default()).unwrap_err();
             for unit in [Some(1), None] {
-                let error =
-                    histogram_with_unit_target(prefix, &HprofOptions::default(), unit).unwrap_err();
+                let error = histogram_with_unit_target(
+                    prefix,
+                    &HprofOptions::default(),
+                    unit,
+                    CANDIDATE_CAP,
+                )
+                .unwrap_err();
                 assert_eq!(error, expected);
             }
         }
     }
 
     /// The vote decides as the graph path's on both JDK 17 dumps (one with
-    /// compressed oops, one without).
+    /// compressed oops, one without), also when it has to widen.
     #[test]
     fn vote_is_the_graph_paths() {
         for path in [
@@ -994,6 +1091,17 @@ mod tests {
             let dump = crate::parse(&bytes, &HprofOptions::default()).unwrap();
             let fast = shallow_class_histogram(&bytes, &HprofOptions::default()).unwrap();
             assert_eq!(fast.compressed_references, dump.compressed_references());
+            // Few arrays kept per unit, tiny units: the vote widens its
+            // prefix and collects more arrays, and still decides the same.
+            for cap in [1, 3, 50] {
+                for unit in [Some(1), None] {
+                    let small =
+                        histogram_with_unit_target(&bytes, &HprofOptions::default(), unit, cap)
+                            .unwrap();
+                    assert_eq!(small.compressed_references, dump.compressed_references());
+                    assert_eq!(small.rows, fast.rows);
+                }
+            }
         }
     }
 }
