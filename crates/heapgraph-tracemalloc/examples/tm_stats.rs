@@ -78,8 +78,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 out.write_all(b"\n")?;
             }
             eprintln!(
-                "{} traces, {} stats; load {:.3} s, load + statistics {:.3} s; trace table {:.1} MB",
+                "{} traces, {} frames, {} stacks, {} stats; load {:.3} s, load + statistics {:.3} s; trace table {:.1} MB",
                 new.trace_count(),
+                new.stacks().frame_count(),
+                new.stacks().stack_count(),
                 stats.len(),
                 loaded.as_secs_f64(),
                 total.as_secs_f64(),
