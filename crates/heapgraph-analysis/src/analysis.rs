@@ -12,6 +12,18 @@ use crate::paths::{retainers, shortest_paths, Retainer, RetentionPath};
 use crate::policy::{EdgePolicy, Semantics};
 use crate::shallow::devtools_shallow_sizes;
 
+/// Whether [`HeapAnalysis`] may put independent work on a second thread:
+/// the machine has a second core for this process, and
+/// `RAYON_NUM_THREADS` (the knob the parsers' pool obeys) is not 1.
+fn second_thread_allowed() -> bool {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let capped = std::env::var("RAYON_NUM_THREADS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .is_some_and(|n| n == 1);
+    cores > 1 && !capped
+}
+
 /// Dominators, retained sizes, distances and classes of one graph.
 ///
 /// ```
@@ -60,10 +72,36 @@ impl<'g> HeapAnalysis<'g> {
 
     /// Analyses `graph` under `policy`.
     pub fn with_policy(graph: &'g HeapGraph, policy: EdgePolicy) -> HeapAnalysis<'g> {
+        HeapAnalysis::with_policy_and_dom_state(graph, policy, None)
+    }
+
+    /// Analyses `graph` under `policy`, with V8's per-node `detachedness`
+    /// column for class names when given (the same as
+    /// [`with_policy`](Self::with_policy) followed by
+    /// [`with_dom_state`](Self::with_dom_state), in one step).
+    ///
+    /// With a second core, the class table is built on a second thread
+    /// while the dominator tree is computed (unless the environment sets
+    /// `RAYON_NUM_THREADS=1`, the same knob the parsers' thread pool obeys).
+    pub fn with_policy_and_dom_state(
+        graph: &'g HeapGraph,
+        policy: EdgePolicy,
+        detachedness: Option<&[u8]>,
+    ) -> HeapAnalysis<'g> {
+        HeapAnalysis::build(graph, policy, detachedness, second_thread_allowed())
+    }
+
+    fn build(
+        graph: &'g HeapGraph,
+        policy: EdgePolicy,
+        detachedness: Option<&[u8]>,
+        two_threads: bool,
+    ) -> HeapAnalysis<'g> {
         let devtools = policy.semantics == Semantics::DevTools;
+        let build_classes = || ClassTable::for_graph_with_dom_state(graph, detachedness);
         // The tree first: its scratch columns are freed before the per-node
         // size columns are allocated, which keeps the peak low.
-        let tree = {
+        let build_tree = || {
             let edges = policy.dominator_edges(graph);
             let extra_roots = policy.extra_roots(graph);
             let reach = policy.reach_edges(graph);
@@ -74,6 +112,24 @@ impl<'g> HeapAnalysis<'g> {
                 &extra_roots,
                 reach.as_ref(),
             )
+        };
+        let (tree, classes) = if two_threads {
+            std::thread::scope(|scope| {
+                let classes = scope.spawn(build_classes);
+                let tree = build_tree();
+                match classes.join() {
+                    Ok(classes) => (tree, OnceLock::from(classes)),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            })
+        } else {
+            let tree = build_tree();
+            // Without a DOM state the table waits for its first use.
+            let classes = match detachedness {
+                Some(_) => OnceLock::from(build_classes()),
+                None => OnceLock::new(),
+            };
+            (tree, classes)
         };
         let shallow = if devtools {
             devtools_shallow_sizes(graph)
@@ -88,7 +144,7 @@ impl<'g> HeapAnalysis<'g> {
             tree,
             retained,
             devtools_distances: OnceLock::new(),
-            classes: OnceLock::new(),
+            classes,
             children: OnceLock::new(),
             path_distances: OnceLock::new(),
         }
@@ -96,12 +152,18 @@ impl<'g> HeapAnalysis<'g> {
 
     /// Recomputes class names with V8's per-node `detachedness` column (see
     /// [`ClassTable::for_graph_with_dom_state`]), so detached DOM nodes get
-    /// DevTools' `Detached ` class names.
+    /// DevTools' `Detached ` class names. When no node is marked detached
+    /// (state 2) the names cannot change, and the table is kept.
     pub fn with_dom_state(mut self, detachedness: &[u8]) -> HeapAnalysis<'g> {
-        self.classes = OnceLock::from(ClassTable::for_graph_with_dom_state(
-            self.graph,
-            Some(detachedness),
-        ));
+        // DevTools' propagation only spreads the detached state from nodes
+        // that have it.
+        let n = self.graph.node_count();
+        if detachedness.iter().take(n).any(|&state| state == 2) {
+            self.classes = OnceLock::from(ClassTable::for_graph_with_dom_state(
+                self.graph,
+                Some(detachedness),
+            ));
+        }
         self
     }
 
@@ -377,5 +439,89 @@ impl ClassHistogram {
     /// The row of `class`, if it has instances.
     pub fn get(&self, class: ClassId) -> Option<&ClassStats> {
         self.rows.iter().find(|r| r.class == class)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use heapgraph_core::{EdgeKind, Format, GraphBuilder, NodeKind};
+
+    /// A V8-like graph with DOM nodes: root -> div, span; div -> text,
+    /// style; span -> style; div -> wrapper (JS) -> inner.
+    fn dom_graph() -> HeapGraph {
+        let mut b = GraphBuilder::new(Format::V8HeapSnapshot);
+        let node = |b: &mut GraphBuilder, kind, name: &str, size| {
+            let name = b.intern(name.as_bytes()).unwrap();
+            b.add_node(kind, name, 0, size).unwrap()
+        };
+        let root = node(&mut b, NodeKind::Synthetic, "", 0);
+        let div = node(&mut b, NodeKind::Native, "<div id=\"gone\">", 64);
+        let text = node(&mut b, NodeKind::Native, "Text", 32);
+        let span = node(&mut b, NodeKind::Native, "<span class=x>", 48);
+        let style = node(&mut b, NodeKind::Native, "CSSStyle", 16);
+        let js = node(&mut b, NodeKind::Object, "Wrapper", 16);
+        let inner = node(&mut b, NodeKind::Native, "Inner", 8);
+        let label = b.intern(b"p").unwrap();
+        for (from, to) in [
+            (root, div),
+            (root, span),
+            (div, text),
+            (div, style),
+            (span, style),
+            (div, js),
+            (js, inner),
+        ] {
+            b.add_named_edge(from, to, EdgeKind::Property, label)
+                .unwrap();
+        }
+        b.finish().unwrap()
+    }
+
+    fn classes(analysis: &HeapAnalysis<'_>) -> Vec<(Option<ClassId>, String)> {
+        analysis
+            .graph()
+            .nodes()
+            .map(|n| (analysis.class_of(n), analysis.class_name(n).to_string()))
+            .collect()
+    }
+
+    fn direct(graph: &HeapGraph, states: Option<&[u8]>) -> Vec<(Option<ClassId>, String)> {
+        let table = ClassTable::for_graph_with_dom_state(graph, states);
+        graph
+            .nodes()
+            .map(|n| {
+                let class = table.class_of(n);
+                (class, class.map_or("", |c| table.name(c)).to_string())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn one_step_and_two_step_dom_state_agree_on_one_and_two_threads() {
+        let graph = dom_graph();
+        let policy = EdgePolicy::for_format(graph.format());
+        let detached = [0u8, 2, 0, 1, 0, 0, 0];
+        let attached_only = [0u8, 1, 0, 1, 0, 0, 0];
+        for states in [&detached[..], &attached_only[..], &[][..]] {
+            let expected = direct(&graph, Some(states));
+            for two_threads in [false, true] {
+                let one_step = HeapAnalysis::build(&graph, policy, Some(states), two_threads);
+                assert_eq!(classes(&one_step), expected, "{states:?} {two_threads}");
+                let two_step =
+                    HeapAnalysis::build(&graph, policy, None, two_threads).with_dom_state(states);
+                assert_eq!(classes(&two_step), expected, "{states:?} {two_threads}");
+                let plain = HeapAnalysis::build(&graph, policy, None, two_threads);
+                assert_eq!(classes(&plain), direct(&graph, None));
+                assert_eq!(
+                    one_step.retained_sizes(),
+                    HeapAnalysis::new(&graph).retained_sizes()
+                );
+            }
+        }
+        // The detached case really renames, the others really do not.
+        assert_ne!(direct(&graph, Some(&detached)), direct(&graph, None));
+        assert_eq!(direct(&graph, Some(&attached_only)), direct(&graph, None));
     }
 }
