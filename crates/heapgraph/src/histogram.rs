@@ -118,3 +118,72 @@ pub fn shallow_histogram(
         rows,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    fn testdata(path: &str) -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../testdata")
+            .join(path)
+    }
+
+    /// Outside HPROF, the rows are the dominator-based histogram's count
+    /// and shallow size per class, with no dominators computed.
+    #[test]
+    fn equals_the_dominator_histogram_outside_hprof() {
+        for file in [
+            "v8/node20-planted.heapsnapshot.gz",
+            "v8/node20-sampling.heapprofile",
+            "tracemalloc/mixed_1.p5.pickle",
+        ] {
+            let shallow = shallow_histogram(testdata(file), &OpenOptions::default()).unwrap();
+            let dump = crate::open(testdata(file)).unwrap();
+            assert_eq!(shallow.format, dump.format());
+            let analysis = dump.analyse();
+            let mut expected: Vec<(String, u64, u64)> = analysis
+                .class_histogram()
+                .rows()
+                .iter()
+                .map(|r| {
+                    (
+                        analysis.classes().name(r.class).to_string(),
+                        r.count,
+                        r.shallow_size,
+                    )
+                })
+                .collect();
+            let mut ours: Vec<(String, u64, u64)> = shallow
+                .rows
+                .iter()
+                .map(|r| (r.class_name.clone(), r.count, r.shallow_size))
+                .collect();
+            expected.sort();
+            ours.sort();
+            assert!(!ours.is_empty(), "{file}");
+            assert_eq!(ours, expected, "{file}");
+        }
+    }
+
+    /// HPROF: every object, the unreachable ones too (233 in this dump).
+    #[test]
+    fn hprof_counts_every_object() {
+        let file = testdata("hprof/hotspot-jdk17-shapes.hprof.gz");
+        let shallow = shallow_histogram(&file, &OpenOptions::default()).unwrap();
+        assert_eq!(shallow.format, Format::Hprof);
+        let total: u64 = shallow.rows.iter().map(|r| r.count).sum();
+        assert_eq!(total, 15240);
+        let dump = crate::open(&file).unwrap();
+        let analysis = dump.analyse();
+        let reachable: u64 = analysis
+            .class_histogram()
+            .rows()
+            .iter()
+            .map(|r| r.count)
+            .sum();
+        assert_eq!(total - reachable, analysis.unreachable().nodes.len() as u64);
+        assert_eq!(total - reachable, 233);
+    }
+}
