@@ -79,6 +79,12 @@ fn equals_the_graph_path_on_every_real_dump() {
             let options = HprofOptions::default().with_size_model(model);
             let (expected, compressed, objects) = graph_rows(&bytes, &options);
             let fast = shallow_class_histogram(&bytes, &options).unwrap();
+            // The same record counts, but for the two the histogram does
+            // not compute.
+            let mut stats = parse(&bytes, &options).unwrap().record_stats().clone();
+            stats.duplicate_ids = 0;
+            stats.instances_with_extra_bytes = 0;
+            assert_eq!(fast.stats, stats, "{name}");
             assert_eq!(fast.compressed_references, compressed, "{name} {model:?}");
             assert_eq!(fast.object_count, objects, "{name}");
             assert_eq!(fast_rows(&fast), expected, "{name} {model:?}");
@@ -210,4 +216,70 @@ fn not_hprof_is_an_error_at_byte_0() {
     let error = shallow_class_histogram(b"hello", &HprofOptions::default()).unwrap_err();
     assert_eq!(error.offset, 0);
     assert_eq!(error.kind, HprofErrorKind::NotHprof);
+}
+
+/// Seeded random byte flips over whole dumps: the histogram fails exactly
+/// when the graph path fails, with the same error, and otherwise gives the
+/// graph's rows.
+#[test]
+fn random_flips_agree_with_the_graph_path() {
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let (mut failed, mut passed) = (0, 0);
+    for (name, bytes, flips) in [
+        (
+            "android-art-1.0.3-split.hprof",
+            testdata("android-art-1.0.3-split.hprof"),
+            200,
+        ),
+        (
+            "jhat-jdk6-32bit.hprof",
+            corpus("jhat-jdk6-32bit.hprof"),
+            150,
+        ),
+        (
+            "hotspot-jdk17-uncompressed.hprof.gz",
+            testdata("hotspot-jdk17-uncompressed.hprof.gz"),
+            40,
+        ),
+    ] {
+        for _ in 0..flips {
+            let mut copy = bytes.clone();
+            let at = (next() % copy.len() as u64) as usize;
+            copy[at] ^= 1 << (next() % 8);
+            let options = HprofOptions::default();
+            match (
+                parse(&copy, &options),
+                shallow_class_histogram(&copy, &options),
+            ) {
+                (Err(a), Err(b)) => {
+                    assert_eq!(a, b, "{name} flip at {at}");
+                    failed += 1;
+                }
+                (Ok(_), Ok(fast)) => {
+                    let (expected, compressed, _) = graph_rows(&copy, &options);
+                    assert_eq!(
+                        fast.compressed_references, compressed,
+                        "{name} flip at {at}"
+                    );
+                    assert_eq!(fast_rows(&fast), expected, "{name} flip at {at}");
+                    passed += 1;
+                }
+                (a, b) => panic!(
+                    "{name} flip at {at}: graph {:?} vs histogram {:?}",
+                    a.err(),
+                    b.err()
+                ),
+            }
+        }
+    }
+    assert!(
+        failed > 10 && passed > 10,
+        "{failed} failed, {passed} passed"
+    );
 }
