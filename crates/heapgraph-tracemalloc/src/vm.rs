@@ -286,6 +286,9 @@ struct Vm<'a, R> {
     /// log2 of the entries of the edge cache.
     cache_bits: u32,
     scratch: Vec<Val>,
+    /// The traceback fast path's scan: per frame `(file, line, offset of
+    /// its TUPLE2 from the MARK, followed by MEMOIZE)`.
+    fast_frames: Vec<(u32, u32, u32, bool)>,
     frame_scratch: Vec<FrameId>,
     text: Vec<u8>,
     // Traces: the columns of the trace table.
@@ -369,6 +372,7 @@ impl<'a, R: Read> Vm<'a, R> {
             cache_bits,
             edge_cache: vec![(u64::MAX, 0); 1 << cache_bits],
             scratch: Vec::new(),
+            fast_frames: Vec::new(),
             frame_scratch: Vec::new(),
             text: Vec::new(),
             trace_stacks: Vec::with_capacity(estimate),
@@ -832,6 +836,94 @@ impl<'a, R: Read> Vm<'a, R> {
         Ok(true)
     }
 
+    /// A traceback tuple of frame tuples, `MARK (GET file; BININT1|BININT2
+    /// line; TUPLE2; [MEMOIZE])+ TUPLE` (and the `MEMOIZE` after it), run in
+    /// one step when all of it is in the window and every memo entry read is
+    /// a string; the same checks, results, memo entries and error offsets as
+    /// opcode by opcode, which is what happens otherwise (`false`: nothing
+    /// consumed). Called with `pos` just after the MARK.
+    fn traceback_fast_path(&mut self) -> Result<bool, TracemallocError> {
+        // Scan first: (file, line, offset of TUPLE2, memoized) per frame.
+        let mut frames = std::mem::take(&mut self.fast_frames);
+        frames.clear();
+        let rest = self.window.get(self.pos..).unwrap_or_default();
+        let mut at = 0;
+        let end = loop {
+            if rest.get(at) == Some(&b't') && !frames.is_empty() {
+                break at;
+            }
+            let scanned = memo_ref(rest, at).and_then(|(index, a)| {
+                let (line, b) = match *rest.get(at + a..)? {
+                    [b'K', line, 0x86, ..] => (u32::from(line), 2),
+                    [b'M', lo, hi, 0x86, ..] => (u32::from(u16::from_le_bytes([lo, hi])), 3),
+                    _ => return None,
+                };
+                let packed = self.memo_kept.get(index)?;
+                (packed >> TAG_SHIFT == TAG_STR).then_some((packed & PAYLOAD_MASK, line, a + b))
+            });
+            let Some((file, line, tuple_at)) = scanned else {
+                self.fast_frames = frames;
+                return Ok(false);
+            };
+            let memoized = rest.get(at + tuple_at + 1) == Some(&0x94);
+            frames.push((file, line, (at + tuple_at) as u32, memoized));
+            at += tuple_at + 1 + usize::from(memoized);
+        };
+        // The bounds the MARK and the pushes would check (a frame tuple
+        // briefly holds two stack slots).
+        if self.marks.len() >= MAX_MARKS || self.stack.len() + frames.len() + 2 > MAX_STACK {
+            self.fast_frames = frames;
+            return Ok(false);
+        }
+        let start = self.pos;
+        let mut items = std::mem::take(&mut self.scratch);
+        items.clear();
+        let mut result = Ok(());
+        for &(file, line, tuple_at, memoized) in &frames {
+            self.op_start = self.base + (start + tuple_at as usize) as u64;
+            self.op = Some(0x86);
+            self.pos = start + tuple_at as usize + 1;
+            let frame = match self.frame(StringId::new(file), line) {
+                Ok(frame) => Val::Frame(frame),
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            };
+            items.push(frame);
+            if memoized {
+                self.op_start = self.position();
+                self.op = Some(0x94);
+                self.pos += 1;
+                // `memo_put` memoizes the top of the stack.
+                self.stack.push(frame);
+                let next = self.memo_high;
+                result = self.memo_put(next);
+                self.stack.pop();
+                if result.is_err() {
+                    break;
+                }
+            }
+        }
+        self.fast_frames = frames;
+        let traceback = result.and_then(|()| {
+            self.op_start = self.base + (start + end) as u64;
+            self.op = Some(b't');
+            self.pos = start + end + 1;
+            self.make_traceback(&items)
+        });
+        self.scratch = items;
+        self.stack.push(traceback?);
+        if self.window.get(self.pos) == Some(&0x94) {
+            self.op_start = self.position();
+            self.op = Some(0x94);
+            self.pos += 1;
+            let next = self.memo_high;
+            self.memo_put(next)?;
+        }
+        Ok(true)
+    }
+
     /// Builds a tuple from `items`, recognising frames, tracebacks and traces.
     fn make_tuple(&mut self, items: &[Val]) -> Result<Val, TracemallocError> {
         match items {
@@ -1181,7 +1273,7 @@ impl<'a, R: Read> Vm<'a, R> {
                 }
                 // Marks.
                 b'(' => {
-                    if self.fast_paths && self.trace_fast_path()? {
+                    if self.fast_paths && (self.trace_fast_path()? || self.traceback_fast_path()?) {
                         continue;
                     }
                     if self.marks.len() >= MAX_MARKS {
