@@ -369,7 +369,26 @@ pub fn shallow_class_histogram(
     bytes: &[u8],
     options: &HprofOptions,
 ) -> Result<ShallowHistogram, HprofError> {
-    histogram_with_unit_target(bytes, options, None, CANDIDATE_CAP)
+    histogram_with_unit_target(bytes, options, None, CANDIDATE_CAP, &|_| {})
+}
+
+/// As [`shallow_class_histogram`], calling `done_with` with each byte range
+/// of `bytes` (a group of heap-dump segments) once the main pass has
+/// decoded it, from whichever thread decoded it. A caller that memory-mapped
+/// the file can drop those pages from its resident set there, so the pass
+/// never holds the whole file resident. The ranges may be read again
+/// afterwards (a few, by the compressed-reference vote), so the mapping
+/// must stay valid.
+///
+/// # Errors
+///
+/// As [`shallow_class_histogram`].
+pub fn shallow_class_histogram_releasing(
+    bytes: &[u8],
+    options: &HprofOptions,
+    done_with: &(dyn Fn(std::ops::Range<usize>) + Sync),
+) -> Result<ShallowHistogram, HprofError> {
+    histogram_with_unit_target(bytes, options, None, CANDIDATE_CAP, done_with)
 }
 
 /// [`shallow_class_histogram`] with a chosen unit size (tests use tiny
@@ -379,6 +398,7 @@ pub(crate) fn histogram_with_unit_target(
     options: &HprofOptions,
     unit_bytes: Option<usize>,
     candidate_cap: usize,
+    done_with: &(dyn Fn(std::ops::Range<usize>) + Sync),
 ) -> Result<ShallowHistogram, HprofError> {
     let header = stream::parse_header(bytes)?;
     let id_size = header.id_size;
@@ -404,8 +424,14 @@ pub(crate) fn histogram_with_unit_target(
                 None,
                 &mut scan,
                 &mut unit_stats,
-            )?;
-            Ok((scan, unit_stats, tail))
+            );
+            if let (Some(first), Some(last)) = (
+                segments.get(unit.first),
+                unit.end.checked_sub(1).and_then(|i| segments.get(i)),
+            ) {
+                done_with(first.start..last.end);
+            }
+            Ok((scan, unit_stats, tail?))
         })
         .collect();
 
@@ -1045,11 +1071,17 @@ mod tests {
             let bytes = read(path);
             for model in [SizeModel::Mat, SizeModel::Raw] {
                 let options = HprofOptions::default().with_size_model(model);
-                let whole =
-                    histogram_with_unit_target(&bytes, &options, Some(usize::MAX), CANDIDATE_CAP)
-                        .unwrap();
+                let whole = histogram_with_unit_target(
+                    &bytes,
+                    &options,
+                    Some(usize::MAX),
+                    CANDIDATE_CAP,
+                    &|_| {},
+                )
+                .unwrap();
                 let tiny =
-                    histogram_with_unit_target(&bytes, &options, Some(1), CANDIDATE_CAP).unwrap();
+                    histogram_with_unit_target(&bytes, &options, Some(1), CANDIDATE_CAP, &|_| {})
+                        .unwrap();
                 assert_eq!(whole.rows, tiny.rows, "{path}");
                 assert_eq!(whole.stats, tiny.stats, "{path}");
                 assert_eq!(whole.compressed_references, tiny.compressed_references);
@@ -1072,6 +1104,7 @@ mod tests {
                     &HprofOptions::default(),
                     unit,
                     CANDIDATE_CAP,
+                    &|_| {},
                 )
                 .unwrap_err();
                 assert_eq!(error, expected);
@@ -1095,9 +1128,14 @@ mod tests {
             // prefix and collects more arrays, and still decides the same.
             for cap in [1, 3, 50] {
                 for unit in [Some(1), None] {
-                    let small =
-                        histogram_with_unit_target(&bytes, &HprofOptions::default(), unit, cap)
-                            .unwrap();
+                    let small = histogram_with_unit_target(
+                        &bytes,
+                        &HprofOptions::default(),
+                        unit,
+                        cap,
+                        &|_| {},
+                    )
+                    .unwrap();
                     assert_eq!(small.compressed_references, dump.compressed_references());
                     assert_eq!(small.rows, fast.rows);
                 }

@@ -91,7 +91,10 @@ mod types;
 
 pub use dump::{FieldValue, HprofDump};
 pub use error::{HprofError, HprofErrorKind, HprofLocation};
-pub use histogram::{shallow_class_histogram, ShallowHistogram, ShallowHistogramRow};
+pub use histogram::{
+    shallow_class_histogram, shallow_class_histogram_releasing, ShallowHistogram,
+    ShallowHistogramRow,
+};
 pub use names::normalize_class_name;
 pub use stats::{record_name, sub_record_name, RecordStats};
 pub use stream::is_hprof;

@@ -283,3 +283,43 @@ fn random_flips_agree_with_the_graph_path() {
         "{failed} failed, {passed} passed"
     );
 }
+
+/// The releasing variant reports every heap-dump byte once, in disjoint
+/// ranges, and gives the same histogram.
+#[test]
+fn releasing_reports_every_heap_byte_once() {
+    for name in [
+        "hotspot-jdk17-shapes.hprof.gz",
+        "android-art-1.0.3-split.hprof",
+    ] {
+        let bytes = testdata(name);
+        let ranges = std::sync::Mutex::new(Vec::new());
+        let fast = heapgraph_hprof::shallow_class_histogram_releasing(
+            &bytes,
+            &HprofOptions::default(),
+            &|range| ranges.lock().unwrap().push(range),
+        )
+        .unwrap();
+        let plain = shallow_class_histogram(&bytes, &HprofOptions::default()).unwrap();
+        assert_eq!(fast.rows, plain.rows);
+        let mut ranges = ranges.into_inner().unwrap();
+        ranges.sort_by_key(|r| r.start);
+        assert!(ranges.windows(2).all(|w| w[0].end <= w[1].start));
+        let heap_bytes: u64 = [0x0C, 0x1C]
+            .iter()
+            .filter_map(|tag| fast.stats.records.get(tag))
+            .map(|&(_, body)| body)
+            .sum();
+        let segments: u64 = [0x0C, 0x1C]
+            .iter()
+            .filter_map(|tag| fast.stats.records.get(tag))
+            .map(|&(count, _)| count)
+            .sum();
+        // The ranges cover the bodies and the record headers between them.
+        let covered: u64 = ranges.iter().map(|r| (r.end - r.start) as u64).sum();
+        assert!(
+            covered >= heap_bytes && covered <= heap_bytes + 9 * segments,
+            "{name}"
+        );
+    }
+}
