@@ -269,6 +269,22 @@ impl Dump {
         }
     }
 
+    /// What building the graph noticed (dangling edges, unresolved
+    /// references). A tracemalloc dump's graph never has any, so this does
+    /// not build it.
+    pub fn diagnostics(&self) -> &heapgraph_core::BuildDiagnostics {
+        static NONE: heapgraph_core::BuildDiagnostics = heapgraph_core::BuildDiagnostics {
+            dangling_edges: 0,
+            first_dangling_edge: None,
+            duplicate_roots: 0,
+            unresolved_references: 0,
+        };
+        match &self.parsed {
+            Parsed::Tracemalloc(snapshot) if !snapshot.graph_is_built() => &NONE,
+            _ => self.graph().diagnostics(),
+        }
+    }
+
     /// The file format.
     pub fn format(&self) -> Format {
         match &self.parsed {

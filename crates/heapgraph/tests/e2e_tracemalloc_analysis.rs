@@ -55,3 +55,42 @@ fn blocks_retain_themselves_and_classes_are_sites() {
             .all(|w| w[0].retained_size >= w[1].retained_size));
     }
 }
+
+/// `open` reads a tracemalloc dump into its trace table only: site
+/// statistics, the format, the producer and the diagnostics leave the graph
+/// unbuilt; asking for the graph builds it then. `OpenOptions::limits`
+/// reaches the reader.
+#[test]
+fn open_keeps_the_graph_lazy_and_applies_limits() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../testdata/tracemalloc/app_a.p5.pickle"
+    );
+    let dump = heapgraph::open(path).unwrap();
+    let snapshot = dump.tracemalloc().unwrap();
+    let traces = snapshot.trace_count();
+    assert!(traces > 1000, "{traces}");
+    let allocations = dump.allocations();
+    assert_eq!(allocations.len(), traces);
+    let stats = allocations
+        .statistics(heapgraph_analysis::sites::KeyType::Lineno, false)
+        .unwrap();
+    assert_eq!(stats.iter().map(|s| s.count).sum::<u64>(), traces as u64);
+    assert_eq!(dump.format(), heapgraph::Format::Tracemalloc);
+    assert!(dump.producer().starts_with("CPython tracemalloc"));
+    assert_eq!(dump.diagnostics().dangling_edges, 0);
+    assert!(!snapshot.graph_is_built());
+    assert_eq!(dump.graph().node_count(), traces + 1);
+    assert!(snapshot.graph_is_built());
+    assert_eq!(dump.graph().total_self_size(), allocations.total_size());
+
+    let mut options = heapgraph::OpenOptions::default();
+    options.limits = heapgraph_core::Limits::default().with_max_nodes(100);
+    let err = heapgraph::open_with(path, &options).unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains("nodes exceeds the configured limit of 100"),
+        "{message}"
+    );
+    assert!(message.contains("at byte "), "{message}");
+}
