@@ -71,8 +71,15 @@ impl<'g> HeapAnalysis<'g> {
     }
 
     /// Analyses `graph` under `policy`.
+    ///
+    /// For a V8 snapshot the class table waits for its first use (or for
+    /// [`with_dom_state`](Self::with_dom_state), which usually follows);
+    /// pass the DOM state to
+    /// [`with_policy_and_dom_state`](Self::with_policy_and_dom_state)
+    /// instead to have it built alongside the dominator tree.
     pub fn with_policy(graph: &'g HeapGraph, policy: EdgePolicy) -> HeapAnalysis<'g> {
-        HeapAnalysis::with_policy_and_dom_state(graph, policy, None)
+        let v8 = graph.format() == heapgraph_core::Format::V8HeapSnapshot;
+        HeapAnalysis::build(graph, policy, None, !v8 && second_thread_allowed())
     }
 
     /// Analyses `graph` under `policy`, with V8's per-node `detachedness`

@@ -1,13 +1,14 @@
 //! The `nodes` and `edges` integer arrays, read on every core.
 //!
 //! [`scan_records`] hands each record of a `[u, u, ...]` array to a callback
-//! on the calling thread, in file order, exactly as
-//! [`Cursor::uint_records`] does; only the digit scanning moves to other
-//! threads. The array is cut at commas into chunks of about
-//! [`CHUNK_BYTES`]; a round of chunks is scanned in parallel (rayon) into
-//! plain `u64` values while the caller's callback consumes the previous
+//! in file order, exactly as [`Cursor::uint_records`] does; only the digit
+//! scanning is spread over threads. The array is cut at commas into chunks
+//! of about [`CHUNK_BYTES`]; a round of chunks is scanned in parallel
+//! (rayon) into plain `u64` values while the callback consumes the previous
 //! round, so at most two rounds of values exist at a time (a few MB,
-//! whatever the array's size).
+//! whatever the array's size). Both halves run on the pool's threads via
+//! `rayon::join` (the caller waits), so on two cores two threads work and
+//! the one done first helps with the other's chunks.
 //!
 //! The result is the same as the sequential scan's, errors included: a
 //! chunk starts right after a separator comma, so until the first flaw in
@@ -18,7 +19,7 @@
 //! rescanning from the start of their chunk, see [`RecordAt`].
 //!
 //! With one rayon thread (`RAYON_NUM_THREADS=1`) or a small array the
-//! sequential loop runs as before.
+//! sequential loop runs on the calling thread, as before.
 
 use rayon::prelude::*;
 
@@ -26,7 +27,7 @@ use crate::error::{V8Error, V8ErrorKind};
 use crate::json::{swar_digits, value_offset, Cursor, MAX_FIELDS};
 
 /// The text handed to one parallel task.
-pub(crate) const CHUNK_BYTES: usize = 1 << 20;
+pub(crate) const CHUNK_BYTES: usize = 512 << 10;
 
 /// Chunks scanned together while the previous round is consumed.
 const CHUNKS_PER_ROUND: usize = 8;
@@ -79,7 +80,8 @@ impl Default for Split {
 
 /// Reads the `[u, u, ...]` array at `pos` (its `[`, possibly after
 /// whitespace) as records of `width` values, calling `each(record, at)`
-/// once per record in order on this thread. `end` is the position of the
+/// once per record, in order, one call at a time (on a pool thread when
+/// the scan is split). `end` is the position of the
 /// array's first `]` if already known. Returns the number of values and the
 /// position after the closing `]`.
 pub(crate) fn scan_records(
@@ -89,7 +91,7 @@ pub(crate) fn scan_records(
     section: &'static str,
     width: usize,
     split: Split,
-    mut each: impl FnMut(&[u64], RecordAt) -> Result<(), V8Error>,
+    mut each: impl FnMut(&[u64], RecordAt) -> Result<(), V8Error> + Send,
 ) -> Result<(u64, usize), V8Error> {
     let mut cursor = Cursor::new(bytes, pos, section);
     if split.sequential || rayon::current_num_threads() < 2 {
@@ -128,28 +130,40 @@ pub(crate) fn scan_records(
         count: 0,
         width,
     };
-    let scan_round = |round: &[(usize, usize)]| -> Vec<Chunk> {
+    // Value buffers are recycled from round to round (two rounds' worth
+    // in all), so no memory is taken and given back per chunk.
+    let scan_round = |round: &[(usize, usize)], mut buffers: Vec<Vec<u64>>| -> Vec<Chunk> {
+        buffers.resize_with(round.len(), Vec::new);
         round
             .par_iter()
-            .map(|&(start, stop)| scan_chunk(bytes, start, stop, close, section))
+            .zip(buffers)
+            .map(|(&(start, stop), buffer)| scan_chunk(bytes, start, stop, close, section, buffer))
             .collect()
     };
     let mut rounds = chunks.chunks(CHUNKS_PER_ROUND);
-    let mut current = rounds.next().map(scan_round).unwrap_or_default();
+    let mut current = rounds
+        .next()
+        .map(|round| scan_round(round, Vec::new()))
+        .unwrap_or_default();
+    let mut spare: Vec<Vec<u64>> = Vec::new();
     loop {
         let next_round = rounds.next();
-        let mut next = None;
-        let mut outcome = Ok(());
-        rayon::in_place_scope(|scope| {
-            if let Some(round) = next_round {
-                let next = &mut next;
-                scope.spawn(move |_| *next = Some(scan_round(round)));
-            }
-            outcome = state.apply(&current, &mut each);
-        });
+        let buffers = std::mem::take(&mut spare);
+        // Both halves run on the pool's threads (the caller waits): the one
+        // done first helps with the other's chunks, and no third thread
+        // competes for the cores.
+        let (outcome, next) = rayon::join(
+            || state.apply(&current, &mut each),
+            || next_round.map(|round| scan_round(round, buffers)),
+        );
         outcome?;
         match next {
-            Some(round) => current = round,
+            Some(round) => {
+                spare = std::mem::replace(&mut current, round)
+                    .into_iter()
+                    .map(|chunk| chunk.values)
+                    .collect();
+            }
             None => break,
         }
     }
@@ -213,23 +227,26 @@ struct Chunk {
 }
 
 /// Scans the values of `bytes[start..stop]`: `stop` is a separator comma,
-/// or `close` (the array's `]`) for the last chunk. The loop is
-/// [`Cursor::uint_records`]'s.
+/// or `close` (the array's `]`) for the last chunk, into `values`
+/// (cleared first). The loop is [`Cursor::uint_records`]'s.
 fn scan_chunk(
     bytes: &[u8],
     start: usize,
     stop: usize,
     close: usize,
     section: &'static str,
+    mut values: Vec<u64>,
 ) -> Chunk {
     let mut pos = start;
     while bytes.get(pos).copied().is_some_and(is_ws) {
         pos += 1;
     }
+    values.clear();
+    // Numbers take at least two bytes with their separator.
+    values.reserve((stop - start) / 2 + 1);
     let mut chunk = Chunk {
         first: pos,
-        // Numbers take at least two bytes with their separator.
-        values: Vec::with_capacity((stop - start) / 2 + 1),
+        values,
         error: None,
     };
     let unexpected =
