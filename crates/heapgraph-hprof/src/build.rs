@@ -14,7 +14,7 @@ use heapgraph_core::{
     EdgeKind, Format, Frame, GraphBuilder, NodeIndex, NodeKind, RootKind, StackId, StringId,
 };
 
-use crate::dump::{for_each_field, ClassLayout, HprofDump, OwnField, PrimitiveArrayData};
+use crate::dump::{for_each_field, ClassLayout, HprofDump, OwnField};
 use crate::ids::IdIndex;
 use crate::names::normalize_class_name;
 use crate::stream::{self, Body, ClassDump, HeapVisitor, RecordVisitor, SubRecord};
@@ -121,12 +121,10 @@ pub(crate) struct HeapIndex {
     /// Per node: the record offset, or `u64::MAX` when the record is split
     /// across segments (`parse` starts it with the root's `u64::MAX`, so
     /// it becomes the dump's node-indexed table without a copy).
-    offsets: Vec<u64>,
+    offsets: crate::offsets::OffsetTable,
     classes: Vec<ClassDump>,
     /// (tag, id, first u4, second u4).
     roots: Vec<(u8, u64, u32, u32)>,
-    /// (ordinal, data offset) of primitive arrays with contiguous data.
-    primitive_data: Vec<(u32, u64)>,
     /// (first ordinal, heap id) runs from HEAP DUMP INFO.
     heap_runs: Vec<(u32, u32)>,
     heap_names: Vec<(u32, u64)>,
@@ -195,23 +193,13 @@ impl HeapVisitor for HeapIndex {
                 length,
                 kind: KIND_OBJECT_ARRAY,
             },
-            SubRecord::PrimitiveArray {
+            // The contents are found again from the record offset.
+            SubRecord::PrimitiveArray { id, ty, length, .. } => Pending {
                 id,
-                ty,
+                class: 0,
                 length,
-                data_offset,
-                ..
-            } => {
-                if let Some(data) = data_offset {
-                    self.primitive_data.push((self.pending.len() as u32, data));
-                }
-                Pending {
-                    id,
-                    class: 0,
-                    length,
-                    kind: KIND_PRIMITIVE_BASE + ty.code(),
-                }
-            }
+                kind: KIND_PRIMITIVE_BASE + ty.code(),
+            },
         };
         if let Some((objects, max_nodes)) = self.object_limit {
             if self.pending.len() as u64 >= objects {
@@ -285,7 +273,11 @@ pub(crate) fn parse(bytes: &[u8], options: &HprofOptions) -> Result<HprofDump, H
     let mut index = HeapIndex {
         object_limit: (limits.max_nodes < u64::from(u32::MAX - 1))
             .then(|| (limits.max_nodes.saturating_sub(1), limits.max_nodes)),
-        offsets: vec![u64::MAX],
+        offsets: {
+            let mut root = crate::offsets::OffsetTable::default();
+            root.push(u64::MAX);
+            root
+        },
         ..HeapIndex::default()
     };
     stream::walk(
@@ -301,7 +293,6 @@ pub(crate) fn parse(bytes: &[u8], options: &HprofOptions) -> Result<HprofDump, H
     // columns are allocated (large blocks shrink in place).
     index.pending.shrink_to_fit();
     index.offsets.shrink_to_fit();
-    index.primitive_data.shrink_to_fit();
 
     let mut builder = GraphBuilder::new(Format::Hprof).with_limits(limits);
     let kind = match header.version {
@@ -330,7 +321,7 @@ pub(crate) fn parse(bytes: &[u8], options: &HprofOptions) -> Result<HprofDump, H
     }
     let class_offsets: Vec<u64> = class_nodes
         .iter()
-        .map(|&node| index.offsets.get(node as usize).copied().unwrap_or(0))
+        .map(|&node| index.offsets.get(node as usize).unwrap_or(u64::MAX))
         .collect();
     // --- id → node ----------------------------------------------------------
     let pending = &index.pending;
@@ -645,23 +636,8 @@ pub(crate) fn parse(bytes: &[u8], options: &HprofOptions) -> Result<HprofDump, H
             .map_err(graph_err)?;
     }
 
-    // The index's objects are all nodes now; only the primitive arrays'
-    // data offsets are kept.
-    let primitive_arrays: Vec<PrimitiveArrayData> = index
-        .primitive_data
-        .iter()
-        .filter_map(|&(ordinal, offset)| {
-            let p = index.pending.get(ordinal as usize)?;
-            Some(PrimitiveArrayData {
-                node: ordinal + 1,
-                ty: BasicType::from_code(p.kind.wrapping_sub(KIND_PRIMITIVE_BASE))?,
-                length: p.length,
-                offset,
-            })
-        })
-        .collect();
+    // The index's objects are all nodes now.
     drop(std::mem::take(&mut index.pending));
-    drop(std::mem::take(&mut index.primitive_data));
 
     // --- pass 2: edges ------------------------------------------------------
     let mut emitter = EdgeEmitter {
@@ -746,7 +722,6 @@ pub(crate) fn parse(bytes: &[u8], options: &HprofOptions) -> Result<HprofDump, H
         compressed_references: compressed,
         stats,
         object_offsets,
-        primitive_arrays,
         classes: layouts,
         own_fields,
         heap_runs,

@@ -70,15 +70,6 @@ pub(crate) fn for_each_field<E>(
     Ok(())
 }
 
-/// Where a primitive array's contents are in the file.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct PrimitiveArrayData {
-    pub node: u32,
-    pub ty: BasicType,
-    pub length: u32,
-    pub offset: u64,
-}
-
 /// A field value read from an instance record.
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[non_exhaustive]
@@ -121,9 +112,7 @@ pub struct HprofDump {
     pub(crate) compressed_references: bool,
     pub(crate) stats: RecordStats,
     /// Per node: the offset of its sub-record, `u64::MAX` if none or split.
-    pub(crate) object_offsets: Vec<u64>,
-    /// Sorted by node.
-    pub(crate) primitive_arrays: Vec<PrimitiveArrayData>,
+    pub(crate) object_offsets: crate::offsets::OffsetTable,
     pub(crate) classes: Vec<ClassLayout>,
     pub(crate) own_fields: Vec<OwnField>,
     /// (first node, index into `heap_names`), sorted by node.
@@ -207,15 +196,28 @@ impl HprofDump {
         file: &'f [u8],
         node: NodeIndex,
     ) -> Option<(PrimitiveType, &'f [u8])> {
-        let i = self
-            .primitive_arrays
-            .binary_search_by_key(&node.as_u32(), |p| p.node)
-            .ok()?;
-        let p = self.primitive_arrays.get(i)?;
-        let start = usize::try_from(p.offset).ok()?;
-        let len =
-            stream::len_usize(p.length).checked_mul(usize::from(p.ty.file_size(self.id_size)))?;
-        Some((p.ty, file.get(start..start.checked_add(len)?)?))
+        if self.graph.kind(node) != NodeKind::PrimitiveArray {
+            return None;
+        }
+        // The record, re-read: tag 0x23 (not NODATA 0xC3), id, trace serial,
+        // length, element type, then the contents.
+        let offset = usize::try_from(self.object_offsets.get(node.index())?).ok()?;
+        let body = Body {
+            data: file,
+            base: 0,
+            id_size: self.id_size,
+            location: HprofLocation::SubRecord(0x23),
+        };
+        if body.u1(offset).ok()? != 0x23 {
+            return None;
+        }
+        let id = usize::from(self.id_size);
+        let length = body.u4(offset + 1 + id + 4).ok()?;
+        let ty = BasicType::from_code(body.u1(offset + 1 + id + 8).ok()?)
+            .filter(|&t| t != BasicType::Object)?;
+        let start = offset + 1 + id + 9;
+        let len = stream::len_usize(length).checked_mul(usize::from(ty.file_size(self.id_size)))?;
+        Some((ty, file.get(start..start.checked_add(len)?)?))
     }
 
     /// The instance fields of an [`NodeKind::Object`] node, own class first
@@ -229,7 +231,7 @@ impl HprofDump {
         if self.graph.kind(node) != NodeKind::Object {
             return None;
         }
-        let offset = usize::try_from(*self.object_offsets.get(node.index())?).ok()?;
+        let offset = usize::try_from(self.object_offsets.get(node.index())?).ok()?;
         let body = Body {
             data: file,
             base: 0,

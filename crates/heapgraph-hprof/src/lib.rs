@@ -85,6 +85,7 @@ mod error;
 mod histogram;
 mod ids;
 mod names;
+mod offsets;
 mod stats;
 mod stream;
 mod types;

@@ -198,15 +198,13 @@ pub(crate) enum SubRecord<'a> {
         length: u32,
         elements: &'a [u8],
     },
-    /// `data_offset` is the file offset of the contents when they are
-    /// contiguous in the file; `None` for NODATA arrays and arrays split
-    /// across segments.
+    /// A primitive array (0x23) or Android's NODATA one (0xC3); the
+    /// contents are read again through the record offset when needed.
     PrimitiveArray {
         id: u64,
         trace_serial: u32,
         ty: BasicType,
         length: u32,
-        data_offset: Option<u64>,
     },
     HeapInfo {
         heap_id: u32,
@@ -347,7 +345,6 @@ fn decode<'a>(body: &Body<'a>, at: usize) -> Result<Step<'a>, HprofError> {
                         trace_serial,
                         ty,
                         length,
-                        data_offset: None,
                     },
                     start,
                 )
@@ -360,7 +357,6 @@ fn decode<'a>(body: &Body<'a>, at: usize) -> Result<Step<'a>, HprofError> {
                         trace_serial,
                         ty,
                         length,
-                        data_offset: Some(body.offset(start)),
                     },
                     start + n,
                 )
@@ -716,7 +712,6 @@ pub(crate) fn heap_body(
                 stats.split_sub_records += 1;
                 let tag = joined.first().copied().unwrap_or(0);
                 *stats.sub_records.entry(tag).or_insert(0) += 1;
-                let record = fix_split_offsets(record);
                 heap.sub_record(record, carry_offset, false)?;
                 at = end.saturating_sub(carried);
             }
@@ -748,25 +743,4 @@ pub(crate) fn heap_body(
         }
     }
     result
-}
-
-/// A primitive array decoded from a joined window has no contiguous data in
-/// the file, so it gets no data offset (its contents cannot be read lazily).
-fn fix_split_offsets(record: SubRecord<'_>) -> SubRecord<'_> {
-    match record {
-        SubRecord::PrimitiveArray {
-            id,
-            trace_serial,
-            ty,
-            length,
-            ..
-        } => SubRecord::PrimitiveArray {
-            id,
-            trace_serial,
-            ty,
-            length,
-            data_offset: None,
-        },
-        other => other,
-    }
 }
