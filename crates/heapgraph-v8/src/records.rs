@@ -5,7 +5,7 @@
 //! scanning is spread over threads. The array is cut at commas into chunks
 //! of about [`CHUNK_BYTES`]; a round of chunks is scanned in parallel
 //! (rayon) into plain `u64` values while the callback consumes the previous
-//! round, so at most two rounds of values exist at a time (a few MB,
+//! round, so at most two rounds of values exist at a time (about 2 MB,
 //! whatever the array's size). Both halves run on the pool's threads via
 //! `rayon::join` (the caller waits), so on two cores two threads work and
 //! the one done first helps with the other's chunks.
@@ -27,7 +27,7 @@ use crate::error::{V8Error, V8ErrorKind};
 use crate::json::{swar_digits, value_offset, Cursor, MAX_FIELDS};
 
 /// The text handed to one parallel task.
-pub(crate) const CHUNK_BYTES: usize = 512 << 10;
+pub(crate) const CHUNK_BYTES: usize = 64 << 10;
 
 /// Chunks scanned together while the previous round is consumed.
 const CHUNKS_PER_ROUND: usize = 8;
