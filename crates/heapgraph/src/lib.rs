@@ -108,6 +108,7 @@ pub struct OpenOptions {
     /// [`Error::Build`]`(`[`BuildError::LimitExceeded`](heapgraph_core::BuildError::LimitExceeded)`)`
     /// or the parser's own error naming the offset, as soon as the parser
     /// knows, before the graph is complete. Default: the model's limits.
+    /// For HPROF the stricter of these and `hprof.limits` applies.
     pub limits: heapgraph_core::Limits,
 }
 
@@ -330,18 +331,33 @@ pub fn parse_bytes(bytes: Vec<u8>, options: &OpenOptions) -> Result<Dump, Error>
     parse_source(source, options)
 }
 
+/// The stricter of two sets of limits, field by field.
+fn tighter(a: heapgraph_core::Limits, b: heapgraph_core::Limits) -> heapgraph_core::Limits {
+    heapgraph_core::Limits::default()
+        .with_max_nodes(a.max_nodes.min(b.max_nodes))
+        .with_max_edges(a.max_edges.min(b.max_edges))
+        .with_max_string_bytes(a.max_string_bytes.min(b.max_string_bytes))
+}
+
 fn parse_source(source: Source, options: &OpenOptions) -> Result<Dump, Error> {
     let bytes = source.bytes();
     let input = sniff(bytes).ok_or_else(|| Error::UnsupportedFormat {
         start: describe_start(bytes),
     })?;
     let parsed = match input {
-        InputKind::Hprof => Parsed::Hprof(Box::new(heapgraph_hprof::parse(bytes, &options.hprof)?)),
+        InputKind::Hprof => {
+            let hprof = options
+                .hprof
+                .with_limits(tighter(options.hprof.limits, options.limits));
+            Parsed::Hprof(Box::new(heapgraph_hprof::parse(bytes, &hprof)?))
+        }
         InputKind::V8HeapSnapshot => {
-            Parsed::V8Snapshot(Box::new(heapgraph_v8::parse_snapshot(bytes)?))
+            let v8 = heapgraph_v8::ParseOptions::default().with_limits(options.limits);
+            Parsed::V8Snapshot(Box::new(heapgraph_v8::parse_snapshot_with(bytes, &v8)?))
         }
         InputKind::V8HeapProfile => {
-            Parsed::V8Profile(Box::new(heapgraph_v8::parse_heapprofile(bytes)?))
+            let v8 = heapgraph_v8::ParseOptions::default().with_limits(options.limits);
+            Parsed::V8Profile(Box::new(heapgraph_v8::parse_heapprofile_with(bytes, &v8)?))
         }
         InputKind::Pickle => {
             // Stream a mapped pickle through the parser's small window

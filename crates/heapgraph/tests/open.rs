@@ -131,3 +131,56 @@ fn truncated_dumps_name_the_offset() {
         assert!(message.contains("at byte"), "{file}: {message}");
     }
 }
+
+/// `OpenOptions::limits` reaches every parser: a dump within the limits
+/// opens; one node fewer than it needs, or a tiny string budget, is refused
+/// with a message that says which limit.
+#[test]
+fn limits_reach_every_parser() {
+    let files = [
+        "hprof/hotspot-jdk17-shapes.hprof.gz",
+        "hprof/android-art-1.0.3.hprof",
+        "v8/node20-planted.heapsnapshot.gz",
+        "v8/node20-sampling.heapprofile",
+        "tracemalloc/mixed_1.p0.pickle",
+        "tracemalloc/mixed_1.p5.pickle",
+    ];
+    for file in files {
+        let dump = heapgraph::open(testdata(file)).unwrap();
+        let graph = dump.graph();
+        let nodes = graph.node_count() as u64;
+        let string_bytes = graph
+            .strings()
+            .iter()
+            .map(|(_, s)| s.len() as u64)
+            .sum::<u64>();
+        drop(dump);
+
+        let exact = heapgraph::core::Limits::default()
+            .with_max_nodes(nodes)
+            .with_max_string_bytes(string_bytes);
+        let mut options = OpenOptions::default();
+        options.limits = exact;
+        let reopened = heapgraph::open_with(testdata(file), &options)
+            .unwrap_or_else(|e| panic!("{file} within its exact limits: {e}"));
+        assert_eq!(reopened.graph().node_count() as u64, nodes, "{file}");
+
+        for (limits, what) in [
+            (exact.with_max_nodes(nodes - 1), "nodes"),
+            // Every one of these dumps has far more than 16 bytes of names
+            // (each parser's own tests check its limits to the byte).
+            (exact.with_max_string_bytes(16), "string bytes"),
+        ] {
+            let mut options = OpenOptions::default();
+            options.limits = limits;
+            let err = heapgraph::open_with(testdata(file), &options)
+                .map(|_| ())
+                .expect_err(&format!("{file}: {what}"))
+                .to_string();
+            assert!(
+                err.contains(what) && err.contains("limit"),
+                "{file}: {what}: {err}"
+            );
+        }
+    }
+}
