@@ -655,7 +655,7 @@ impl<'a> Cursor<'a> {
         let rest = self.bytes.get(self.pos..).unwrap_or_default();
         // A plain number array ends at its first `]`; anything else in it
         // (strings, nested values) is reported when the section is read.
-        match memchr::memchr(b']', rest) {
+        match find_first(b']', rest) {
             Some(found) => {
                 self.pos += found + 1;
                 Ok(())
@@ -666,6 +666,21 @@ impl<'a> Cursor<'a> {
             }
         }
     }
+}
+
+/// The first `byte` in `haystack`; big haystacks are searched in pieces on
+/// every rayon thread (the `nodes` and `edges` arrays are hundreds of MB).
+fn find_first(byte: u8, haystack: &[u8]) -> Option<usize> {
+    use rayon::prelude::*;
+    const PIECE: usize = 1 << 20;
+    if haystack.len() < 8 * PIECE || rayon::current_num_threads() < 2 {
+        return memchr::memchr(byte, haystack);
+    }
+    let piece = haystack
+        .par_chunks(PIECE)
+        .position_first(|piece| memchr::memchr(byte, piece).is_some())?;
+    let start = piece * PIECE;
+    memchr::memchr(byte, haystack.get(start..)?).map(|i| start + i)
 }
 
 /// Appends a code point (possibly a lone surrogate) as WTF-8.
@@ -824,6 +839,22 @@ mod tests {
         let mut c = Cursor::new(b"[\"a\", \"b\\\"]\"] ", 0, "strings");
         assert_eq!(c.skip_string_array().unwrap(), 2);
         assert_eq!(c.pos(), 13);
+    }
+
+    #[test]
+    fn find_first_matches_memchr() {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        let mut haystack = vec![b'1'; 20 << 20];
+        assert_eq!(pool.install(|| find_first(b']', &haystack)), None);
+        for at in [haystack.len() - 1, 13 << 20, (3 << 20) + 5, 7, 0] {
+            haystack[at] = b']';
+            let expected = memchr::memchr(b']', &haystack);
+            assert_eq!(expected, Some(at));
+            assert_eq!(pool.install(|| find_first(b']', &haystack)), expected);
+        }
     }
 
     #[test]

@@ -6,11 +6,13 @@
 //!    each section's value starts, skipping values (integer arrays by a
 //!    `memchr` for their `]`). Sections may come in any order; unknown ones
 //!    are skipped with a warning.
-//! 2. **Read**, in dependency order: `snapshot` (meta and header counts),
+//! 2. **Read**, in dependency order: `snapshot` (meta and header counts,
+//!    checked against [`ParseOptions::limits`] before anything else),
 //!    `strings` (appended to the graph's string table so that V8 string
 //!    index `i` is [`StringId`] `base + i`), the allocation-trace sections
 //!    (frames and stacks), then `nodes` and `edges` scanned straight into the
-//!    [`GraphBuilder`], then `locations`, `samples` and the scope sections.
+//!    [`GraphBuilder`] (digits on every core, see `records`), then
+//!    `locations`, `samples` and the scope sections.
 //!
 //! No JSON tree is built and nothing is allocated per node beyond the
 //! graph's own columns (and 4 bytes per node for the edge counts while
