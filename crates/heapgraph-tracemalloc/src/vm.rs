@@ -36,6 +36,9 @@ const MAX_CONTAINERS: usize = 1 << 20;
 /// keeps only the most recent of them (a dense memo of every entry would cost
 /// 4 bytes per frame and trace: 37 MB on a 65 MB dump).
 const RECENT_MASK: u64 = (1 << 16) - 1;
+/// Memo indices at or above this are refused (the recent ring keeps
+/// `index >> 16` in 32 bits); a pickle would need 128 TiB to reach it.
+const MAX_MEMO_INDEX: u64 = 1 << 47;
 /// log2 of the entries (16 bytes each) of the direct-mapped trie-edge
 /// cache: at most 2^16, fewer for small inputs.
 const MAX_CACHE_BITS: u32 = 16;
@@ -272,7 +275,9 @@ struct Vm<'a, R> {
     /// Memo entries that may be shared: strings, tracebacks, other values.
     memo_kept: SparseMemo,
     /// The last [`RECENT`] memo entries of any kind, by index modulo.
-    memo_recent: Vec<(u64, u32)>,
+    /// Each entry is `(index >> 16) << 32 | packed` (`u64::MAX` when
+    /// empty): 8 bytes, half of an `(index, packed)` pair.
+    memo_recent: Vec<u64>,
     misc: Vec<Val>,
     containers: Vec<Container>,
     container_items: usize,
@@ -629,7 +634,7 @@ impl<'a, R: Read> Vm<'a, R> {
         let v = self.top()?;
         // Every memo entry needs at least one byte of input, so a genuine
         // pickle never stores beyond its own length.
-        if index > self.position() {
+        if index > self.position() || index >= MAX_MEMO_INDEX {
             return Err(self.err(Kind::MemoIndexTooLarge(index)));
         }
         let packed = self.encode_memo(v)?;
@@ -637,25 +642,52 @@ impl<'a, R: Read> Vm<'a, R> {
         // Frame and trace tuples are never shared by CPython: only the
         // recent ring keeps them.
         let keep = tag != TAG_FRAME && tag != TAG_TRACE;
-        self.memo_kept.set(index, packed, keep, self.memo_high);
-        // The ring grows with the memo (small dumps stay small) up to its
-        // fixed size, then wraps.
+        if keep || index < self.memo_high {
+            self.memo_kept.set(index, packed, keep, self.memo_high);
+        }
+        self.remember_recent(index, packed);
+        Ok(())
+    }
+
+    /// `memo_put` at the next index (`MEMOIZE`) of a frame or trace
+    /// (`tag`), which only the recent ring keeps: what `memo_put` does for
+    /// them, without the stack.
+    #[inline]
+    fn memoize_unshared(&mut self, tag: u32, payload: u32) -> Result<(), TracemallocError> {
+        let index = self.memo_high;
+        if index > self.position() || index >= MAX_MEMO_INDEX {
+            return Err(self.err(Kind::MemoIndexTooLarge(index)));
+        }
+        if payload > PAYLOAD_MASK {
+            return Err(self.err(Kind::LimitExceeded {
+                what: "memoized handle",
+                limit: u64::from(PAYLOAD_MASK),
+            }));
+        }
+        self.remember_recent(index, (tag << TAG_SHIFT) | payload);
+        Ok(())
+    }
+
+    /// Stores a memo entry in the ring of recent ones and moves the high
+    /// mark. The ring grows with the memo (small dumps stay small) up to
+    /// its fixed size, then wraps.
+    #[inline]
+    fn remember_recent(&mut self, index: u64, packed: u32) {
         let slot = (index & RECENT_MASK) as usize;
         if slot >= self.memo_recent.len() {
-            self.memo_recent.resize(slot + 1, (u64::MAX, MEMO_EMPTY));
+            self.memo_recent.resize(slot + 1, u64::MAX);
         }
         if let Some(entry) = self.memo_recent.get_mut(slot) {
-            *entry = (index, packed);
+            *entry = ((index >> 16) << 32) | u64::from(packed);
         }
         self.memo_high = self.memo_high.max(index + 1);
-        Ok(())
     }
 
     fn memo_get(&mut self, index: u64) -> Result<(), TracemallocError> {
         let packed = match self.memo_kept.get(index) {
             Some(p) => p,
             None => match self.memo_recent.get((index & RECENT_MASK) as usize) {
-                Some(&(i, p)) if i == index => p,
+                Some(&entry) if entry != u64::MAX && entry >> 32 == index >> 16 => entry as u32,
                 _ if index < self.memo_high => {
                     return Err(self.err(Kind::MemoNotKept(index)));
                 }
@@ -772,8 +804,7 @@ impl<'a, R: Read> Vm<'a, R> {
             self.op_start = self.position();
             self.op = Some(0x94);
             self.pos += 1;
-            let next = self.memo_high;
-            self.memo_put(next)?;
+            self.memoize_unshared(TAG_FRAME, frame.as_u32())?;
         }
         Ok(true)
     }
@@ -830,8 +861,10 @@ impl<'a, R: Read> Vm<'a, R> {
             self.op_start = self.position();
             self.op = Some(0x94);
             self.pos += 1;
-            let next = self.memo_high;
-            self.memo_put(next)?;
+            let Val::Trace(index) = trace else {
+                return Err(self.unexpected("a trace tuple", trace));
+            };
+            self.memoize_unshared(TAG_TRACE, index)?;
         }
         Ok(true)
     }
@@ -884,22 +917,18 @@ impl<'a, R: Read> Vm<'a, R> {
             self.op = Some(0x86);
             self.pos = start + tuple_at as usize + 1;
             let frame = match self.frame(StringId::new(file), line) {
-                Ok(frame) => Val::Frame(frame),
+                Ok(frame) => frame,
                 Err(e) => {
                     result = Err(e);
                     break;
                 }
             };
-            items.push(frame);
+            items.push(Val::Frame(frame));
             if memoized {
                 self.op_start = self.position();
                 self.op = Some(0x94);
                 self.pos += 1;
-                // `memo_put` memoizes the top of the stack.
-                self.stack.push(frame);
-                let next = self.memo_high;
-                result = self.memo_put(next);
-                self.stack.pop();
+                result = self.memoize_unshared(TAG_FRAME, frame.as_u32());
                 if result.is_err() {
                     break;
                 }
