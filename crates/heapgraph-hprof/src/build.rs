@@ -259,12 +259,17 @@ pub(crate) fn scan(bytes: &[u8]) -> Result<(RecordStats, u64), HprofError> {
         &mut index,
         &mut stats,
         false,
+        &|_| {},
     )?;
     Ok((stats, index.pending.len() as u64))
 }
 
 /// Parses a whole dump; see [`crate::parse`].
-pub(crate) fn parse(bytes: &[u8], options: &HprofOptions) -> Result<HprofDump, HprofError> {
+pub(crate) fn parse(
+    bytes: &[u8],
+    options: &HprofOptions,
+    done_with: &dyn Fn(std::ops::Range<usize>),
+) -> Result<HprofDump, HprofError> {
     let header = stream::parse_header(bytes)?;
     let id_size = header.id_size;
     let mut stats = RecordStats::default();
@@ -287,6 +292,7 @@ pub(crate) fn parse(bytes: &[u8], options: &HprofOptions) -> Result<HprofDump, H
         &mut index,
         &mut stats,
         options.lenient,
+        done_with,
     )?;
 
     // The index grew by doubling: give the slack back before the graph's
@@ -665,6 +671,7 @@ pub(crate) fn parse(bytes: &[u8], options: &HprofOptions) -> Result<HprofDump, H
         &mut emitter,
         &mut pass2_stats,
         options.lenient,
+        done_with,
     )?;
     stats.instances_with_extra_bytes = emitter.extra_bytes;
 

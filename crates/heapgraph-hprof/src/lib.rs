@@ -110,7 +110,27 @@ pub use types::{BasicType, HprofOptions, HprofVersion, PrimitiveType, SizeModel}
 /// the end, an unknown heap sub-record, a bad basic type, an instance
 /// shorter than its class chain or a superclass cycle.
 pub fn parse(bytes: &[u8], options: &HprofOptions) -> Result<HprofDump, HprofError> {
-    build::parse(bytes, options)
+    build::parse(bytes, options, &|_| {})
+}
+
+/// As [`parse`], calling `done_with` with each byte range of `bytes` each
+/// of the two passes has finished reading (a few megabytes at a time), so
+/// a caller that memory-mapped the file can drop those pages from its
+/// resident set as the parse goes, rather than holding the whole file
+/// resident next to the graph being built. The ranges are read again by
+/// the second pass and by the lazy readers
+/// ([`HprofDump::primitive_array`], [`HprofDump::java_string_value`]), so
+/// the mapping must stay valid.
+///
+/// # Errors
+///
+/// As [`parse`].
+pub fn parse_releasing(
+    bytes: &[u8],
+    options: &HprofOptions,
+    done_with: &dyn Fn(std::ops::Range<usize>),
+) -> Result<HprofDump, HprofError> {
+    build::parse(bytes, options, done_with)
 }
 
 /// Runs only the index pass (pass 1 of [`parse`]): validates the framing

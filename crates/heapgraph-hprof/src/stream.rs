@@ -443,7 +443,8 @@ fn decode_class<'a>(body: &Body<'a>, at: usize) -> Result<Step<'a>, HprofError> 
 }
 
 /// Walks all records. Heap-dump bodies go to `heap` as one sub-record
-/// stream; other records go to `records` (when given).
+/// stream; other records go to `records` (when given). `done_with` gets
+/// the byte ranges walked so far, every [`RELEASE_STEP`] bytes or so.
 pub(crate) fn walk<'a>(
     bytes: &'a [u8],
     header: &Header,
@@ -451,8 +452,10 @@ pub(crate) fn walk<'a>(
     heap: &mut dyn HeapVisitor,
     stats: &mut crate::RecordStats,
     lenient: bool,
+    done_with: &dyn Fn(std::ops::Range<usize>),
 ) -> Result<(), HprofError> {
     let mut pos = header.records_start;
+    let mut released = 0usize;
     // Bytes of a sub-record cut by a segment end: (file offset, bytes, tag).
     let mut carry: Option<(u64, Vec<u8>)> = None;
     while pos < bytes.len() {
@@ -528,6 +531,13 @@ pub(crate) fn walk<'a>(
             }
         }
         pos = body_end;
+        if pos - released >= RELEASE_STEP {
+            done_with(released..pos.min(bytes.len()));
+            released = pos.min(bytes.len());
+        }
+    }
+    if released < bytes.len() {
+        done_with(released..bytes.len());
     }
     if let Some((offset, pending)) = carry {
         let error = cut_sub_record(offset, &pending);
@@ -539,6 +549,9 @@ pub(crate) fn walk<'a>(
     }
     Ok(())
 }
+
+/// How many bytes [`walk`] reads between two `done_with` calls.
+pub(crate) const RELEASE_STEP: usize = 8 << 20;
 
 /// One heap-dump record body (`HEAP DUMP` or `HEAP DUMP SEGMENT`).
 #[derive(Clone, Copy, Debug)]
