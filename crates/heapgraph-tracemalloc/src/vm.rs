@@ -87,7 +87,8 @@ type IntMap<V> = HashMap<u64, V, BuildHasherDefault<IntHasher>>;
 /// per 64 indices with a rank base, and the values of the set bits in index
 /// order (0.25 bytes per memo index plus 4 per kept value). Writes below the
 /// high-water mark (out-of-order `PUT`s) go to a small override map.
-#[derive(Default)]
+/// Recent hits are cached (the few filename strings every frame tuple reads
+/// come back constantly).
 struct SparseMemo {
     /// Per block of 64 indices: which are kept, and the position in
     /// `values` of the block's first kept value.
@@ -95,6 +96,20 @@ struct SparseMemo {
     values: Vec<u32>,
     /// Out-of-order writes; `MEMO_EMPTY` marks an entry no longer kept.
     overrides: IntMap<u32>,
+    /// Direct-mapped `(index, value)` of recent hits (`u64::MAX`: empty).
+    /// Kept entries only change through `overrides`, which clears it.
+    hits: [(u64, u32); 16],
+}
+
+impl Default for SparseMemo {
+    fn default() -> Self {
+        SparseMemo {
+            blocks: Vec::new(),
+            values: Vec::new(),
+            overrides: IntMap::default(),
+            hits: [(u64::MAX, 0); 16],
+        }
+    }
 }
 
 impl SparseMemo {
@@ -102,6 +117,7 @@ impl SparseMemo {
         if index < high {
             self.overrides
                 .insert(index, if keep { packed } else { MEMO_EMPTY });
+            self.hits = [(u64::MAX, 0); 16];
             return;
         }
         if !keep {
@@ -117,7 +133,22 @@ impl SparseMemo {
         }
     }
 
-    fn get(&self, index: u64) -> Option<u32> {
+    #[inline]
+    fn get(&mut self, index: u64) -> Option<u32> {
+        let slot = (index % 16) as usize;
+        if let Some(&(i, packed)) = self.hits.get(slot) {
+            if i == index {
+                return Some(packed);
+            }
+        }
+        let found = self.lookup(index)?;
+        if let Some(hit) = self.hits.get_mut(slot) {
+            *hit = (index, found);
+        }
+        Some(found)
+    }
+
+    fn lookup(&self, index: u64) -> Option<u32> {
         if !self.overrides.is_empty() {
             if let Some(&p) = self.overrides.get(&index) {
                 return (p != MEMO_EMPTY).then_some(p);
