@@ -373,8 +373,9 @@ pub fn shallow_class_histogram(
 }
 
 /// As [`shallow_class_histogram`], calling `done_with` with each byte range
-/// of `bytes` (a group of heap-dump segments) once the main pass has
-/// decoded it, from whichever thread decoded it. A caller that memory-mapped
+/// of `bytes` the framing pass (which reads the record headers only) has
+/// walked, then with each range (a group of heap-dump segments) the main
+/// pass has decoded, from whichever thread decoded it. A caller that memory-mapped
 /// the file can drop those pages from its resident set there, so the pass
 /// never holds the whole file resident. The ranges may be read again
 /// afterwards (a few, by the compressed-reference vote), so the mapping
@@ -405,7 +406,14 @@ pub(crate) fn histogram_with_unit_target(
     let pointer = u64::from(id_size);
     let mut stats = RecordStats::default();
     let mut top = TopLevel::default();
-    let framing = stream::frame(bytes, &header, &mut top, &mut stats, options.lenient);
+    let framing = stream::frame(
+        bytes,
+        &header,
+        &mut top,
+        &mut stats,
+        options.lenient,
+        done_with,
+    );
     let segments = &framing.segments;
     let total: usize = segments.iter().map(|s| s.end.saturating_sub(s.start)).sum();
     let units = units_of(segments, unit_bytes.unwrap_or_else(|| unit_target(total)));
@@ -528,6 +536,7 @@ pub(crate) fn histogram_with_unit_target(
                 segments,
                 units: &units,
                 carries_in: &carries_in,
+                done_with,
             };
             detect_compressed_references(
                 &context,
@@ -749,6 +758,7 @@ struct PassContext<'a> {
     units: &'a [Unit],
     /// Per unit: the sub-record cut before it (from the first pass).
     carries_in: &'a [Carry],
+    done_with: &'a (dyn Fn(std::ops::Range<usize>) + Sync),
 }
 
 impl PassContext<'_> {
@@ -774,6 +784,12 @@ impl PassContext<'_> {
                         &mut visitor,
                         &mut scratch,
                     )?;
+                    if let (Some(first), Some(last)) = (
+                        self.segments.get(unit.first),
+                        unit.end.checked_sub(1).and_then(|i| self.segments.get(i)),
+                    ) {
+                        (self.done_with)(first.start..last.end);
+                    }
                 }
                 Ok(visitor)
             })

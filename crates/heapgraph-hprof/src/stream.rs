@@ -584,6 +584,7 @@ pub(crate) fn frame<'a>(
     records: &mut dyn RecordVisitor<'a>,
     stats: &mut crate::RecordStats,
     lenient: bool,
+    done_with: &dyn Fn(std::ops::Range<usize>),
 ) -> Framing {
     let mut framing = Framing {
         segments: Vec::new(),
@@ -592,6 +593,7 @@ pub(crate) fn frame<'a>(
     };
     let mut pos = header.records_start;
     let mut previous_heap = false;
+    let mut released = 0usize;
     while pos < bytes.len() {
         let tag = bytes.get(pos).copied().unwrap_or(0);
         let location = HprofLocation::Record(tag);
@@ -678,6 +680,15 @@ pub(crate) fn frame<'a>(
             }
         }
         pos = body_end;
+        // Reading a header maps its part of a file mapping in (whole
+        // page-cache folios): let the walked part go as the walk goes.
+        if pos - released >= RELEASE_STEP {
+            done_with(released..pos.min(bytes.len()));
+            released = pos.min(bytes.len());
+        }
+    }
+    if released < bytes.len() {
+        done_with(released..bytes.len());
     }
     framing
 }

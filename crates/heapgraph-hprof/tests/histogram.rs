@@ -284,8 +284,8 @@ fn random_flips_agree_with_the_graph_path() {
     );
 }
 
-/// The releasing variant reports every heap-dump byte once, in disjoint
-/// ranges, and gives the same histogram.
+/// The releasing variant reports the framed records, then every heap-dump
+/// byte once, in disjoint ranges, and gives the same histogram.
 #[test]
 fn releasing_reports_every_heap_byte_once() {
     for name in [
@@ -303,6 +303,9 @@ fn releasing_reports_every_heap_byte_once() {
         let plain = shallow_class_histogram(&bytes, &HprofOptions::default()).unwrap();
         assert_eq!(fast.rows, plain.rows);
         let mut ranges = ranges.into_inner().unwrap();
+        // First the framing pass's, which end at the end of the file.
+        let framed = ranges.iter().position(|r| r.end == bytes.len()).unwrap();
+        ranges.drain(..=framed);
         ranges.sort_by_key(|r| r.start);
         assert!(ranges.windows(2).all(|w| w[0].end <= w[1].start));
         let heap_bytes: u64 = [0x0C, 0x1C]
