@@ -120,12 +120,31 @@ impl<'g> HeapAnalysis<'g> {
                 reach.as_ref(),
             )
         };
-        let (tree, classes) = if two_threads {
+        let build_shallow = || {
+            if devtools {
+                devtools_shallow_sizes(graph)
+            } else {
+                graph.self_sizes().to_vec()
+            }
+        };
+        let (tree, classes, shallow) = if two_threads {
             std::thread::scope(|scope| {
-                let classes = scope.spawn(build_classes);
+                // DevTools' shallow sizes take a pass over the edges: the
+                // second thread does them too (their 8 bytes per node then
+                // coexist with the tree's scratch, still below the peak of
+                // a full V8 summary, which comes later).
+                let side = scope.spawn(|| {
+                    let classes = build_classes();
+                    let shallow = devtools.then(build_shallow);
+                    (classes, shallow)
+                });
                 let tree = build_tree();
-                match classes.join() {
-                    Ok(classes) => (tree, OnceLock::from(classes)),
+                match side.join() {
+                    Ok((classes, shallow)) => (
+                        tree,
+                        OnceLock::from(classes),
+                        shallow.unwrap_or_else(build_shallow),
+                    ),
                     Err(panic) => std::panic::resume_unwind(panic),
                 }
             })
@@ -136,12 +155,7 @@ impl<'g> HeapAnalysis<'g> {
                 Some(_) => OnceLock::from(build_classes()),
                 None => OnceLock::new(),
             };
-            (tree, classes)
-        };
-        let shallow = if devtools {
-            devtools_shallow_sizes(graph)
-        } else {
-            graph.self_sizes().to_vec()
+            (tree, classes, build_shallow())
         };
         let retained = tree.retained_sizes(&shallow);
         HeapAnalysis {
