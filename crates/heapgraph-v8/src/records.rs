@@ -242,8 +242,9 @@ fn scan_chunk(
         pos += 1;
     }
     values.clear();
-    // Numbers take at least two bytes with their separator.
-    values.reserve((stop - start) / 2 + 1);
+    // Numbers take at least two bytes with their separator; a chunk that
+    // ran long (no comma for a while) grows as its values are read.
+    values.reserve(((stop - start) / 2 + 1).min(CHUNK_BYTES / 2 + 1));
     let mut chunk = Chunk {
         first: pos,
         values,
