@@ -94,7 +94,7 @@ pub(crate) fn scan_records(
     mut each: impl FnMut(&[u64], RecordAt) -> Result<(), V8Error> + Send,
 ) -> Result<(u64, usize), V8Error> {
     let mut cursor = Cursor::new(bytes, pos, section);
-    if split.sequential || rayon::current_num_threads() < 2 {
+    if split.sequential {
         return scan_sequential(&mut cursor, width, &mut each);
     }
     // The array's text, between `[` and the first `]`.
@@ -116,8 +116,9 @@ pub(crate) fn scan_records(
         },
     };
     let chunk_bytes = split.chunk_bytes.max(1);
-    // An empty array, or one too small to be worth splitting.
-    if first >= close || close - content < 2 * chunk_bytes {
+    // An empty array, one too small to be worth splitting, or one thread
+    // (asked last: it starts rayon's pool).
+    if first >= close || close - content < 2 * chunk_bytes || rayon::current_num_threads() < 2 {
         return scan_sequential(&mut cursor, width, &mut each);
     }
     let chunks = cut(bytes, content, close, chunk_bytes);
