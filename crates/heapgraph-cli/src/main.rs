@@ -59,6 +59,13 @@ pub(crate) struct GlobalOptions {
     /// roots never follow them.
     #[arg(long, global = true, value_enum, default_value_t = WeakReferents::Count)]
     pub(crate) weak_referents: WeakReferents,
+
+    /// Threads to use where the work splits (V8 arrays, the HPROF shallow
+    /// histogram, the analysis's side work); default: one per core. The
+    /// same as setting RAYON_NUM_THREADS.
+    #[arg(long, global = true, value_name = "N",
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub(crate) threads: Option<u16>,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -339,6 +346,11 @@ impl From<std::io::Error> for Outcome {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(threads) = cli.global.threads {
+        // Before any thread or pool exists: the parsers' rayon pools and
+        // the analysis read this variable when they start.
+        std::env::set_var("RAYON_NUM_THREADS", threads.to_string());
+    }
     let mut stdout = std::io::stdout().lock();
     let g = &cli.global;
     let result = match &cli.command {

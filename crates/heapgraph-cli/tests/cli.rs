@@ -512,3 +512,25 @@ fn bad_input_exits_1_naming_the_file_and_offset() {
     let output = heapgraph(&["no-such-command"]);
     assert_eq!(output.status.code(), Some(2));
 }
+
+/// `--threads 1` and `--threads 2` give the same answers as the default
+/// (the parallel V8 scan and shallow histogram are exact, not approximate);
+/// `--threads 0` is refused.
+#[test]
+fn thread_count_does_not_change_results() {
+    for (file, command) in [(V8, "summary"), (HPROF, "summary"), (HPROF, "histogram")] {
+        let file_path = path(file);
+        let mut args = vec![command, file_path.as_str()];
+        if command == "histogram" {
+            args.push("--shallow");
+        }
+        let default = json(&args);
+        for threads in ["1", "2"] {
+            let mut with = vec!["--threads", threads];
+            with.extend_from_slice(&args);
+            assert_eq!(json(&with), default, "{file} {command} --threads {threads}");
+        }
+    }
+    let refused = heapgraph(&["--threads", "0", "summary", &path(HPROF)]);
+    assert_eq!(refused.status.code(), Some(2));
+}
