@@ -5,7 +5,7 @@
 #   SCALE=full benches/compare/run.sh      the scale (V8 ≈ 550 MB, HPROF ≈ 2 GB, tracemalloc 35 + 65 MB)
 #
 # Environment:
-#   SCALE               default | full | small (a smoke test of the script itself)
+#   SCALE               default | full | huge (full, but a 2.5 GB V8 snapshot and no JS tools) | small (a smoke test of the script itself)
 #   HEAPGRAPH_BENCH_DIR scratch dir for tools, dumps and results (default ~/.cache/heapgraph/bench);
 #                       nothing is written into the repository
 #   ONLY                formats to run, comma separated: v8,hprof,tm (default all three)
@@ -41,7 +41,10 @@ case "$SCALE" in
   small)   V8_OBJECTS=30000;   HP_ENTRIES=10000;   HP_CHAIN=10000;   HP_EXTRA=200000;   HP_HEAP=256m; TM_REPS="4 8" ;;
   default) V8_OBJECTS=300000;  HP_ENTRIES=100000;  HP_CHAIN=100000;  HP_EXTRA=2000000;  HP_HEAP=1g;   TM_REPS="50 203" ;;
   full)    V8_OBJECTS=1650000; HP_ENTRIES=1000000; HP_CHAIN=1000000; HP_EXTRA=12500000; HP_HEAP=4g;   TM_REPS="50 203" ;;
-  *) echo "run.sh: SCALE must be small, default or full" >&2; exit 2 ;;
+  # The 2.5 GB V8 snapshot: heapgraph alone (not the JavaScript
+  # tools, which take ~4.4x the JSON in heap), to show it completes in RAM.
+  huge)    V8_OBJECTS=7500000; HP_ENTRIES=1000000; HP_CHAIN=1000000; HP_EXTRA=12500000; HP_HEAP=4g;   TM_REPS="50 203"; JS_TOOLS=0 ;;
+  *) echo "run.sh: SCALE must be small, default, full or huge" >&2; exit 2 ;;
 esac
 
 has() { [[ ",$ONLY," == *",$1,"* ]]; }
@@ -222,16 +225,18 @@ if has tm; then
 fi
 if has v8; then
   heapgraph_runs "$V8_FILE" "full analysis" -- summary "$V8_FILE"
-  measure "$V8_FILE" "full analysis" "DevTools worker" 1 -- \
-    node --max-old-space-size="$NODE_HEAP_MB" "$TOOLS/devtools-driver.mjs" "$V8_FILE"
-  measure "$V8_FILE" "full analysis" "memlab" 1 -- env NODE_PATH="$TOOLS/memlab-$MEMLAB_VERSION/node_modules" \
-    node --max-old-space-size="$NODE_HEAP_MB" "$HERE/memlab-driver.js" "$V8_FILE"
+  if [[ "${JS_TOOLS:-1}" == 1 ]]; then
+    measure "$V8_FILE" "full analysis" "DevTools worker" 1 -- \
+      node --max-old-space-size="$NODE_HEAP_MB" "$TOOLS/devtools-driver.mjs" "$V8_FILE"
+    measure "$V8_FILE" "full analysis" "memlab" 1 -- env NODE_PATH="$TOOLS/memlab-$MEMLAB_VERSION/node_modules" \
+      node --max-old-space-size="$NODE_HEAP_MB" "$HERE/memlab-driver.js" "$V8_FILE"
+  fi
 fi
 if has hprof; then
   heapgraph_runs "$HP_FILE" "full analysis" -- summary "$HP_FILE"
   [[ -x "$TOOLS/bin/hprof-analyzer" ]] || log "hprof-analyzer is not installed: its rows will fail"
   measure "$HP_FILE" "full analysis" "hprof-analyzer" 1 -- "$TOOLS/bin/hprof-analyzer" "$HP_FILE" "$RESULTS/logs/hprof-analyzer.report.json"
-  heapgraph_runs "$HP_FILE" "histogram" -- histogram "$HP_FILE"
+  heapgraph_runs "$HP_FILE" "histogram" -- histogram --shallow "$HP_FILE"
   measure "$HP_FILE" "histogram" "hprof-slurp" 3 -- "$TOOLS/bin/hprof-slurp" "$HP_FILE"
 fi
 
