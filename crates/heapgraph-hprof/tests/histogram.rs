@@ -308,7 +308,7 @@ fn releasing_reports_every_heap_byte_once() {
         let framed = ranges.iter().position(|r| r.end == bytes.len()).unwrap();
         ranges.drain(..=framed);
         // Then the main pass's units, disjoint; the compressed-reference
-        // vote may report some of the same units again.
+        // vote may report some of the same units again (before and after).
         ranges.sort_by_key(|r| (r.start, r.end));
         ranges.dedup();
         assert!(ranges.windows(2).all(|w| w[0].end <= w[1].start));
