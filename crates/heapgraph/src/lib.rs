@@ -171,11 +171,12 @@ impl Dump {
         &self,
         policy: heapgraph_analysis::EdgePolicy,
     ) -> heapgraph_analysis::HeapAnalysis<'_> {
-        let analysis = heapgraph_analysis::HeapAnalysis::with_policy(self.graph(), policy);
-        match self.v8_snapshot().and_then(|s| s.detachedness.as_deref()) {
-            Some(detachedness) => analysis.with_dom_state(detachedness),
-            None => analysis,
-        }
+        let detachedness = self.v8_snapshot().and_then(|s| s.detachedness.as_deref());
+        heapgraph_analysis::HeapAnalysis::with_policy_and_dom_state(
+            self.graph(),
+            policy,
+            detachedness,
+        )
     }
 
     /// Duplicate strings: V8 flat strings, or Java `java.lang.String`
