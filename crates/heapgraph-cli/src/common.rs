@@ -81,7 +81,7 @@ fn warn_diagnostics(options: &GlobalOptions, file: &Path, dump: &Dump) {
     if options.quiet {
         return;
     }
-    let d = dump.graph().diagnostics();
+    let d = dump.diagnostics();
     if d.dangling_edges > 0 {
         eprintln!(
             "heapgraph: warning: {}: {} references to objects that are not in the dump were dropped",

@@ -54,7 +54,12 @@ pub fn shallow_histogram(
 ) -> Result<ShallowHistogram, Error> {
     let source = Source::open(path.as_ref(), options)?;
     if sniff(source.bytes()) == Some(InputKind::Hprof) {
-        let histogram = heapgraph_hprof::shallow_class_histogram(source.bytes(), &options.hprof)?;
+        let release = |range| source.release_range(range);
+        let histogram = heapgraph_hprof::shallow_class_histogram_releasing(
+            source.bytes(),
+            &options.hprof,
+            &release,
+        )?;
         let rows = histogram
             .rows
             .into_iter()

@@ -350,7 +350,12 @@ fn parse_source(source: Source, options: &OpenOptions) -> Result<Dump, Error> {
             let hprof = options
                 .hprof
                 .with_limits(tighter(options.hprof.limits, options.limits));
-            Parsed::Hprof(Box::new(heapgraph_hprof::parse(bytes, &hprof)?))
+            // Both passes hand back the ranges they are done with, so a
+            // mapped multi-gigabyte dump is never resident all at once.
+            let release = |range| source.release_range(range);
+            Parsed::Hprof(Box::new(heapgraph_hprof::parse_releasing(
+                bytes, &hprof, &release,
+            )?))
         }
         InputKind::V8HeapSnapshot => {
             let v8 = heapgraph_v8::ParseOptions::default().with_limits(options.limits);

@@ -97,8 +97,29 @@ impl Source {
     /// page cache; a later read (HPROF's lazy string and array readers)
     /// faults the page it needs back in. Owned bytes are left alone.
     pub(crate) fn release_resident_pages(&self) {
+        self.release_range(0..self.bytes().len());
+    }
+
+    /// As [`release_resident_pages`](Self::release_resident_pages) for the
+    /// whole pages inside `range` only: a parser reports the ranges it is
+    /// done with as it goes, so a multi-gigabyte input never becomes
+    /// resident all at once.
+    pub(crate) fn release_range(&self, range: std::ops::Range<usize>) {
         #[cfg(target_os = "linux")]
         if let Inner::Mapped(map, _) = &self.0 {
+            // The mapping starts on a page boundary; keep to whole pages
+            // inside the range so neighbours still in use stay resident.
+            const PAGE: usize = 4096;
+            let end = range.end.min(map.len());
+            let start = range.start.div_ceil(PAGE) * PAGE;
+            let end = if end == map.len() {
+                end
+            } else {
+                end / PAGE * PAGE
+            };
+            if start >= end {
+                return;
+            }
             // SAFETY: memmap2 marks MADV_DONTNEED unsafe because on private
             // or anonymous mappings it discards the contents (later reads see
             // zeros or the file's original bytes), which would change memory
@@ -110,9 +131,11 @@ impl Source {
             // reads back exactly as before under the contract the mapping
             // already relies on (the file is not modified while open; see
             // the SAFETY note in `open`). Only residency changes, never the
-            // values behind any borrow.
+            // values behind any borrow. `start..end` lies inside the mapping.
             #[allow(unsafe_code)]
-            let _ = unsafe { map.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) };
+            let _ = unsafe {
+                map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, end - start)
+            };
         }
     }
 
@@ -271,7 +294,9 @@ mod tests {
             source.stream().unwrap().read_to_end(&mut streamed).unwrap();
             assert_eq!(streamed, data);
         }
-        source.release_resident_pages();
+        source.release_range(5..4096 * 2 + 9);
+        source.release_range(4096..4096);
+        source.release_range(0..usize::MAX);
         let after: u64 = source.bytes().iter().map(|&b| u64::from(b)).sum();
         assert_eq!(before, after);
     }
