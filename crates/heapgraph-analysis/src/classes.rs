@@ -108,27 +108,35 @@ impl ClassTable {
 }
 
 /// Interns class names; `synthesized` names (made up by the tool) and raw
-/// node names are kept apart, as DevTools keeps them apart.
+/// node names are kept apart, as DevTools keeps them apart. Looking up a
+/// name allocates nothing; only a new class copies its name.
 struct Interner {
-    map: HashMap<(String, bool), u32>,
+    synthesized: HashMap<String, u32>,
+    raw: HashMap<String, u32>,
     names: Vec<String>,
 }
 
 impl Interner {
     fn new() -> Self {
         Interner {
-            map: HashMap::new(),
+            synthesized: HashMap::new(),
+            raw: HashMap::new(),
             names: Vec::new(),
         }
     }
 
     fn intern(&mut self, name: &str, synthesized: bool) -> u32 {
-        if let Some(&id) = self.map.get(&(name.to_owned(), synthesized)) {
+        let map = if synthesized {
+            &mut self.synthesized
+        } else {
+            &mut self.raw
+        };
+        if let Some(&id) = map.get(name) {
             return id;
         }
         let id = self.names.len() as u32;
         self.names.push(name.to_owned());
-        self.map.insert((name.to_owned(), synthesized), id);
+        map.insert(name.to_owned(), id);
         id
     }
 }
@@ -269,35 +277,49 @@ fn detached_nodes(graph: &HeapGraph, detachedness: &[u8]) -> Vec<bool> {
 
 fn devtools_classes(graph: &HeapGraph, detachedness: Option<&[u8]>) -> ClassTable {
     let mut interner = Interner::new();
-    let mut raw: HashMap<u32, u32> = HashMap::new();
+    // Object and native nodes: class by name string (the class is a
+    // function of the name alone).
+    let mut by_name: HashMap<u32, u32> = HashMap::new();
+    // Every other kind: one class per kind, interned on first sight (in
+    // node order, so class ids come out as if interned per node).
+    let mut by_kind = [NO_CLASS; 256];
     let mut class_of = vec![NO_CLASS; graph.node_count()];
     let detached = detachedness.map(|d| detached_nodes(graph, d));
-    for node in graph.nodes() {
-        let kind = graph.kind(node);
-        if let Some(true) = detached.as_ref().and_then(|d| d.get(node.index())) {
-            let name = format!("Detached {}", graph.strings().get(graph.name(node)));
+    let kinds = graph.kinds();
+    let names = graph.names();
+    for (index, (&kind, &name_id)) in kinds.iter().zip(names).enumerate() {
+        if let Some(true) = detached.as_ref().and_then(|d| d.get(index)) {
+            let name = format!("Detached {}", graph.strings().get(name_id));
             let class = match shorten_tag(&name) {
                 Some(short) => short,
                 None => name,
             };
-            class_of[node.index()] = interner.intern(&class, true);
+            class_of[index] = interner.intern(&class, true);
             continue;
         }
-        class_of[node.index()] = match kind {
-            NodeKind::Hidden => interner.intern("(system)", true),
-            NodeKind::Code => interner.intern("(compiled code)", true),
-            NodeKind::Closure => interner.intern("Function", true),
-            NodeKind::RegExp => interner.intern("RegExp", true),
+        class_of[index] = match kind {
             NodeKind::Object | NodeKind::Native => {
-                let name = graph.strings().get(graph.name(node));
-                match shorten_tag(&name) {
-                    Some(short) => interner.intern(&short, true),
-                    None => *raw
-                        .entry(graph.name(node).as_u32())
-                        .or_insert_with(|| interner.intern(&name, false)),
-                }
+                *by_name.entry(name_id.as_u32()).or_insert_with(|| {
+                    let name = graph.strings().get(name_id);
+                    match shorten_tag(&name) {
+                        Some(short) => interner.intern(&short, true),
+                        None => interner.intern(&name, false),
+                    }
+                })
             }
-            other => interner.intern(&format!("({})", v8_type_name(other)), true),
+            other => {
+                let slot = &mut by_kind[usize::from(other.code())];
+                if *slot == NO_CLASS {
+                    *slot = match other {
+                        NodeKind::Hidden => interner.intern("(system)", true),
+                        NodeKind::Code => interner.intern("(compiled code)", true),
+                        NodeKind::Closure => interner.intern("Function", true),
+                        NodeKind::RegExp => interner.intern("RegExp", true),
+                        other => interner.intern(&format!("({})", v8_type_name(other)), true),
+                    };
+                }
+                *slot
+            }
         };
     }
     apply_interfaces(graph, &mut class_of, &mut interner);
