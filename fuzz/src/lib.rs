@@ -81,9 +81,33 @@ pub fn parse_hprof(data: &[u8]) {
     let raw = HprofOptions::default().with_size_model(SizeModel::Raw);
     let lenient = HprofOptions::default().with_lenient(true);
     for options in [HprofOptions::default(), raw, lenient] {
+        // The graph-free shallow histogram: never a panic, errors inside the
+        // input, and where the graph path accepts the dump (strictly), the
+        // same objects and bytes in total as the graph's classed nodes.
+        let histogram = heapgraph::hprof::shallow_class_histogram(data, &options);
+        if let Err(e) = &histogram {
+            assert!(e.offset <= data.len() as u64, "{e}");
+            assert_offset_message(&e.to_string());
+        }
         match parse(data, &options) {
             Ok(dump) => {
                 let graph = dump.graph();
+                if !options.lenient {
+                    let histogram = match histogram {
+                        Ok(h) => h,
+                        Err(e) => panic!("the graph path parsed what the histogram refused: {e}"),
+                    };
+                    let classes = heapgraph::analysis::ClassTable::for_graph(graph);
+                    let (mut count, mut bytes) = (0u64, 0u64);
+                    for node in graph.nodes() {
+                        if classes.class_of(node).is_some() {
+                            count += 1;
+                            bytes += graph.self_size(node);
+                        }
+                    }
+                    assert_eq!(histogram.total_count(), count, "object count");
+                    assert_eq!(histogram.total_shallow_size(), bytes, "shallow bytes");
+                }
                 for node in graph.nodes().take(10_000) {
                     let _ = dump.primitive_array(data, node);
                     let _ = dump.java_string_value(data, node);
