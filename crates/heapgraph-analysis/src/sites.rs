@@ -486,10 +486,12 @@ impl<'g> Allocations<'g> {
         }
     }
 
-    /// The sum of the sizes.
+    /// The sum of the sizes. Here and in every statistic, sums saturate at
+    /// `u64::MAX`: only a crafted dump can declare sizes that add up past
+    /// 2^64 bytes (Python would print the exact integer).
     pub fn total_size(&self) -> u64 {
         let mut total = 0u64;
-        self.visit(|_, size, _| total += size);
+        self.visit(|_, size, _| total = total.saturating_add(size));
         total
     }
 
@@ -674,7 +676,7 @@ impl<'g> Allocations<'g> {
                 Some(s) => per_stack.get_mut(s.index()).unwrap_or(&mut empty),
                 None => &mut empty,
             };
-            slot.0 += size;
+            slot.0 = slot.0.saturating_add(size);
             slot.1 += 1;
         });
         (per_stack, empty)
@@ -694,7 +696,7 @@ impl<'g> Allocations<'g> {
         let mut groups: HashMap<Key, (u64, u64)> = HashMap::new();
         let mut add = |key: Key, (size, count): (u64, u64)| {
             let slot = groups.entry(key).or_insert((0, 0));
-            slot.0 += size;
+            slot.0 = slot.0.saturating_add(size);
             slot.1 += count;
         };
         if empty.1 > 0 && !cumulative {
@@ -790,7 +792,7 @@ impl<'g> Allocations<'g> {
             if let Some(parent) = stacks.parent(StackId::new(i as u32)) {
                 let (s, c) = total[i];
                 if let Some(slot) = total.get_mut(parent.index()) {
-                    slot.0 += s;
+                    slot.0 = slot.0.saturating_add(s);
                     slot.1 += c;
                 }
             }
