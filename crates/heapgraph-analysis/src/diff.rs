@@ -201,7 +201,9 @@ pub fn diff(
                 };
                 if let Some(delta) = delta {
                     delta.count += 1;
-                    delta.shallow_size += analysis.shallow_size(node);
+                    delta.shallow_size = delta
+                        .shallow_size
+                        .saturating_add(analysis.shallow_size(node));
                 }
             }
         }

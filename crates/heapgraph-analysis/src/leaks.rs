@@ -173,7 +173,7 @@ pub fn find_leaks(
         }
         cluster.count += 1;
         cluster.object_count += objects;
-        cluster.retained_size += retained;
+        cluster.retained_size = cluster.retained_size.saturating_add(retained);
         cluster.detached_dom |= detached;
     }
     clusters.sort_by(|a, b| {
@@ -244,7 +244,7 @@ pub fn persistent_growth<K: AsRef<str>>(
         for (key, t) in snapshot {
             let entry = totals.entry(key.as_ref()).or_default();
             entry[i].count += t.count;
-            entry[i].bytes += t.bytes;
+            entry[i].bytes = entry[i].bytes.saturating_add(t.bytes);
         }
     }
     let mut out: Vec<PersistentGrowth> = totals

@@ -62,7 +62,7 @@ pub fn trends<K: AsRef<str>>(snapshots: &[Vec<(K, GroupTotals)>]) -> Vec<Trend> 
             });
             let cell = &mut series[slot][t];
             cell.count += totals.count;
-            cell.bytes += totals.bytes;
+            cell.bytes = cell.bytes.saturating_add(totals.bytes);
         }
     }
     let mut out: Vec<Trend> = keys

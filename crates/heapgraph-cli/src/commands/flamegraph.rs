@@ -107,7 +107,7 @@ pub(crate) fn run(
     let total: u64 = lines
         .iter()
         .filter_map(|l| l.rsplit_once(' ').and_then(|(_, w)| w.parse::<u64>().ok()))
-        .sum();
+        .fold(0, |t: u64, w| t.saturating_add(w));
     let mut flame_options = inferno::flamegraph::Options::default();
     flame_options.title = title.to_string();
     flame_options.count_name = "bytes".to_string();

@@ -85,7 +85,9 @@ pub(crate) fn run(
         sort: sort_name,
         class_count: rows.len() as u64,
         total_count: rows.iter().map(|r| r.count).sum(),
-        total_shallow_size: rows.iter().map(|r| r.shallow_size).sum(),
+        total_shallow_size: rows
+            .iter()
+            .fold(0, |t: u64, r| t.saturating_add(r.shallow_size)),
         classes: crate::common::take_top(rows, top),
     };
     if options.json {

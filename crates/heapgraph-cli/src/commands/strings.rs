@@ -48,7 +48,9 @@ pub(crate) fn run(
         file: file.display().to_string(),
         format: dump.format().as_str(),
         duplicate_values: duplicates.len() as u64,
-        wasted_size: duplicates.iter().map(|d| d.wasted_bytes).sum(),
+        wasted_size: duplicates
+            .iter()
+            .fold(0, |t: u64, d| t.saturating_add(d.wasted_bytes)),
         strings: take_top(
             duplicates
                 .iter()
