@@ -129,6 +129,17 @@ pub fn shortest_paths(
     target: NodeIndex,
     k: usize,
 ) -> Vec<RetentionPath> {
+    shortest_paths_capped(graph, policy, root_distance, target, k, MAX_PARTIAL_PATHS)
+}
+
+fn shortest_paths_capped(
+    graph: &HeapGraph,
+    policy: &EdgePolicy,
+    root_distance: &[u32],
+    target: NodeIndex,
+    k: usize,
+    max_partials: usize,
+) -> Vec<RetentionPath> {
     let mut found = Vec::new();
     let n = graph.node_count();
     if k == 0 || target.index() >= n {
@@ -178,7 +189,7 @@ pub fn shortest_paths(
             if d == NO_DISTANCE || !policy.is_path_edge(graph, source, edge.as_u32()) {
                 continue;
             }
-            if partials.len() >= MAX_PARTIAL_PATHS {
+            if partials.len() >= max_partials {
                 return found;
             }
             let next_len = len + 1;
@@ -193,6 +204,220 @@ pub fn shortest_paths(
         }
     }
     found
+}
+
+/// Up to this depth, [`first_shortest_path`] finds each level's sources by
+/// scanning the distance column; deeper targets sort nodes by distance once.
+const LEVEL_SCAN_DEPTH: u32 = 16;
+
+/// The path [`shortest_paths`] returns first (`k = 1`), found without the
+/// graph's reverse-edge index (which costs 8 bytes per edge).
+///
+/// With exact distances, the best-first search of [`shortest_paths`] only
+/// ever pops partial paths on shortest paths, in the order they were made:
+/// a breadth-first search backwards from `target` over the edges whose
+/// source is one step nearer the root, each node expanded once, retainers
+/// in ascending edge order. That search runs here level by level; a level's
+/// retainers are found by scanning the forward edges of the nodes at the
+/// next smaller distance (together, every edge at most once). The
+/// partial-path cap of [`shortest_paths`] is honoured too: when the graph
+/// has enough edges to reach it, one more pass counts the retainers the
+/// best-first search would have stored.
+pub(crate) fn first_shortest_path(
+    graph: &HeapGraph,
+    policy: &EdgePolicy,
+    root_distance: &[u32],
+    target: NodeIndex,
+) -> Option<RetentionPath> {
+    first_shortest_path_tuned(
+        graph,
+        policy,
+        root_distance,
+        target,
+        MAX_PARTIAL_PATHS,
+        LEVEL_SCAN_DEPTH,
+    )
+}
+
+/// One entry of a level: `node` reached by `edge` from the entry at
+/// `parent` of the previous level (`u32::MAX` at the target).
+#[derive(Clone, Copy)]
+struct LevelEntry {
+    node: u32,
+    edge: u32,
+    parent: u32,
+}
+
+fn first_shortest_path_tuned(
+    graph: &HeapGraph,
+    policy: &EdgePolicy,
+    root_distance: &[u32],
+    target: NodeIndex,
+    max_partials: usize,
+    level_scan_depth: u32,
+) -> Option<RetentionPath> {
+    let n = graph.node_count();
+    if target.index() >= n || root_distance.len() < n {
+        return None;
+    }
+    let depth = *root_distance.get(target.index())?;
+    if depth == NO_DISTANCE {
+        return None;
+    }
+    if depth == 0 {
+        return Some(RetentionPath { steps: Vec::new() });
+    }
+    let targets = graph.edge_targets();
+    // Nodes grouped by distance, for deep targets.
+    let by_distance = (depth > level_scan_depth).then(|| nodes_by_distance(root_distance, depth));
+    let mut levels: Vec<Vec<LevelEntry>> = vec![vec![LevelEntry {
+        node: target.as_u32(),
+        edge: u32::MAX,
+        parent: u32::MAX,
+    }]];
+    // Every node expanded, for the partial-path count.
+    let mut expanded_nodes: Vec<u32> = Vec::new();
+    for level in 0..depth {
+        let current = levels.last()?;
+        // The first entry of each node is expanded; later ones are skipped.
+        let mut first: hashbrown::HashMap<u32, u32> = hashbrown::HashMap::new();
+        for (pos, entry) in current.iter().enumerate() {
+            first.entry(entry.node).or_insert(pos as u32);
+        }
+        let mut order: Vec<u32> = first.values().copied().collect();
+        order.sort_unstable();
+        expanded_nodes.extend(
+            order
+                .iter()
+                .filter_map(|&p| current.get(p as usize).map(|e| e.node)),
+        );
+        let want = depth - level - 1;
+        // (expanded entry, edge, source), edges ascending.
+        let mut found: Vec<(u32, u32, u32)> = Vec::new();
+        let mut visit = |source: usize| {
+            let source = NodeIndex::new(source as u32);
+            for e in graph.edge_range(source) {
+                let Some(t) = targets.get(e as usize) else {
+                    continue;
+                };
+                if let Some(&pos) = first.get(&t.as_u32()) {
+                    if policy.is_path_edge(graph, source, e) {
+                        found.push((pos, e, source.as_u32()));
+                    }
+                }
+            }
+        };
+        match &by_distance {
+            Some((order, start)) => {
+                let range = start.get(want as usize).copied().unwrap_or(0) as usize
+                    ..start.get(want as usize + 1).copied().unwrap_or(0) as usize;
+                for &source in order.get(range).unwrap_or_default() {
+                    visit(source as usize);
+                }
+            }
+            None => {
+                for (source, &d) in root_distance.iter().enumerate().take(n) {
+                    if d == want {
+                        visit(source);
+                    }
+                }
+            }
+        }
+        // Stable: each expansion's retainers stay in edge order.
+        found.sort_by_key(|&(pos, _, _)| pos);
+        levels.push(
+            found
+                .into_iter()
+                .map(|(parent, edge, node)| LevelEntry { node, edge, parent })
+                .collect(),
+        );
+    }
+    // The last level holds only the root; its first entry ends the search.
+    let mut steps = Vec::with_capacity(depth as usize);
+    let mut at = 0u32;
+    for level in (1..levels.len()).rev() {
+        let entry = *levels.get(level)?.get(at as usize)?;
+        let next = levels.get(level - 1)?.get(entry.parent as usize)?;
+        steps.push(PathStep {
+            source: NodeIndex::new(entry.node),
+            edge: EdgeIndex::new(entry.edge),
+            target: NodeIndex::new(next.node),
+        });
+        at = entry.parent;
+    }
+    if graph.edge_count() >= max_partials
+        && stored_partials(graph, policy, root_distance, &expanded_nodes, max_partials)
+            > max_partials
+    {
+        return None;
+    }
+    Some(RetentionPath { steps })
+}
+
+/// Reachable nodes sorted by distance (up to `depth`), and where each
+/// distance starts.
+fn nodes_by_distance(root_distance: &[u32], depth: u32) -> (Vec<u32>, Vec<u32>) {
+    let buckets = depth as usize + 1;
+    let mut start = vec![0u32; buckets + 1];
+    for &d in root_distance {
+        if d < depth {
+            start[d as usize + 1] += 1;
+        }
+    }
+    for i in 0..buckets {
+        start[i + 1] += start[i];
+    }
+    let mut fill = start.clone();
+    let mut order = vec![0u32; start[buckets] as usize];
+    for (node, &d) in root_distance.iter().enumerate() {
+        if d < depth {
+            let slot = &mut fill[d as usize];
+            order[*slot as usize] = node as u32;
+            *slot += 1;
+        }
+    }
+    (order, start)
+}
+
+/// The partial paths the best-first search stores: one for the target plus
+/// one per path-edge retainer (from a reachable node) of each expanded
+/// node. Stops counting once past `max_partials` (the search gives up
+/// when it would store more than that).
+fn stored_partials(
+    graph: &HeapGraph,
+    policy: &EdgePolicy,
+    root_distance: &[u32],
+    expanded: &[u32],
+    max_partials: usize,
+) -> usize {
+    let mut marked = vec![0u64; graph.node_count().div_ceil(64)];
+    for &node in expanded {
+        if let Some(word) = marked.get_mut(node as usize / 64) {
+            *word |= 1 << (node % 64);
+        }
+    }
+    let targets = graph.edge_targets();
+    let mut count = 1usize;
+    for (source, &d) in root_distance.iter().enumerate() {
+        if d == NO_DISTANCE {
+            continue;
+        }
+        let source = NodeIndex::new(source as u32);
+        for e in graph.edge_range(source) {
+            let Some(t) = targets.get(e as usize) else {
+                continue;
+            };
+            let t = t.index();
+            let hit = marked.get(t / 64).is_some_and(|w| w & (1 << (t % 64)) != 0);
+            if hit && policy.is_path_edge(graph, source, e) {
+                count += 1;
+                if count > max_partials {
+                    return count;
+                }
+            }
+        }
+    }
+    count
 }
 
 /// Turns a partial path that starts at the root into a path, or `None` if
@@ -218,4 +443,85 @@ fn assemble(partials: &[Partial], start: u32) -> Option<RetentionPath> {
         at = partial.next;
     }
     Some(RetentionPath { steps })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use heapgraph_core::{Format, GraphBuilder, NodeKind};
+    use proptest::prelude::*;
+
+    use crate::distance::bfs_distances;
+
+    /// Node count and `(source, target, kind)` edges; node 0 is the root.
+    fn graph_spec() -> impl Strategy<Value = (u32, Vec<(u32, u32, u8)>)> {
+        (1u32..30).prop_flat_map(|n| {
+            let edge = (0..n, 0..n, 0u8..4);
+            (Just(n), prop::collection::vec(edge, 0..(n as usize) * 4)).prop_map(
+                |(n, mut edges)| {
+                    // Sometimes a long chain, for deep targets.
+                    if edges.len() % 3 == 0 {
+                        edges.extend((0..n.saturating_sub(1)).map(|v| (v, v + 1, 0)));
+                    }
+                    (n, edges)
+                },
+            )
+        })
+    }
+
+    fn build(n: u32, edges: &[(u32, u32, u8)], format: Format) -> HeapGraph {
+        let mut b = GraphBuilder::new(format);
+        let name = b.intern(b"N").unwrap();
+        let field = b.intern(b"f").unwrap();
+        for i in 0..n {
+            let kind = if i == 0 {
+                NodeKind::Synthetic
+            } else {
+                NodeKind::Object
+            };
+            b.add_node(kind, name, u64::from(i), 8).unwrap();
+        }
+        for &(s, t, k) in edges {
+            let (kind, label) = match k {
+                0 => (EdgeKind::Property, field.as_u32()),
+                1 => (EdgeKind::Element, 0),
+                2 => (EdgeKind::Weak, field.as_u32()),
+                _ => (EdgeKind::Shortcut, field.as_u32()),
+            };
+            b.push_edge(s, t, kind, label).unwrap();
+        }
+        b.finish().unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+        #[test]
+        fn first_path_is_what_the_best_first_search_finds_first(
+            (n, edges) in graph_spec(),
+            v8 in prop::bool::ANY,
+            cap in 1usize..40,
+            scan_depth in 0u32..4,
+        ) {
+            let format = if v8 { Format::V8HeapSnapshot } else { Format::Synthetic };
+            let graph = build(n, &edges, format);
+            let analysis = crate::HeapAnalysis::new(&graph);
+            let policy = analysis.policy();
+            let distances = bfs_distances(&graph, &policy.path_edges(&graph));
+            for target in graph.nodes() {
+                for max in [cap, MAX_PARTIAL_PATHS] {
+                    let expected = shortest_paths_capped(
+                        &graph, &policy, &distances, target, 1, max,
+                    )
+                    .into_iter()
+                    .next();
+                    for depth in [scan_depth, LEVEL_SCAN_DEPTH] {
+                        let got = first_shortest_path_tuned(
+                            &graph, &policy, &distances, target, max, depth,
+                        );
+                        prop_assert_eq!(&got, &expected, "target {:?} cap {} depth {}", target, max, depth);
+                    }
+                }
+            }
+        }
+    }
 }

@@ -19,7 +19,7 @@
 
 use heapgraph_core::{NodeIndex, NodeKind};
 
-use crate::paths::RetentionPath;
+use crate::paths::{first_shortest_path, RetentionPath};
 use crate::HeapAnalysis;
 
 /// The default threshold: 10 % of the heap.
@@ -87,7 +87,14 @@ pub fn leak_suspects(analysis: &HeapAnalysis<'_>, threshold: f64) -> Vec<Suspect
             suspects.push(Suspect {
                 kind: SuspectKind::Object {
                     node,
-                    path: analysis.retention_paths(node, 1).into_iter().next(),
+                    // The first of `retention_paths(node, 1)`, without
+                    // building the reverse-edge index.
+                    path: first_shortest_path(
+                        graph,
+                        &analysis.policy(),
+                        analysis.path_distances(),
+                        node,
+                    ),
                     accumulation_point: accumulation_point(analysis, node),
                 },
                 class: analysis.class_name(node).to_string(),
