@@ -381,8 +381,9 @@ fn nodes_by_distance(root_distance: &[u32], depth: u32) -> (Vec<u32>, Vec<u32>) 
 
 /// The partial paths the best-first search stores: one for the target plus
 /// one per path-edge retainer (from a reachable node) of each expanded
-/// node. Stops counting once past `max_partials` (the search gives up
-/// when it would store more than that).
+/// node, or a bound on that number when the bound stays below the cap.
+/// Stops counting once past `max_partials` (the search gives up when it
+/// would store more than that).
 fn stored_partials(
     graph: &HeapGraph,
     policy: &EdgePolicy,
@@ -397,6 +398,13 @@ fn stored_partials(
         }
     }
     let targets = graph.edge_targets();
+    let is_marked = |t: usize| marked.get(t / 64).is_some_and(|w| w & (1 << (t % 64)) != 0);
+    // Every edge into an expanded node, path edge or not: a bound that one
+    // pass over the target column gives, usually far below the cap.
+    let into_expanded = targets.iter().filter(|t| is_marked(t.index())).count();
+    if into_expanded < max_partials {
+        return 1 + into_expanded;
+    }
     let mut count = 1usize;
     for (source, &d) in root_distance.iter().enumerate() {
         if d == NO_DISTANCE {
@@ -407,9 +415,7 @@ fn stored_partials(
             let Some(t) = targets.get(e as usize) else {
                 continue;
             };
-            let t = t.index();
-            let hit = marked.get(t / 64).is_some_and(|w| w & (1 << (t % 64)) != 0);
-            if hit && policy.is_path_edge(graph, source, e) {
+            if is_marked(t.index()) && policy.is_path_edge(graph, source, e) {
                 count += 1;
                 if count > max_partials {
                     return count;
