@@ -388,15 +388,17 @@ impl GraphMemory {
 }
 
 /// The reverse of the edge relation: for each node, the edges that point to
-/// it, in CSR form (8 bytes per edge plus 4 per node).
+/// it, in CSR form (4 bytes per edge plus 8 per node). Each edge's source is
+/// found by binary search over a copy of the graph's CSR offsets instead of
+/// being stored per edge.
 #[derive(Debug)]
 pub struct Retainers {
     /// `node_count + 1` offsets into `edge`.
     start: Vec<u32>,
     /// Edge indices grouped by target, each group in ascending edge order.
     edge: Vec<EdgeIndex>,
-    /// The source node of each entry of `edge`.
-    source: Vec<NodeIndex>,
+    /// The graph's `node_count + 1` forward offsets (edge → source node).
+    edge_start: Vec<u32>,
 }
 
 impl Retainers {
@@ -412,21 +414,23 @@ impl Retainers {
         let mut fill = start.clone();
         let m = graph.edge_count();
         let mut edge = vec![EdgeIndex(0); m];
-        let mut source = vec![NodeIndex(0); m];
-        for node in graph.nodes() {
-            for e in graph.edge_range(node) {
-                let target = graph.edge_target[e as usize].index();
-                let slot = fill[target] as usize;
-                edge[slot] = EdgeIndex(e);
-                source[slot] = node;
-                fill[target] += 1;
-            }
+        for (e, target) in graph.edge_target.iter().enumerate() {
+            let slot = &mut fill[target.index()];
+            edge[*slot as usize] = EdgeIndex(e as u32);
+            *slot += 1;
         }
         Retainers {
             start,
             edge,
-            source,
+            edge_start: graph.edge_start.clone(),
         }
+    }
+
+    /// The source node of `edge`: the last node whose edges start at or
+    /// before it.
+    fn source(&self, edge: EdgeIndex) -> NodeIndex {
+        let upper = self.edge_start.partition_point(|&start| start <= edge.0);
+        NodeIndex(upper.saturating_sub(1) as u32)
     }
 
     /// The edges pointing to `node`, as `(source node, edge)` pairs in
@@ -437,10 +441,9 @@ impl Retainers {
     ) -> impl ExactSizeIterator<Item = (NodeIndex, EdgeIndex)> + '_ {
         let i = node.index();
         let range = self.start[i] as usize..self.start[i + 1] as usize;
-        self.source[range.clone()]
+        self.edge[range]
             .iter()
-            .copied()
-            .zip(self.edge[range].iter().copied())
+            .map(move |&edge| (self.source(edge), edge))
     }
 
     /// The number of edges pointing to `node`.

@@ -305,6 +305,17 @@ proptest! {
             }
         }
         for node in g.nodes() {
+            // Every retainer is an edge into the node from its source, in
+            // ascending edge order.
+            let pairs: Vec<_> = g.retainers().of(node).collect();
+            prop_assert_eq!(pairs.len(), g.retainers().count(node));
+            for window in pairs.windows(2) {
+                prop_assert!(window[0].1 < window[1].1);
+            }
+            for &(source, edge) in &pairs {
+                prop_assert_eq!(g.edge_target(edge), node);
+                prop_assert!(g.edge_range(source).contains(&edge.as_u32()));
+            }
             let mut got: Vec<_> = g.retainers().of(node).map(|(s, _)| s.as_u32()).collect();
             got.sort_unstable();
             let mut want: Vec<u32> = naive.iter().enumerate()
