@@ -211,7 +211,8 @@ fn shortest_paths_capped(
 const LEVEL_SCAN_DEPTH: u32 = 16;
 
 /// The path [`shortest_paths`] returns first (`k = 1`), found without the
-/// graph's reverse-edge index (which costs 8 bytes per edge).
+/// graph's reverse-edge index (which costs 8 bytes per edge) and, usually,
+/// without distances for the whole graph.
 ///
 /// With exact distances, the best-first search of [`shortest_paths`] only
 /// ever pops partial paths on shortest paths, in the order they were made:
@@ -219,24 +220,68 @@ const LEVEL_SCAN_DEPTH: u32 = 16;
 /// source is one step nearer the root, each node expanded once, retainers
 /// in ascending edge order. That search runs here level by level; a level's
 /// retainers are found by scanning the forward edges of the nodes at the
-/// next smaller distance (together, every edge at most once). The
-/// partial-path cap of [`shortest_paths`] is honoured too: when the graph
-/// has enough edges to reach it, one more pass counts the retainers the
-/// best-first search would have stored.
-pub(crate) fn first_shortest_path(
+/// next smaller distance (together, every edge at most once). It needs the
+/// distances of the nodes nearer the root than `target` only, so a
+/// breadth-first search from the root stops as soon as it reaches `target`.
+/// The partial-path cap of [`shortest_paths`] is honoured too: when the
+/// graph has enough edges to reach it, one more pass counts the retainers
+/// the best-first search would have stored, with the `full_distances`
+/// (breadth-first distances from the root over the policy's path edges,
+/// asked for only then).
+pub(crate) fn first_shortest_path<'a>(
     graph: &HeapGraph,
     policy: &EdgePolicy,
-    root_distance: &[u32],
     target: NodeIndex,
+    full_distances: impl FnOnce() -> &'a [u32],
 ) -> Option<RetentionPath> {
+    let near = distances_until(graph, policy, target)?;
     first_shortest_path_tuned(
         graph,
         policy,
-        root_distance,
+        &near,
         target,
+        full_distances,
         MAX_PARTIAL_PATHS,
         LEVEL_SCAN_DEPTH,
     )
+}
+
+/// Breadth-first distances from the root over the policy's path edges,
+/// stopping when `target` is reached: exact for `target` and every node
+/// nearer the root, [`NO_DISTANCE`] or exact for the others. `None` if
+/// `target` is unreachable.
+fn distances_until(graph: &HeapGraph, policy: &EdgePolicy, target: NodeIndex) -> Option<Vec<u32>> {
+    let n = graph.node_count();
+    if target.index() >= n {
+        return None;
+    }
+    let mut distance = vec![NO_DISTANCE; n];
+    distance[0] = 0;
+    if target.index() == 0 {
+        return Some(distance);
+    }
+    let targets = graph.edge_targets();
+    let mut queue: Vec<u32> = vec![0];
+    let mut head = 0;
+    while let Some(&v) = queue.get(head) {
+        head += 1;
+        let next = distance[v as usize] + 1;
+        let source = NodeIndex::new(v);
+        for e in graph.edge_range(source) {
+            let Some(w) = targets.get(e as usize) else {
+                continue;
+            };
+            let w = w.index();
+            if distance[w] == NO_DISTANCE && policy.is_path_edge(graph, source, e) {
+                distance[w] = next;
+                if w == target.index() {
+                    return Some(distance);
+                }
+                queue.push(w as u32);
+            }
+        }
+    }
+    None
 }
 
 /// One entry of a level: `node` reached by `edge` from the entry at
@@ -248,11 +293,12 @@ struct LevelEntry {
     parent: u32,
 }
 
-fn first_shortest_path_tuned(
+fn first_shortest_path_tuned<'a>(
     graph: &HeapGraph,
     policy: &EdgePolicy,
     root_distance: &[u32],
     target: NodeIndex,
+    full_distances: impl FnOnce() -> &'a [u32],
     max_partials: usize,
     level_scan_depth: u32,
 ) -> Option<RetentionPath> {
@@ -346,7 +392,7 @@ fn first_shortest_path_tuned(
         at = entry.parent;
     }
     if graph.edge_count() >= max_partials
-        && stored_partials(graph, policy, root_distance, &expanded_nodes, max_partials)
+        && stored_partials(graph, policy, full_distances, &expanded_nodes, max_partials)
             > max_partials
     {
         return None;
@@ -384,10 +430,10 @@ fn nodes_by_distance(root_distance: &[u32], depth: u32) -> (Vec<u32>, Vec<u32>) 
 /// node, or a bound on that number when the bound stays below the cap.
 /// Stops counting once past `max_partials` (the search gives up when it
 /// would store more than that).
-fn stored_partials(
+fn stored_partials<'a>(
     graph: &HeapGraph,
     policy: &EdgePolicy,
-    root_distance: &[u32],
+    full_distances: impl FnOnce() -> &'a [u32],
     expanded: &[u32],
     max_partials: usize,
 ) -> usize {
@@ -406,7 +452,7 @@ fn stored_partials(
         return 1 + into_expanded;
     }
     let mut count = 1usize;
-    for (source, &d) in root_distance.iter().enumerate() {
+    for (source, &d) in full_distances().iter().enumerate() {
         if d == NO_DISTANCE {
             continue;
         }
@@ -520,10 +566,18 @@ mod tests {
                     )
                     .into_iter()
                     .next();
+                    // With the whole graph's distances, and with those of
+                    // the nodes nearer than the target only.
+                    let near = distances_until(&graph, &policy, target);
+                    prop_assert_eq!(near.is_some(), distances[target.index()] != NO_DISTANCE);
                     for depth in [scan_depth, LEVEL_SCAN_DEPTH] {
                         let got = first_shortest_path_tuned(
-                            &graph, &policy, &distances, target, max, depth,
+                            &graph, &policy, &distances, target, || &distances, max, depth,
                         );
+                        prop_assert_eq!(&got, &expected, "target {:?} cap {} depth {}", target, max, depth);
+                        let got = near.as_ref().and_then(|near| first_shortest_path_tuned(
+                            &graph, &policy, near, target, || &distances, max, depth,
+                        ));
                         prop_assert_eq!(&got, &expected, "target {:?} cap {} depth {}", target, max, depth);
                     }
                 }

@@ -89,12 +89,9 @@ pub fn leak_suspects(analysis: &HeapAnalysis<'_>, threshold: f64) -> Vec<Suspect
                     node,
                     // The first of `retention_paths(node, 1)`, without
                     // building the reverse-edge index.
-                    path: first_shortest_path(
-                        graph,
-                        &analysis.policy(),
-                        analysis.path_distances(),
-                        node,
-                    ),
+                    path: first_shortest_path(graph, &analysis.policy(), node, || {
+                        analysis.path_distances()
+                    }),
                     accumulation_point: accumulation_point(analysis, node),
                 },
                 class: analysis.class_name(node).to_string(),
