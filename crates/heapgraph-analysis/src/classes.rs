@@ -278,8 +278,10 @@ fn detached_nodes(graph: &HeapGraph, detachedness: &[u8]) -> Vec<bool> {
 fn devtools_classes(graph: &HeapGraph, detachedness: Option<&[u8]>) -> ClassTable {
     let mut interner = Interner::new();
     // Object and native nodes: class by name string (the class is a
-    // function of the name alone).
-    let mut by_name: HashMap<u32, u32> = HashMap::new();
+    // function of the name alone), and whether the name is `Object`.
+    let mut by_name: HashMap<u32, (u32, bool)> = HashMap::new();
+    // Plain `Object`s, in node order, for the interface inference.
+    let mut plain_objects: Vec<u32> = Vec::new();
     // Every other kind: one class per kind, interned on first sight (in
     // node order, so class ids come out as if interned per node).
     let mut by_kind = [NO_CLASS; 256];
@@ -299,13 +301,20 @@ fn devtools_classes(graph: &HeapGraph, detachedness: Option<&[u8]>) -> ClassTabl
         }
         class_of[index] = match kind {
             NodeKind::Object | NodeKind::Native => {
-                *by_name.entry(name_id.as_u32()).or_insert_with(|| {
-                    let name = graph.strings().get(name_id);
-                    match shorten_tag(&name) {
+                let (class, named_object) = *by_name.entry(name_id.as_u32()).or_insert_with(|| {
+                    let bytes = graph.strings().bytes(name_id);
+                    let name = String::from_utf8_lossy(bytes);
+                    let class = match shorten_tag(&name) {
                         Some(short) => interner.intern(&short, true),
                         None => interner.intern(&name, false),
-                    }
-                })
+                    };
+                    (class, bytes == b"Object")
+                });
+                // Detached nodes (handled above) are native, never plain.
+                if kind == NodeKind::Object && named_object {
+                    plain_objects.push(index as u32);
+                }
+                class
             }
             other => {
                 let slot = &mut by_kind[usize::from(other.code())];
@@ -322,15 +331,11 @@ fn devtools_classes(graph: &HeapGraph, detachedness: Option<&[u8]>) -> ClassTabl
             }
         };
     }
-    apply_interfaces(graph, &mut class_of, &mut interner);
+    apply_interfaces(graph, &plain_objects, &mut class_of, &mut interner);
     ClassTable {
         class_of,
         names: interner.names,
     }
-}
-
-fn is_plain_object(graph: &HeapGraph, node: NodeIndex) -> bool {
-    graph.kind(node) == NodeKind::Object && graph.strings().bytes(graph.name(node)) == b"Object"
 }
 
 fn property_names(graph: &HeapGraph, node: NodeIndex) -> impl Iterator<Item = String> + '_ {
@@ -387,14 +392,12 @@ struct Interface {
 }
 
 /// DevTools' interface inference for plain `Object`s.
-fn infer_interfaces(graph: &HeapGraph) -> Vec<Interface> {
+fn infer_interfaces(graph: &HeapGraph, plain_objects: &[u32]) -> Vec<Interface> {
     let mut candidates: Vec<Interface> = Vec::new();
     let mut by_name: HashMap<String, usize> = HashMap::new();
     let mut total_objects = 0u64;
-    for node in graph.nodes() {
-        if !is_plain_object(graph, node) {
-            continue;
-        }
+    for &node in plain_objects {
+        let node = NodeIndex::new(node);
         total_objects += 1;
         let mut name = String::from("{");
         let mut name_len = 1usize;
@@ -457,8 +460,15 @@ fn better(a: (usize, usize), b: Option<(usize, usize)>) -> (usize, usize) {
     }
 }
 
-fn apply_interfaces(graph: &HeapGraph, class_of: &mut [u32], interner: &mut Interner) {
-    let definitions = infer_interfaces(graph);
+/// `plain_objects`: the plain `Object`s (kind object, named `Object`), in
+/// node order.
+fn apply_interfaces(
+    graph: &HeapGraph,
+    plain_objects: &[u32],
+    class_of: &mut [u32],
+    interner: &mut Interner,
+) {
+    let definitions = infer_interfaces(graph, plain_objects);
     if definitions.is_empty() {
         return;
     }
@@ -502,10 +512,8 @@ fn apply_interfaces(graph: &HeapGraph, class_of: &mut [u32], interner: &mut Inte
     // (property count 0, index "infinity") stands for "plain Object".
     let fallback = (0usize, usize::MAX);
     let mut states: Vec<usize> = Vec::new();
-    for node in graph.nodes() {
-        if !is_plain_object(graph, node) {
-            continue;
-        }
+    for &node in plain_objects {
+        let node = NodeIndex::new(node);
         let mut properties: Vec<String> = property_names(graph, node).collect();
         properties.sort_by(|a, b| js_cmp(a, b));
         states.clear();
