@@ -20,6 +20,13 @@
 //!
 //! With one rayon thread (`RAYON_NUM_THREADS=1`) or a small array the
 //! sequential loop runs on the calling thread, as before.
+//!
+//! Either way the text already consumed is handed to a `release` callback
+//! as the scan goes (each round of chunks, or every [`RELEASE_BYTES`] of
+//! the sequential loop), on the calling thread, so a caller that mapped
+//! the file can drop those pages while the graph grows.
+
+use std::ops::Range;
 
 use rayon::prelude::*;
 
@@ -31,6 +38,9 @@ pub(crate) const CHUNK_BYTES: usize = 64 << 10;
 
 /// Chunks scanned together while the previous round is consumed.
 const CHUNKS_PER_ROUND: usize = 8;
+
+/// How much text the sequential loop consumes between `release` calls.
+pub(crate) const RELEASE_BYTES: usize = 4 << 20;
 
 /// Where a record starts, found lazily: `skip` values after the value
 /// starting at byte `base`.
@@ -78,30 +88,46 @@ impl Default for Split {
     }
 }
 
+/// How [`scan_records`] is split, and where it hands the text it is done
+/// with.
+#[derive(Clone, Copy)]
+pub(crate) struct Scan<'r> {
+    /// How the scan is split.
+    pub(crate) split: Split,
+    /// Told of each range of text consumed.
+    pub(crate) release: &'r dyn Fn(Range<usize>),
+}
+
 /// Reads the `[u, u, ...]` array at `pos` (its `[`, possibly after
 /// whitespace) as records of `width` values, calling `each(record, at)`
 /// once per record, in order, one call at a time (on a pool thread when
 /// the scan is split). `end` is the position of the
 /// array's first `]` if already known. Returns the number of values and the
 /// position after the closing `]`.
+///
+/// `scan.release` is called, on the calling thread, with ranges of `bytes` the
+/// scan has finished with (consecutive, non-overlapping, in order, all
+/// inside the array), a round of chunks or a few megabytes at a time. The
+/// scan only looks at them again to find the offset of an error.
 pub(crate) fn scan_records(
     bytes: &[u8],
     pos: usize,
     end: Option<usize>,
     section: &'static str,
     width: usize,
-    split: Split,
+    scan: Scan<'_>,
     mut each: impl FnMut(&[u64], RecordAt) -> Result<(), V8Error> + Send,
 ) -> Result<(u64, usize), V8Error> {
+    let Scan { split, release } = scan;
     let mut cursor = Cursor::new(bytes, pos, section);
     if split.sequential {
-        return scan_sequential(&mut cursor, width, &mut each);
+        return scan_sequential(&mut cursor, width, release, &mut each);
     }
     // The array's text, between `[` and the first `]`.
     cursor.skip_ws();
     let open = cursor.pos();
     if bytes.get(open) != Some(&b'[') {
-        return scan_sequential(&mut cursor, width, &mut each);
+        return scan_sequential(&mut cursor, width, release, &mut each);
     }
     let content = open + 1;
     let mut first = content;
@@ -112,14 +138,14 @@ pub(crate) fn scan_records(
         Some(close) if bytes.get(close) == Some(&b']') && close > open => close,
         _ => match memchr::memchr(b']', bytes.get(content..).unwrap_or_default()) {
             Some(found) => content + found,
-            None => return scan_sequential(&mut cursor, width, &mut each),
+            None => return scan_sequential(&mut cursor, width, release, &mut each),
         },
     };
     let chunk_bytes = split.chunk_bytes.max(1);
     // An empty array, one too small to be worth splitting, or one thread
     // (asked last: it starts rayon's pool).
     if first >= close || close - content < 2 * chunk_bytes || rayon::current_num_threads() < 2 {
-        return scan_sequential(&mut cursor, width, &mut each);
+        return scan_sequential(&mut cursor, width, release, &mut each);
     }
     let chunks = cut(bytes, content, close, chunk_bytes);
 
@@ -142,8 +168,15 @@ pub(crate) fn scan_records(
             .collect()
     };
     let mut rounds = chunks.chunks(CHUNKS_PER_ROUND);
-    let mut current = rounds
-        .next()
+    let first_round = rounds.next();
+    // The text of the round being consumed: from its first chunk's start
+    // to its last chunk's end.
+    let span = |round: &[(usize, usize)]| match (round.first(), round.last()) {
+        (Some(&(start, _)), Some(&(_, stop))) => start..stop,
+        _ => 0..0,
+    };
+    let mut current_span = first_round.map(span).unwrap_or(0..0);
+    let mut current = first_round
         .map(|round| scan_round(round, Vec::new()))
         .unwrap_or_default();
     let mut spare: Vec<Vec<u64>> = Vec::new();
@@ -158,6 +191,10 @@ pub(crate) fn scan_records(
             || next_round.map(|round| scan_round(round, buffers)),
         );
         outcome?;
+        release(std::mem::replace(
+            &mut current_span,
+            next_round.map(span).unwrap_or(0..0),
+        ));
         match next {
             Some(round) => {
                 spare = std::mem::replace(&mut current, round)
@@ -181,17 +218,30 @@ pub(crate) fn scan_records(
     Ok((state.count, close + 1))
 }
 
-/// The plain loop of [`Cursor::uint_records`].
+/// The plain loop of [`Cursor::uint_records`], releasing the text before
+/// the current record every [`RELEASE_BYTES`].
 fn scan_sequential<F>(
     cursor: &mut Cursor<'_>,
     width: usize,
+    release: &dyn Fn(Range<usize>),
     each: &mut F,
 ) -> Result<(u64, usize), V8Error>
 where
     F: FnMut(&[u64], RecordAt) -> Result<(), V8Error>,
 {
-    let count = cursor.uint_records(width, |record, start| each(record, RecordAt::at(start)))?;
-    Ok((count, cursor.pos()))
+    let mut released = cursor.pos();
+    let count = cursor.uint_records(width, |record, start| {
+        if start.saturating_sub(released) >= RELEASE_BYTES {
+            release(released..start);
+            released = start;
+        }
+        each(record, RecordAt::at(start))
+    })?;
+    let end = cursor.pos();
+    if end > released {
+        release(released..end);
+    }
+    Ok((count, end))
 }
 
 /// Chunk bounds `(start, stop)`: `start` after `[` or a comma, `stop` at the
@@ -390,11 +440,100 @@ mod tests {
 
     fn collect(text: &[u8], width: usize, split: Split) -> (Seen, Result<(u64, usize), V8Error>) {
         let mut seen = Vec::new();
-        let result = scan_records(text, 0, None, "edges", width, split, |record, at| {
-            seen.push((record.to_vec(), at.start(text)));
-            Ok(())
-        });
+        let released = std::cell::RefCell::new(Vec::new());
+        let release = |range: Range<usize>| released.borrow_mut().push(range);
+        let result = scan_records(
+            text,
+            0,
+            None,
+            "edges",
+            width,
+            Scan {
+                split,
+                release: &release,
+            },
+            |record, at| {
+                seen.push((record.to_vec(), at.start(text)));
+                Ok(())
+            },
+        );
+        check_released(text, &released.into_inner(), &result);
         (seen, result)
+    }
+
+    /// Released ranges come in order, never overlap and stay inside the
+    /// text read; after a complete scan they cover every digit of the array.
+    fn check_released(
+        text: &[u8],
+        released: &[Range<usize>],
+        result: &Result<(u64, usize), V8Error>,
+    ) {
+        let mut after = 0;
+        for range in released {
+            assert!(
+                after <= range.start && range.start <= range.end,
+                "{released:?}"
+            );
+            after = range.end;
+        }
+        assert!(after <= text.len(), "{released:?} past {}", text.len());
+        if let Ok((_, end)) = result {
+            assert!(after <= *end, "{released:?} past the array's end {end}");
+            for (at, c) in text[..*end].iter().enumerate() {
+                if c.is_ascii_digit() {
+                    assert!(
+                        released.iter().any(|r| r.contains(&at)),
+                        "digit at {at} never released: {released:?} in {:?}",
+                        String::from_utf8_lossy(text)
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn sequential_scans_release_every_few_megabytes() {
+        let text = format!(
+            "[{}]",
+            (0..3_000_000u32)
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let released = std::cell::RefCell::new(Vec::new());
+        let release = |range: Range<usize>| released.borrow_mut().push(range);
+        let split = Split {
+            chunk_bytes: 1,
+            sequential: true,
+        };
+        let mut count = 0u64;
+        let result = scan_records(
+            text.as_bytes(),
+            0,
+            None,
+            "nodes",
+            3,
+            Scan {
+                split,
+                release: &release,
+            },
+            |_, _| {
+                count += 1;
+                Ok(())
+            },
+        );
+        assert_eq!(result.as_ref().unwrap(), &(3_000_000, text.len()));
+        let released = released.into_inner();
+        check_released(text.as_bytes(), &released, &result);
+        // About 21 MB of text: several calls, each about RELEASE_BYTES.
+        assert_eq!(
+            released.len(),
+            text.len() / RELEASE_BYTES + 1,
+            "{released:?}"
+        );
+        for range in &released[..released.len() - 1] {
+            assert!(range.len() >= RELEASE_BYTES && range.len() < RELEASE_BYTES + 64);
+        }
     }
 
     #[test]
@@ -474,7 +613,11 @@ mod tests {
         let bytes = text.as_bytes();
         let run = |split: Split| {
             let mut seen = 0u64;
-            let result = scan_records(bytes, 0, None, "nodes", 2, split, |record, at| {
+            let scan = Scan {
+                split,
+                release: &|_| {},
+            };
+            let result = scan_records(bytes, 0, None, "nodes", 2, scan, |record, at| {
                 seen += 1;
                 if record[0] == 1500 {
                     return Err(V8Error::new(

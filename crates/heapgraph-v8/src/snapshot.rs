@@ -27,7 +27,7 @@ use heapgraph_core::{
 use crate::error::{V8Error, V8ErrorKind};
 use crate::json::{Cursor, MAX_DEPTH, MAX_FIELDS};
 use crate::meta::{parse_meta, SnapshotMeta};
-use crate::records::{scan_records, RecordAt, Split};
+use crate::records::{scan_records, RecordAt, Scan, Split};
 use crate::ParseOptions;
 
 /// The program that wrote a snapshot, guessed from its contents.
@@ -397,13 +397,49 @@ pub fn parse_snapshot(bytes: &[u8]) -> Result<V8Snapshot, V8Error> {
 /// [`TooManyStrings`](heapgraph_core::TooManyStrings) (at the string) for a
 /// limit.
 pub fn parse_snapshot_with(bytes: &[u8], options: &ParseOptions) -> Result<V8Snapshot, V8Error> {
-    Reader::new(bytes, options).read()
+    Reader::new(bytes, options, &|_| {}).read()
+}
+
+/// As [`parse_snapshot_with`], calling `done_with` with byte ranges of
+/// `bytes` the parse has finished reading: the `nodes`, `edges`,
+/// `locations` and `strings` sections, a few hundred kilobytes to a few
+/// megabytes at a time as they are consumed, in order within each section,
+/// never overlapping. A caller that memory-mapped the file can drop those
+/// pages from its resident set as the parse goes, rather than holding the
+/// whole JSON resident next to the graph being built (together they set
+/// the peak at the end of the parse). The calls come from the calling
+/// thread.
+///
+/// The parse may still look at a released range again (to find the offset
+/// of an error), so the bytes must stay valid and unchanged: releasing may
+/// only make them slower to read, as with `MADV_DONTNEED` on a file
+/// mapping, whose pages fault back in from the page cache.
+///
+/// # Errors
+///
+/// As [`parse_snapshot_with`].
+pub fn parse_snapshot_releasing(
+    bytes: &[u8],
+    options: &ParseOptions,
+    done_with: &dyn Fn(std::ops::Range<usize>),
+) -> Result<V8Snapshot, V8Error> {
+    Reader::new(bytes, options, done_with).read()
 }
 
 /// [`parse_snapshot`] with the `nodes`/`edges` split chosen by a test.
 #[cfg(test)]
 fn parse_split(bytes: &[u8], split: Split) -> Result<V8Snapshot, V8Error> {
-    let mut reader = Reader::new(bytes, &ParseOptions::default());
+    parse_split_releasing(bytes, split, &|_| {})
+}
+
+/// [`parse_snapshot_releasing`] with the split chosen by a test.
+#[cfg(test)]
+fn parse_split_releasing(
+    bytes: &[u8],
+    split: Split,
+    done_with: &dyn Fn(std::ops::Range<usize>),
+) -> Result<V8Snapshot, V8Error> {
+    let mut reader = Reader::new(bytes, &ParseOptions::default(), done_with);
     reader.split = split;
     reader.read()
 }
@@ -422,6 +458,8 @@ struct Reader<'a> {
     string_reserve: (u64, usize),
     /// How the `nodes` and `edges` arrays are split across threads.
     split: Split,
+    /// Told of the byte ranges the parse has finished reading.
+    release: &'a dyn Fn(std::ops::Range<usize>),
 }
 
 fn section_error(section: &'static str) -> V8ErrorKind {
@@ -429,7 +467,11 @@ fn section_error(section: &'static str) -> V8ErrorKind {
 }
 
 impl<'a> Reader<'a> {
-    fn new(bytes: &'a [u8], options: &ParseOptions) -> Self {
+    fn new(
+        bytes: &'a [u8],
+        options: &ParseOptions,
+        release: &'a dyn Fn(std::ops::Range<usize>),
+    ) -> Self {
         Reader {
             bytes,
             limits: options.limits,
@@ -441,6 +483,7 @@ impl<'a> Reader<'a> {
             root_string: None,
             string_reserve: (0, 0),
             split: Split::default(),
+            release,
         }
     }
 
@@ -726,6 +769,8 @@ impl<'a> Reader<'a> {
             markers.observe(&buf);
             count += 1;
         }
+        // Nothing reads the strings' text again.
+        (self.release)(pos..cursor.pos());
         self.string_count = count;
         Ok(markers)
     }
@@ -1103,7 +1148,12 @@ impl<'a> Reader<'a> {
         if root_ordinal != 0 {
             let mut ordinal = 0u64;
             let mut found = false;
-            scan_records(bytes, pos, end, SECTION, nf, self.split, |record, start| {
+            // Nothing released: the nodes are read again just below.
+            let keep = Scan {
+                split: self.split,
+                release: &|_| {},
+            };
+            scan_records(bytes, pos, end, SECTION, nf, keep, |record, start| {
                 if ordinal == root_ordinal {
                     for (slot, &value) in root_record.0.iter_mut().zip(record) {
                         *slot = value;
@@ -1152,7 +1202,10 @@ impl<'a> Reader<'a> {
         let string_base = self.string_base;
         let gc_roots_string = self.gc_roots_string;
         let builder = &mut self.builder;
-        let split = self.split;
+        let split = Scan {
+            split: self.split,
+            release: self.release,
+        };
         scan_records(bytes, pos, end, SECTION, nf, split, |record, start| {
             // The record to add at this position (swapped for the root).
             let (this, this_start): (&[u64], RecordAt) = if root_ordinal == 0 {
@@ -1326,8 +1379,18 @@ impl<'a> Reader<'a> {
         let mut found = 0u64;
         let builder = &mut self.builder;
         let edge_counts = &nodes.edge_counts;
-        let (_, end_pos) =
-            scan_records(bytes, pos, end, SECTION, ef, self.split, |record, start| {
+        let how_to_scan = Scan {
+            split: self.split,
+            release: self.release,
+        };
+        let (_, end_pos) = scan_records(
+            bytes,
+            pos,
+            end,
+            SECTION,
+            ef,
+            how_to_scan,
+            |record, start| {
                 found += 1;
                 while remaining == 0 {
                     source += 1;
@@ -1422,7 +1485,8 @@ impl<'a> Reader<'a> {
                     builder.mark_root_group(NodeIndex::new(group), RootKind::Engine);
                 }
                 Ok(())
-            })?;
+            },
+        )?;
         if found != declared {
             return Err(V8Error::new(
                 end_pos,
@@ -1486,7 +1550,10 @@ impl<'a> Reader<'a> {
         let root = nodes.root_ordinal;
         let bytes = self.bytes;
         let divisor = ExactDivisor::new(nodes.field_count);
-        let split = self.split;
+        let split = Scan {
+            split: self.split,
+            release: self.release,
+        };
         scan_records(bytes, pos, None, SECTION, width, split, |record, start| {
             let get = |c: usize| record.get(c).copied().unwrap_or(0);
             let small = |c: usize| {
@@ -1783,6 +1850,78 @@ mod tests {
             errors += usize::from(expected.starts_with("error"));
         }
         assert!(errors >= 8, "only {errors} corruptions were errors");
+    }
+
+    /// A parse that hands back the ranges it is done with gives the same
+    /// result, sequential or split; the ranges stay inside the file, never
+    /// overlap, and cover every digit of `nodes` and `edges` and the whole
+    /// `strings` section.
+    #[test]
+    fn releasing_parse_matches_and_releases_the_big_sections() {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        let sequential = Split {
+            chunk_bytes: usize::MAX,
+            sequential: true,
+        };
+        let split = Split {
+            chunk_bytes: 4096,
+            sequential: false,
+        };
+        for name in [
+            "node20-planted.heapsnapshot.gz",
+            "node20-tracked.heapsnapshot.gz",
+            "deno2-orders.heapsnapshot.gz",
+        ] {
+            let bytes = testdata(name);
+            let expected = digest(&parse_snapshot(&bytes));
+            assert!(!expected.starts_with("error"), "{name}: {expected}");
+            for how in [sequential, split] {
+                let released = std::sync::Mutex::new(Vec::new());
+                let record = |range: std::ops::Range<usize>| released.lock().unwrap().push(range);
+                let got = pool.install(|| digest(&parse_split_releasing(&bytes, how, &record)));
+                assert!(
+                    got == expected,
+                    "{name} {how:?}: the releasing parse differs"
+                );
+                let mut released = released.into_inner().unwrap();
+                assert!(released.len() >= 3, "{name} {how:?}: {released:?}");
+                released.sort_by_key(|r| r.start);
+                let mut after = 0;
+                for range in &released {
+                    assert!(
+                        after <= range.start && range.start < range.end,
+                        "{name}: {range:?}"
+                    );
+                    after = range.end;
+                }
+                assert!(after <= bytes.len());
+                let covered = |at: usize| {
+                    let i = released.partition_point(|r| r.start <= at);
+                    i > 0 && released[i - 1].contains(&at)
+                };
+                for key in [&b"\"nodes\":"[..], b"\"edges\":"] {
+                    let start = memchr::memmem::find(&bytes, key).unwrap() + key.len();
+                    let stop = start + memchr::memchr(b']', &bytes[start..]).unwrap();
+                    let missed = (start..stop)
+                        .filter(|&at| bytes[at].is_ascii_digit() && !covered(at))
+                        .count();
+                    assert_eq!(missed, 0, "{name} {how:?}: digits of {key:?} kept");
+                }
+                let strings = memchr::memmem::find(&bytes, b"\"strings\":").unwrap() + 10;
+                let kept = (strings..bytes.len()).filter(|&at| !covered(at)).count();
+                // The key's `:` and whitespace, the closing `}` and newline.
+                assert!(kept < 8, "{name} {how:?}: {kept} bytes of strings kept");
+                let total: usize = released.iter().map(|r| r.len()).sum();
+                assert!(
+                    total * 10 >= bytes.len() * 9,
+                    "{name} {how:?}: {total} of {} bytes released",
+                    bytes.len()
+                );
+            }
+        }
     }
 
     #[test]

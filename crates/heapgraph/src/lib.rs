@@ -359,7 +359,12 @@ fn parse_source(source: Source, options: &OpenOptions) -> Result<Dump, Error> {
         }
         InputKind::V8HeapSnapshot => {
             let v8 = heapgraph_v8::ParseOptions::default().with_limits(options.limits);
-            Parsed::V8Snapshot(Box::new(heapgraph_v8::parse_snapshot_with(bytes, &v8)?))
+            // The arrays and strings are handed back as they are read, so
+            // the mapped JSON is not resident next to the finished graph.
+            let release = |range| source.release_range(range);
+            Parsed::V8Snapshot(Box::new(heapgraph_v8::parse_snapshot_releasing(
+                bytes, &v8, &release,
+            )?))
         }
         InputKind::V8HeapProfile => {
             let v8 = heapgraph_v8::ParseOptions::default().with_limits(options.limits);
