@@ -321,6 +321,9 @@ struct Vm<'a, R> {
     edge_cache: Vec<(u64, u32)>,
     /// log2 of the entries of the edge cache.
     cache_bits: u32,
+    /// The previous traceback's frames outermost first, each with the
+    /// stack it ends: the prefix the next traceback shares costs no lookup.
+    last_path: Vec<(FrameId, StackId)>,
     scratch: Vec<Val>,
     /// The traceback fast path's scan: per frame `(file, line, offset of
     /// its TUPLE2 from the MARK, followed by MEMOIZE)`.
@@ -407,6 +410,7 @@ impl<'a, R: Read> Vm<'a, R> {
             frames: IntMap::default(),
             cache_bits,
             edge_cache: vec![(u64::MAX, 0); 1 << cache_bits],
+            last_path: Vec::new(),
             scratch: Vec::new(),
             fast_frames: Vec::new(),
             frame_scratch: Vec::new(),
@@ -1045,10 +1049,19 @@ impl<'a, R: Read> Vm<'a, R> {
             Val::Frame(f) => Some(*f),
             _ => None,
         }));
-        // Outermost frame first, through a small direct-mapped cache of
-        // trie edges in front of the stack table's own index.
-        let mut stack: Option<StackId> = None;
-        for &frame in frames.iter().rev() {
+        // Outermost frame first. The callers the previous traceback shares
+        // (the frames of consecutive tracebacks mostly do) come from its
+        // path; the rest through a small direct-mapped cache of trie edges
+        // in front of the stack table's own index.
+        let mut path = std::mem::take(&mut self.last_path);
+        let shared = path
+            .iter()
+            .zip(frames.iter().rev())
+            .take_while(|((known, _), frame)| known == *frame)
+            .count();
+        path.truncate(shared);
+        let mut stack: Option<StackId> = path.last().map(|&(_, s)| s);
+        for &frame in frames.iter().rev().skip(shared) {
             let parent = stack.map_or(u32::MAX, StackId::as_u32);
             let key = (u64::from(parent) << 32) | u64::from(frame.as_u32());
             let slot = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - self.cache_bits)) as usize;
@@ -1066,7 +1079,11 @@ impl<'a, R: Read> Vm<'a, R> {
                     stack = Some(s);
                 }
             }
+            if let Some(s) = stack {
+                path.push((frame, s));
+            }
         }
+        self.last_path = path;
         self.frame_scratch = frames;
         self.tracebacks.push(Tb {
             stack: stack.map_or(NO_STACK, StackId::as_u32),
@@ -2037,6 +2054,53 @@ mod tests {
             }
         }
         assert_eq!(flips, 4500);
+    }
+
+    /// Reusing the previous traceback's path gives the same stacks as
+    /// walking every traceback from its outermost frame.
+    #[test]
+    fn tracebacks_sharing_callers_get_the_stacks_a_full_walk_gives() {
+        let options = ParseOptions::default();
+        let new_vm = || Vm::<std::io::Empty>::new(Cow::Borrowed(&[][..]), None, Some(0), &options);
+        let (mut reusing, mut walking) = (new_vm(), new_vm());
+        let mut seed = 0x9E37_79B9_7F4A_7C15_u64;
+        let mut shared = 0;
+        for _ in 0..5_000 {
+            let mut items = Vec::new();
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            // Innermost first; the outer frames vary little, so consecutive
+            // tracebacks often share callers, then diverge and rejoin.
+            for depth in (0..seed % 9).rev() {
+                let line = (depth as u32) * 4 + ((seed >> (depth * 3)) % (1 + depth % 4)) as u32;
+                let a = reusing.frame(StringId::new(1), line).unwrap();
+                let b = walking.frame(StringId::new(1), line).unwrap();
+                assert_eq!(a, b);
+                items.insert(0, Val::Frame(a));
+            }
+            shared += usize::from(!reusing.last_path.is_empty() && items.len() > 1);
+            walking.last_path.clear();
+            let (Val::Traceback(a), Val::Traceback(b)) = (
+                reusing.make_traceback(&items).unwrap(),
+                walking.make_traceback(&items).unwrap(),
+            ) else {
+                panic!("not tracebacks");
+            };
+            assert_eq!(
+                reusing.tracebacks[a as usize].stack,
+                walking.tracebacks[b as usize].stack
+            );
+            assert_eq!(reusing.tracebacks[a as usize].depth, items.len() as u32);
+        }
+        let (a, b) = (reusing.stack_table.table(), walking.stack_table.table());
+        assert_eq!(a.stack_count(), b.stack_count());
+        assert!(a.stack_count() > 200, "{}", a.stack_count());
+        assert!(shared > 1_000);
+        for id in 0..a.stack_count() as u32 {
+            let id = StackId::new(id);
+            assert_eq!(a.frames_outermost_first(id), b.frames_outermost_first(id));
+        }
     }
 
     #[test]
