@@ -108,7 +108,11 @@ install_memlab() {
   fi
 }
 
-HG="${HEAPGRAPH_BIN:-$REPO/target/release/heapgraph}"
+# Where `cargo build` below puts the binary (CARGO_TARGET_DIR is honoured,
+# as CI sets it; a relative one is relative to the repository).
+TARGET_DIR="${CARGO_TARGET_DIR:-target}"
+[[ "$TARGET_DIR" = /* ]] || TARGET_DIR="$REPO/$TARGET_DIR"
+HG="${HEAPGRAPH_BIN:-$TARGET_DIR/release/heapgraph}"
 if step install; then
   if [[ -z "${HEAPGRAPH_BIN:-}" ]]; then
     log "cargo build --release -p heapgraph-cli"
