@@ -109,6 +109,8 @@ impl Source {
         if let Inner::Mapped(map, _) = &self.0 {
             // The mapping starts on a page boundary; keep to whole pages
             // inside the range so neighbours still in use stay resident.
+            // (4 KiB pages: where pages are larger, madvise refuses the
+            // unaligned range and nothing is released, which is harmless.)
             const PAGE: usize = 4096;
             let end = range.end.min(map.len());
             let start = range.start.div_ceil(PAGE) * PAGE;
