@@ -187,6 +187,25 @@ impl HprofDump {
         &self.thread_stacks
     }
 
+    /// Where `node`'s heap sub-record starts in `file`, with a reader over
+    /// `file`, when the byte there is `tag` (so a different `file`, or a
+    /// node of another kind, gives `None`).
+    fn sub_record<'f>(
+        &self,
+        file: &'f [u8],
+        node: NodeIndex,
+        tag: u8,
+    ) -> Option<(usize, Body<'f>)> {
+        let offset = usize::try_from(self.object_offsets.get(node.index())?).ok()?;
+        let body = Body {
+            data: file,
+            base: 0,
+            id_size: self.id_size,
+            location: HprofLocation::SubRecord(tag),
+        };
+        (body.u1(offset).ok()? == tag).then_some((offset, body))
+    }
+
     /// The element type and raw contents (big-endian, as in the file) of a
     /// primitive array node, read from `file` (the bytes that were parsed).
     /// `None` for other nodes, Android NODATA arrays and arrays split across
@@ -201,16 +220,7 @@ impl HprofDump {
         }
         // The record, re-read: tag 0x23 (not NODATA 0xC3), id, trace serial,
         // length, element type, then the contents.
-        let offset = usize::try_from(self.object_offsets.get(node.index())?).ok()?;
-        let body = Body {
-            data: file,
-            base: 0,
-            id_size: self.id_size,
-            location: HprofLocation::SubRecord(0x23),
-        };
-        if body.u1(offset).ok()? != 0x23 {
-            return None;
-        }
+        let (offset, body) = self.sub_record(file, node, 0x23)?;
         let id = usize::from(self.id_size);
         let length = body.u4(offset + 1 + id + 4).ok()?;
         let ty = BasicType::from_code(body.u1(offset + 1 + id + 8).ok()?)
@@ -231,17 +241,8 @@ impl HprofDump {
         if self.graph.kind(node) != NodeKind::Object {
             return None;
         }
-        let offset = usize::try_from(self.object_offsets.get(node.index())?).ok()?;
-        let body = Body {
-            data: file,
-            base: 0,
-            id_size: self.id_size,
-            location: HprofLocation::SubRecord(0x21),
-        };
+        let (offset, body) = self.sub_record(file, node, 0x21)?;
         let id = usize::from(self.id_size);
-        if body.u1(offset).ok()? != 0x21 {
-            return None;
-        }
         let n = stream::len_usize(body.u4(offset + 1 + 2 * id + 4).ok()?);
         let fields = body.bytes(offset + 1 + 2 * id + 8, n).ok()?;
         let class_node = self
