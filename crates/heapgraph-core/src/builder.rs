@@ -91,6 +91,17 @@ impl Limits {
         self
     }
 
+    /// The stricter of `self` and `other`, limit by limit (for a caller
+    /// holding limits from two places, such as a format's own options and
+    /// a service-wide setting).
+    pub fn tightest(self, other: Limits) -> Limits {
+        Limits {
+            max_nodes: self.max_nodes.min(other.max_nodes),
+            max_edges: self.max_edges.min(other.max_edges),
+            max_string_bytes: self.max_string_bytes.min(other.max_string_bytes),
+        }
+    }
+
     /// Checks a node count the file declares up front (V8's
     /// `node_count`, say), so a parser can refuse before reading further.
     pub fn check_declared_nodes(&self, declared: u64) -> Result<(), BuildError> {

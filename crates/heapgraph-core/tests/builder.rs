@@ -217,6 +217,15 @@ fn limits_refuse_too_many_string_bytes() {
     assert_eq!(err.byte_limit(), Some(10));
     assert!(limits.check_declared_nodes(u64::from(u32::MAX)).is_err());
     assert!(limits.check_declared_edges(5).is_ok());
+    let other = heapgraph_core::Limits::default()
+        .with_max_nodes(7)
+        .with_max_string_bytes(20);
+    let both = limits.tightest(other);
+    assert_eq!(
+        (both.max_nodes, both.max_edges, both.max_string_bytes),
+        (7, u64::from(u32::MAX - 1), 10)
+    );
+    assert_eq!(other.tightest(limits), both);
     let small = limits.with_max_edges(4);
     assert_eq!(
         small.check_declared_edges(5).unwrap_err().to_string(),

@@ -332,14 +332,6 @@ pub fn parse_bytes(bytes: Vec<u8>, options: &OpenOptions) -> Result<Dump, Error>
     parse_source(source, options)
 }
 
-/// The stricter of two sets of limits, field by field.
-fn tighter(a: heapgraph_core::Limits, b: heapgraph_core::Limits) -> heapgraph_core::Limits {
-    heapgraph_core::Limits::default()
-        .with_max_nodes(a.max_nodes.min(b.max_nodes))
-        .with_max_edges(a.max_edges.min(b.max_edges))
-        .with_max_string_bytes(a.max_string_bytes.min(b.max_string_bytes))
-}
-
 fn parse_source(source: Source, options: &OpenOptions) -> Result<Dump, Error> {
     let bytes = source.bytes();
     let input = sniff(bytes).ok_or_else(|| Error::UnsupportedFormat {
@@ -349,7 +341,7 @@ fn parse_source(source: Source, options: &OpenOptions) -> Result<Dump, Error> {
         InputKind::Hprof => {
             let hprof = options
                 .hprof
-                .with_limits(tighter(options.hprof.limits, options.limits));
+                .with_limits(options.hprof.limits.tightest(options.limits));
             // Both passes hand back the ranges they are done with, so a
             // mapped multi-gigabyte dump is never resident all at once.
             let release = |range| source.release_range(range);
