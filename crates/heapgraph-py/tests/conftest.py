@@ -31,23 +31,24 @@ TM_2 = TESTDATA / "tracemalloc" / "mixed_2.p5.pickle"
 TM_A = TESTDATA / "tracemalloc" / "app_a.p5.pickle"
 TM_B = TESTDATA / "tracemalloc" / "app_b.p5.pickle"
 
+V8_CHROME = TESTDATA / "v8" / "chrome-numeric-internals.heapsnapshot.gz"
+V8_BUN = TESTDATA / "v8" / "bun-baseline.heapsnapshot.gz"
+V8_CHROME_PROFILE = TESTDATA / "v8" / "chrome.heapprofile"
+
 # One dump of each format (and the sampling profile).
 ALL_DUMPS = [HPROF, V8, V8_PROFILE, TM_1]
-GRAPH_DUMPS = [HPROF, HPROF_ANDROID, V8, V8_TRACKED, V8_PROFILE, TM_1, TM_A]
-
-# Real dumps from other producers in the shared corpus beside the repository
-# (../shared/corpus), used where present: NetBeans' JDK 8 HPROF, Chrome, Bun.
-CORPUS = REPO.parent / "shared" / "corpus"
-GRAPH_DUMPS += [
-    p
-    for p in [
-        CORPUS / "hprof" / "netbeans-jdk8-64bit.hprof",
-        CORPUS / "v8" / "chrome-numeric-internals.heapsnapshot.gz",
-        CORPUS / "v8" / "bun-baseline.heapsnapshot",
-        CORPUS / "v8" / "chrome.heapprofile",
-    ]
-    if p.is_file()
+GRAPH_DUMPS = [
+    HPROF, HPROF_ANDROID, V8, V8_TRACKED, V8_PROFILE, TM_1, TM_A,
+    V8_CHROME, V8_BUN, V8_CHROME_PROFILE,
 ]
+
+# NetBeans' JDK 8 HPROF comes from another project's repository and is never
+# copied into this one: it is read from the shared corpus beside the
+# repository (../shared/corpus) where present.
+CORPUS = REPO.parent / "shared" / "corpus"
+NETBEANS = CORPUS / "hprof" / "netbeans-jdk8-64bit.hprof"
+if NETBEANS.is_file():
+    GRAPH_DUMPS.append(NETBEANS)
 
 
 def _cli_path() -> Optional[Path]:

@@ -20,15 +20,7 @@ fn testdata(name: &str) -> PathBuf {
 }
 
 fn load(name: &str) -> TracemallocSnapshot {
-    let path = match name.strip_prefix("corpus:") {
-        Some(file) => PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/corpus/tracemalloc"
-        ))
-        .join(file),
-        None => testdata(name),
-    };
-    let bytes = std::fs::read(path).unwrap();
+    let bytes = std::fs::read(testdata(name)).unwrap();
     parse(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
@@ -352,7 +344,7 @@ fn edge_encodings_survive() {
 fn corpus_dumps_of_cpython_3_9_to_3_14_match_python() {
     for version in ["39", "311", "313", "314"] {
         let n = check_snapshot(
-            &format!("corpus:tm_py{version}_tiny.pickle"),
+            &format!("tm_py{version}_tiny.pickle"),
             &format!("corpus_tm_py{version}_tiny"),
         );
         assert!(n > 50, "{version}: {n}");
@@ -367,13 +359,7 @@ fn corpus_dumps_of_four_cpython_versions_load() {
         ("tm_py313_tiny.pickle", None),
         ("tm_py314_tiny.pickle", None::<usize>),
     ] {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/corpus/tracemalloc/"
-        )
-        .to_owned()
-            + file;
-        let bytes = std::fs::read(&path).unwrap();
+        let bytes = std::fs::read(testdata(file)).unwrap();
         let snap = parse(&bytes).unwrap_or_else(|e| panic!("{file}: {e}"));
         assert!(snap.trace_count() > 0, "{file}");
         if let Some(t) = traces {

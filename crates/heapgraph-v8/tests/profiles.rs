@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{corpus, load, testdata};
+use common::{load, testdata};
 use heapgraph_core::{Format, NodeIndex, NodeKind, RootKind};
 use heapgraph_v8::parse_heapprofile;
 use serde_json::Value;
@@ -118,9 +118,9 @@ fn check(path: &str) {
 
 #[test]
 fn chrome_heapprofile() {
-    check(&corpus("chrome.heapprofile"));
+    check(&testdata("chrome.heapprofile"));
     // A known site: the page's `Order` constructor.
-    let profile = parse_heapprofile(&load(&corpus("chrome.heapprofile"))).unwrap();
+    let profile = parse_heapprofile(&load(&testdata("chrome.heapprofile"))).unwrap();
     let strings = profile.graph.strings();
     let order = profile
         .nodes
@@ -137,7 +137,7 @@ fn chrome_heapprofile() {
 
 #[test]
 fn node_heapprofile() {
-    check(&corpus("node.heapprofile"));
+    check(&testdata("node.heapprofile"));
 }
 
 #[test]

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{corpus, load, testdata};
+use common::{load, testdata};
 use heapgraph_core::{EdgeKind, NodeIndex, RootKind};
 use heapgraph_v8::{parse_heapprofile, parse_snapshot, V8ErrorKind, V8Warning};
 
@@ -137,7 +137,7 @@ fn corrupted_bytes_never_panic() {
         }
     }
     // Some random mutations of a real file.
-    let real = load(&corpus("bun-baseline.heapsnapshot"));
+    let real = load(&testdata("bun-baseline.heapsnapshot.gz"));
     let mut state = 7;
     for _ in 0..25 {
         let mut copy = real.clone();
@@ -357,7 +357,7 @@ fn deep_nesting_is_refused_not_overflowed() {
 
 #[test]
 fn every_prefix_and_corruption_of_a_profile() {
-    let bytes = load(&corpus("node.heapprofile"));
+    let bytes = load(&testdata("node.heapprofile"));
     // Cuts every 7 bytes (the file is 54 KB).
     for len in (0..bytes.len()).step_by(7) {
         let err = parse_heapprofile(&bytes[..len]).unwrap_err();

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{corpus, load, testdata, Oracle};
+use common::{load, testdata, Oracle};
 use heapgraph_core::{EdgeKind, EdgeLabel, Format, NodeIndex, NodeKind, RootKind};
 use heapgraph_v8::{parse_snapshot, Producer, V8Snapshot, V8Warning};
 
@@ -295,7 +295,7 @@ fn node20_tracked_allocation_stacks() {
 
 #[test]
 fn chromium156_numeric_internals() {
-    let bytes = load(&corpus("chrome-numeric-internals.heapsnapshot.gz"));
+    let bytes = load(&testdata("chrome-numeric-internals.heapsnapshot.gz"));
     let snapshot = parse_snapshot(&bytes).unwrap();
     let oracle = Oracle::new(&bytes);
     check_against_oracle(&snapshot, &oracle);
@@ -344,7 +344,7 @@ fn chromium156_numeric_internals() {
 
 #[test]
 fn bun_baseline() {
-    let bytes = load(&corpus("bun-baseline.heapsnapshot"));
+    let bytes = load(&testdata("bun-baseline.heapsnapshot.gz"));
     let snapshot = parse_snapshot(&bytes).unwrap();
     let oracle = Oracle::new(&bytes);
     check_against_oracle(&snapshot, &oracle);

@@ -237,7 +237,7 @@ fn node_tracking_matches_devtools_on_every_node() {
 fn chromium_internals_snapshot_matches_devtools_on_every_node() {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/corpus/v8/chrome-numeric-internals.heapsnapshot.gz"
+        "/../../testdata/v8/chrome-numeric-internals.heapsnapshot.gz"
     );
     assert_eq!(check(path, "chrome-numeric-internals"), 78_936);
 }

@@ -13,7 +13,7 @@ use heapgraph_core::NodeIndex;
 fn blocks_retain_themselves_and_classes_are_sites() {
     for version in ["39", "311", "313", "314"] {
         let path = format!(
-            "{}/../../../shared/corpus/tracemalloc/tm_py{version}_tiny.pickle",
+            "{}/../../testdata/tracemalloc/tm_py{version}_tiny.pickle",
             env!("CARGO_MANIFEST_DIR")
         );
         let bytes = std::fs::read(&path).unwrap();

@@ -1,6 +1,6 @@
 //! Shared helpers: loading test files and an independent plain-serde_json
 //! reader of snapshots and profiles used as the oracle.
-
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // may panic: not library code
 #![allow(dead_code)]
 
 use std::io::Read;
@@ -10,14 +10,6 @@ use serde_json::Value;
 /// `testdata/v8/<name>` in this repository.
 pub fn testdata(name: &str) -> String {
     format!("{}/../../testdata/v8/{name}", env!("CARGO_MANIFEST_DIR"))
-}
-
-/// `../shared/corpus/v8/<name>` beside the repository.
-pub fn corpus(name: &str) -> String {
-    format!(
-        "{}/../../../shared/corpus/v8/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    )
 }
 
 /// Reads a file, gunzipping `.gz` files.

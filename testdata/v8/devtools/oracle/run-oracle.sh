@@ -5,7 +5,7 @@
 #
 # usage: oracle/run-oracle.sh [snapshot.heapsnapshot[.gz] out-prefix]...
 #   with no arguments: the committed snapshots of testdata/v8/devtools plus the Chromium
-#   corpus snapshot ../shared/corpus/v8/chrome-numeric-internals.heapsnapshot.gz (if present).
+#   Chromium snapshot testdata/v8/chrome-numeric-internals.heapsnapshot.gz.
 # env: DEVTOOLS_VERSION (default below), ESBUILD_VERSION, ORACLE_WORK (work dir, default mktemp).
 set -euo pipefail
 
@@ -69,7 +69,7 @@ else
     base="$(basename "$snap" .heapsnapshot.gz)"
     run "$snap" "$DATA/$base"
   done
-  CHROME="$REPO/../shared/corpus/v8/chrome-numeric-internals.heapsnapshot.gz"
+  CHROME="$REPO/testdata/v8/chrome-numeric-internals.heapsnapshot.gz"
   if [[ -f "$CHROME" ]]; then
     run "$CHROME" "$DATA/chrome-numeric-internals"
   fi
