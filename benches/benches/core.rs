@@ -1,5 +1,6 @@
 //! Builder benches: `core/freeze/<nodes>` builds and freezes a heap-like
 //! graph with three edges per node, pushed in source order.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // may panic: not library code
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use heapgraph_benches::heap_like_graph;

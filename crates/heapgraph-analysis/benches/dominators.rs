@@ -11,6 +11,7 @@
 //! ```text
 //! HEAPGRAPH_BENCH_LARGE=1 cargo bench -p heapgraph-analysis --bench dominators
 //! ```
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // may panic: not library code
 
 use std::hint::black_box;
 use std::time::Instant;

@@ -9,6 +9,7 @@
 //!   then from nodes without counted in-edges, then leftovers as root
 //!   children), to show that `UnreachableNodes::AttachToRoot` gives the same
 //!   dominators DevTools does, leftover cycles included.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // may panic: not library code
 
 use heapgraph_analysis::{DominatorTree, EdgePolicy, EdgeSet, HeapAnalysis, UnreachableNodes};
 use heapgraph_core::{EdgeKind, Format, GraphBuilder, HeapGraph, NodeIndex, NodeKind};

@@ -2,6 +2,7 @@
 //! objects, shortcuts, WeakMap pairs, shallow re-attribution, distances and
 //! class names; MAT and NetBeans on reference objects; histograms, top
 //! dominators and retention paths.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // may panic: not library code
 
 use heapgraph_analysis::{
     EdgePolicy, HeapAnalysis, HistogramOrder, UnreachableNodes, SYSTEM_DISTANCE,

@@ -2,11 +2,6 @@
 //!
 //! Exit codes: 0 success, 1 unreadable or invalid input, 2 usage error.
 
-// No panics on data from files: errors are returned, never unwrapped.
-#![cfg_attr(
-    not(test),
-    warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
-)]
 mod commands;
 mod common;
 mod format;

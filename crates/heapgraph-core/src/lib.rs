@@ -43,11 +43,6 @@
 //! ```
 
 #![deny(missing_docs)]
-// No panics on data from files: errors are returned, never unwrapped.
-#![cfg_attr(
-    not(test),
-    warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
-)]
 
 mod builder;
 mod graph;
@@ -64,3 +59,8 @@ pub use ids::{EdgeIndex, FrameId, NodeIndex, StackId, StringId};
 pub use kinds::{EdgeKind, Format, NodeKind, RootKind};
 pub use stacks::{Frame, StackTable, StackTableBuilder, TooManyStacks};
 pub use strings::{StringInterner, StringTable, TooManyStrings};
+
+/// The examples of this crate's README, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -1,5 +1,6 @@
 //! The builder on hand-built graphs: CSR layout, dangling edges, roots,
 //! interning, memory budget, and a property test against a naive edge list.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // may panic: not library code
 
 use heapgraph_core::{
     EdgeIndex, EdgeKind, EdgeLabel, Format, GraphBuilder, HeapGraph, NodeIndex, NodeKind, RootKind,

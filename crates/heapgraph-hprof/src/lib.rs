@@ -73,11 +73,6 @@
 //! [`RootKind::StickyClass`]: heapgraph_core::RootKind::StickyClass
 
 #![deny(missing_docs)]
-// No panics on data from files: errors are returned, never unwrapped.
-#![cfg_attr(
-    not(test),
-    warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
-)]
 
 mod build;
 mod dump;
@@ -145,3 +140,8 @@ pub fn parse_releasing(
 pub fn scan(bytes: &[u8]) -> Result<(RecordStats, u64), HprofError> {
     build::scan(bytes)
 }
+
+/// The examples of this crate's README, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

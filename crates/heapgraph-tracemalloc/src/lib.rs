@@ -55,11 +55,6 @@
 //! [`EdgeKind::Element`]: heapgraph_core::EdgeKind::Element
 
 #![deny(missing_docs)]
-// No panics on data from files: errors are returned, never unwrapped.
-#![cfg_attr(
-    not(test),
-    warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
-)]
 
 mod error;
 mod graph;
@@ -435,3 +430,8 @@ pub fn is_tracemalloc_pickle(prefix: &[u8]) -> bool {
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
+
+/// The examples of this crate's README, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

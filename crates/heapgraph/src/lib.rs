@@ -17,11 +17,6 @@
 //! [`core`].
 
 #![deny(missing_docs)]
-// No panics on data from files: errors are returned, never unwrapped.
-#![cfg_attr(
-    not(test),
-    warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
-)]
 
 mod histogram;
 mod sniff;
@@ -453,3 +448,15 @@ mod tests {
         assert!(empty.to_string().ends_with("nothing (the file is empty)"));
     }
 }
+
+/// The examples of this crate's README, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
+/// The Rust examples of the repository's top README, compiled as doctests so
+/// that they stay true. The file is outside this package, so this exists only
+/// in the repository (`cfg(doctest)` is never set when the package is built).
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct TopReadmeDoctests;

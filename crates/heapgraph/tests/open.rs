@@ -1,6 +1,7 @@
 //! `heapgraph::open` on every kind of input: formats sniffed from content,
 //! gzip read transparently, memory-mapped or read, and clear errors for
 //! files that are not dumps.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // may panic: not library code
 
 use std::path::{Path, PathBuf};
 

@@ -1,6 +1,7 @@
 //! Analysis II on snapshot series made by real runtimes with planted
 //! behaviour: a Node process with a known leak (testdata/v8/series) and a
 //! Java program that grows in steps (testdata/hprof/series).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // may panic: not library code
 
 use std::path::{Path, PathBuf};
 
