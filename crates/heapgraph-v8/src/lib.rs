@@ -220,7 +220,6 @@ pub fn is_heapprofile(prefix: &[u8]) -> bool {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -244,3 +243,8 @@ mod tests {
         assert!(!is_heapprofile(b"[1,2]"));
     }
 }
+
+/// The examples of this crate's README, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
