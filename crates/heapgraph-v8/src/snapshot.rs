@@ -123,7 +123,73 @@ pub enum V8Warning {
         /// Where they start.
         offset: u64,
     },
+    /// Nodes use a type index past the end of `meta.node_types`. V8 of
+    /// 2016-2017 (Node 6 to 8) wrote `symbol` nodes as type 12 while its
+    /// meta still listed only the first 12 names; such indices are named
+    /// from V8's own order of node types when the listed names are a prefix
+    /// of it.
+    UndeclaredNodeType {
+        /// The type index the nodes use.
+        index: u64,
+        /// The name V8 gives that index.
+        name: &'static str,
+        /// How many nodes use it.
+        count: u64,
+    },
 }
+
+impl std::fmt::Display for V8Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            V8Warning::CountMismatch {
+                field,
+                header,
+                actual,
+            } => write!(
+                f,
+                "the header says {field} = {header} but the file holds {actual}; {actual} used"
+            ),
+            V8Warning::UnknownSection { name, offset } => {
+                write!(f, "unknown section `{name}` at byte {offset} skipped")
+            }
+            V8Warning::UnknownEdgeType { name } => {
+                write!(f, "unknown edge type `{name}` read as internal edges")
+            }
+            V8Warning::TrailingData { offset } => {
+                write!(
+                    f,
+                    "data after the end of the snapshot at byte {offset} ignored"
+                )
+            }
+            V8Warning::UndeclaredNodeType { index, name, count } => write!(
+                f,
+                "{count} nodes use node type {index}, which meta.node_types does not list; \
+                 read as `{name}` (V8's name for that index)"
+            ),
+        }
+    }
+}
+
+/// V8's node types in the order of its `HeapGraphNode::Type` enum, which
+/// every version so far has only appended to.
+const V8_NODE_TYPE_ORDER: [&str; 16] = [
+    "hidden",
+    "array",
+    "string",
+    "object",
+    "code",
+    "closure",
+    "regexp",
+    "number",
+    "native",
+    "synthetic",
+    "concatenated string",
+    "sliced string",
+    "symbol",
+    "bigint",
+    "object shape",
+    "wasm object",
+];
 
 /// A source position from the `locations` section: of a closure, or of an
 /// object's constructor.
@@ -1124,7 +1190,25 @@ impl<'a> Reader<'a> {
                 },
             ));
         }
-        let kinds: Vec<NodeKind> = meta.node_types.iter().map(|t| map_node_type(t)).collect();
+        let mut kinds: Vec<NodeKind> = meta.node_types.iter().map(|t| map_node_type(t)).collect();
+        // Type indices past the listed names, named from V8's own order
+        // when the listed names follow it (see `UndeclaredNodeType`).
+        let declared_types = kinds.len();
+        let follows_v8_order = declared_types > 0
+            && meta
+                .node_types
+                .iter()
+                .zip(V8_NODE_TYPE_ORDER)
+                .all(|(listed, v8)| listed == v8)
+            && declared_types <= V8_NODE_TYPE_ORDER.len();
+        if follows_v8_order {
+            kinds.extend(
+                V8_NODE_TYPE_ORDER[declared_types..]
+                    .iter()
+                    .map(|t| map_node_type(t)),
+            );
+        }
+        let mut undeclared_uses = [0u64; V8_NODE_TYPE_ORDER.len()];
         let bytes = self.bytes;
 
         // The root swap, when `root_index` names another node.
@@ -1230,10 +1314,13 @@ impl<'a> Reader<'a> {
                         section: SECTION,
                         what: "node type",
                         index: type_index,
-                        len: kinds.len() as u64,
+                        len: declared_types as u64,
                     },
                 ));
             };
+            if type_index as usize >= declared_types {
+                undeclared_uses[type_index as usize] += 1;
+            }
             let name = get(c_name);
             if name >= string_count {
                 return Err(V8Error::new(
@@ -1287,6 +1374,15 @@ impl<'a> Reader<'a> {
             Ok(())
         })?;
         info.node_count = ordinal;
+        for (index, &count) in undeclared_uses.iter().enumerate() {
+            if count > 0 {
+                self.warnings.push(V8Warning::UndeclaredNodeType {
+                    index: index as u64,
+                    name: V8_NODE_TYPE_ORDER[index],
+                    count,
+                });
+            }
+        }
         // Ascending already, except where the root swap moved one.
         info.synthetic.sort_unstable();
         if let Some(declared) = header.node_count {

@@ -16,6 +16,7 @@
 //! `HEAPGRAPH_MUTATION_SEED` changes the flips, for longer runs.
 //! gzip files are mutated after decompression (their own bytes only get a
 //! few cuts: a truncated gzip stream must be an error, not a panic).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // may panic: not library code
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -59,6 +60,11 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// Real files that are invalid as their project published them:
+/// `external/heapsnapshot/nodesource-small.heapsnapshot` is a hand-cut
+/// excerpt whose edges point past its 23 nodes (see the corpus README).
+const KNOWN_INVALID: &[&str] = &["nodesource-small.heapsnapshot"];
+
 fn dumps() -> Vec<PathBuf> {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let mut files = Vec::new();
@@ -67,7 +73,7 @@ fn dumps() -> Vec<PathBuf> {
     if shared.is_dir() {
         collect(&shared, &mut files);
     } else {
-        eprintln!("note: {} is absent; testdata/ only", shared.display());
+        skipped("the shared corpus in the mutation test (testdata/ only)");
     }
     files.sort();
     files
@@ -245,8 +251,14 @@ fn cut_and_flipped_real_dumps_give_ok_or_an_offset_error() {
         let file_start = Instant::now();
         let before = totals.mutants;
 
-        // The original must parse: otherwise the mutants test nothing.
+        // The original must parse: otherwise the mutants test nothing. The
+        // one real file that is invalid as published must be refused.
         let original = heapgraph::parse_bytes(bytes.clone(), &OpenOptions::default());
+        if KNOWN_INVALID.contains(&name.as_str()) {
+            let error = original.expect_err(&name).to_string();
+            assert!(error.contains(" at byte "), "{name}: {error}");
+            continue;
+        }
         assert!(original.is_ok(), "{name}: {:?}", original.err());
 
         // Structured cuts, always: the first 64 bytes, then boundaries.
@@ -338,4 +350,14 @@ fn boundary_finders_find_records_and_keys() {
     let json = br#"{"snapshot":{"meta":{}},"nodes":[1]}"#;
     let cuts = json_boundaries(json);
     assert!(cuts.contains(&1) && cuts.contains(&24) && cuts.contains(&31));
+}
+
+/// Says on the terminal that `what` was skipped. Written straight to stderr,
+/// which libtest does not capture, so the line shows in every run.
+pub fn skipped(what: &str) {
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "skipped: {what} (../shared/corpus is not beside this clone)"
+    );
 }
