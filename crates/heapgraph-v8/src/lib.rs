@@ -99,6 +99,7 @@ pub use error::{V8Error, V8ErrorKind};
 pub use meta::SnapshotMeta;
 pub use profile::{
     parse_heapprofile, parse_heapprofile_with, HeapProfile, ProfileNode, ProfileSample,
+    ProfileSizes,
 };
 pub use snapshot::{
     parse_snapshot, parse_snapshot_releasing, parse_snapshot_with, Location, Producer,

@@ -38,7 +38,8 @@ use crate::ParseOptions;
 /// One node of the profile's call tree, in pre-order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ProfileNode {
-    /// The node's `id`.
+    /// The node's `id`, or its pre-order position when the file gives no
+    /// node ids (the old format).
     pub id: u64,
     /// The parent's position in [`HeapProfile::nodes`] (`None` for `head`).
     pub parent: Option<u32>,
@@ -72,6 +73,19 @@ pub struct ProfileSample {
     pub node: Option<u32>,
 }
 
+/// Where the sizes of a profile's allocation blocks come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProfileSizes {
+    /// The `samples` list: one block per sample, with its real size.
+    Samples,
+    /// The call tree's `selfSize` (V8's scaled estimate): one block per
+    /// tree node with a non-zero `selfSize`. Profiles written before
+    /// `samples` existed (Chrome before 76, Node before 12) have only the
+    /// tree.
+    Tree,
+}
+
 /// A parsed sampling heap profile.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -82,7 +96,14 @@ pub struct HeapProfile {
     /// `function url:line` with the 1-based line, stack = the sample's call
     /// stack), held through the `(Allocations)` root group. Its string and
     /// stack tables are the ones the node table refers to.
+    ///
+    /// A profile without a `samples` list (the old format) gets one block
+    /// per tree node with a non-zero `selfSize` instead, in pre-order (self
+    /// size = `selfSize`, object id = the node's `id`, or its pre-order
+    /// position when the file gives no ids); see [`HeapProfile::sizes`].
     pub graph: HeapGraph,
+    /// Where the blocks' sizes come from.
+    pub sizes: ProfileSizes,
     /// The call tree in pre-order (`nodes[0]` is `head`).
     pub nodes: Vec<ProfileNode>,
     /// The samples, in file order.
@@ -167,6 +188,7 @@ pub fn parse_heapprofile_with(
     let mut cursor = Cursor::new(bytes, start, "top level");
     let mut nodes: Vec<ProfileNode> = Vec::new();
     let mut raw_samples: Vec<(u64, u64, u64, usize)> = Vec::new();
+    let mut saw_samples = false;
     let mut saw_head = false;
     let mut key = Vec::new();
     cursor.expect(b'{', "`{`")?;
@@ -185,6 +207,7 @@ pub fn parse_heapprofile_with(
                 read_tree(&mut cursor, &mut builder, &mut nodes)?;
             }
             b"samples" => {
+                saw_samples = true;
                 cursor.set_section("samples");
                 read_samples(&mut cursor, &mut raw_samples)?;
             }
@@ -195,6 +218,31 @@ pub fn parse_heapprofile_with(
         return Err(cursor.error(V8ErrorKind::MissingSection { section: "head" }));
     }
     let end = cursor.pos();
+    let sizes = if saw_samples {
+        ProfileSizes::Samples
+    } else {
+        ProfileSizes::Tree
+    };
+    // The old format: the tree's sites stand in for the samples, with
+    // their own node ids (or positions, when the file has no ids).
+    if sizes == ProfileSizes::Tree {
+        let ids_given = nodes.iter().any(|n| n.id != 0);
+        raw_samples.extend(
+            nodes
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| n.self_size > 0)
+                .map(|(i, n)| {
+                    let id = if ids_given { n.id } else { i as u64 };
+                    (n.self_size, id, id, end)
+                }),
+        );
+        if !ids_given {
+            for (i, node) in nodes.iter_mut().enumerate() {
+                node.id = i as u64;
+            }
+        }
+    }
     // One node per sample besides the root and the `(Allocations)` group,
     // and as many edges: refuse before building any of them.
     let over = |limit: u64, reserved: u64| usize::try_from(limit.saturating_sub(reserved)).ok();
@@ -292,8 +340,13 @@ pub fn parse_heapprofile_with(
     }
     builder.set_producer("V8 sampling heap profiler");
     let graph = builder.finish().map_err(graph_error(end))?;
+    if sizes == ProfileSizes::Tree {
+        // The tree's sites are not samples the file listed.
+        samples.clear();
+    }
     Ok(HeapProfile {
         graph,
+        sizes,
         nodes,
         samples,
         unknown_site_samples,

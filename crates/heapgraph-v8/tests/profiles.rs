@@ -161,3 +161,70 @@ fn unknown_sites_and_lenient_numbers() {
     assert_eq!(graph.name_str(NodeIndex::new(2)), "(unknown site)");
     assert_eq!(graph.node_stack(NodeIndex::new(2)), None);
 }
+
+/// Strips `samples` and every node `id` from a JSON profile: the format of
+/// Chrome before 76 and Node before 12 (only the `head` tree with
+/// `selfSize`).
+fn old_format(json: &Value) -> Vec<u8> {
+    fn strip(node: &mut Value) {
+        if let Some(object) = node.as_object_mut() {
+            object.remove("id");
+        }
+        if let Some(children) = node["children"].as_array_mut() {
+            children.iter_mut().for_each(strip);
+        }
+    }
+    let mut json = json.clone();
+    json.as_object_mut().unwrap().remove("samples");
+    strip(&mut json["head"]);
+    serde_json::to_vec(&json).unwrap()
+}
+
+/// Without `samples`, the tree's `selfSize` makes the blocks: one per site
+/// with a non-zero size, on that site's stack, adding up to Σ selfSize.
+#[test]
+fn profiles_without_samples_use_the_tree() {
+    use heapgraph_v8::ProfileSizes;
+    for name in ["chrome.heapprofile", "node20-sampling.heapprofile"] {
+        let bytes = load(&testdata(name));
+        let json: Value = serde_json::from_slice(&bytes).unwrap();
+        let new = parse_heapprofile(&bytes).unwrap();
+        assert_eq!(new.sizes, ProfileSizes::Samples);
+        let old = parse_heapprofile(&old_format(&json)).unwrap();
+        assert_eq!(old.sizes, ProfileSizes::Tree, "{name}");
+        assert!(old.samples.is_empty());
+
+        let expected = oracle_nodes(&json["head"]);
+        let sites: Vec<_> = expected.iter().filter(|n| n.1 > 0).collect();
+        let graph = &old.graph;
+        let blocks: Vec<NodeIndex> = graph
+            .nodes()
+            .filter(|&n| graph.kind(n) == NodeKind::AllocationBlock)
+            .collect();
+        assert_eq!(blocks.len(), sites.len(), "{name}");
+        assert!(blocks.len() >= 5, "{name}: {}", blocks.len());
+        let total: u64 = blocks.iter().map(|&n| graph.self_size(n)).sum();
+        assert_eq!(total, expected.iter().map(|n| n.1).sum::<u64>());
+        assert_eq!(total, old.total_self_size());
+        assert_eq!(total, new.total_self_size());
+        // Block k is the k-th site in pre-order, named and stacked as the
+        // same site is in the new format.
+        let positions: Vec<usize> = (0..expected.len()).filter(|&i| expected[i].1 > 0).collect();
+        for (&block, &position) in blocks.iter().zip(&positions) {
+            assert_eq!(graph.object_id(block), position as u64);
+            assert_eq!(old.nodes[position].id, position as u64);
+            let stack = graph.node_stack(block).expect("a site has a stack");
+            let new_stack = new.nodes[position].stack.unwrap();
+            let frames = |g: &heapgraph_core::HeapGraph, s| {
+                g.stacks()
+                    .frames_innermost_first(s)
+                    .map(|f| {
+                        let f = g.stacks().frame(f);
+                        (g.strings().get(f.function).to_string(), f.line)
+                    })
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(frames(graph, stack), frames(&new.graph, new_stack));
+        }
+    }
+}

@@ -6,7 +6,7 @@
 mod common;
 
 use common::{load, testdata};
-use heapgraph_core::{EdgeKind, NodeIndex, RootKind};
+use heapgraph_core::{EdgeKind, NodeIndex, NodeKind, RootKind};
 use heapgraph_v8::{parse_heapprofile, parse_snapshot, V8ErrorKind, V8Warning};
 
 /// A small snapshot using every section, escapes included.
@@ -420,4 +420,60 @@ mod arbitrary {
             }
         }
     }
+}
+
+/// V8 of 2016-2017 (Node 6 to 8) listed 12 node types in its meta but
+/// wrote symbols as type 12: those nodes are read as `symbol`, with a
+/// warning saying how many; an index past a list that does not follow
+/// V8's order is still an error at its offset.
+#[test]
+fn unlisted_node_type_12_is_a_symbol() {
+    let types = r#"["hidden","array","string","object","code","closure","regexp","number","native","synthetic","concatenated string","sliced string"]"#;
+    let json = format!(
+        r#"{{"snapshot":{{"meta":{{"node_fields":["type","name","id","self_size","edge_count"],
+"node_types":[{types}],"edge_fields":["type","name_or_index","to_node"],
+"edge_types":[["element","property"]]}}}},
+"nodes":[9,0,1,0,2, 12,1,3,16,0, 12,1,5,16,0],"edges":[0,0,5,0,1,10],"strings":["","symbol"]}}"#
+    );
+    let snapshot = parse_snapshot(json.as_bytes()).unwrap();
+    let graph = &snapshot.graph;
+    for k in [1, 2] {
+        assert_eq!(graph.kind(NodeIndex::new(k)), NodeKind::Symbol);
+    }
+    let warning = V8Warning::UndeclaredNodeType {
+        index: 12,
+        name: "symbol",
+        count: 2,
+    };
+    assert!(
+        snapshot.warnings.contains(&warning),
+        "{:?}",
+        snapshot.warnings
+    );
+    assert_eq!(
+        warning.to_string(),
+        "2 nodes use node type 12, which meta.node_types does not list; read as `symbol` \
+         (V8's name for that index)"
+    );
+
+    // Types not in V8's order: an unlisted index stays an error.
+    let (offset, kind, _) = err_kind(&format!(
+        r#"{META}"nodes":[0,0,1,0,1, 2,0,3,0,0],"edges":[0,0,5],"strings":[""]}}"#
+    ));
+    assert!(
+        matches!(
+            kind,
+            V8ErrorKind::IndexOutOfRange {
+                what: "node type",
+                index: 2,
+                len: 2,
+                ..
+            }
+        ),
+        "{kind:?}"
+    );
+    assert_eq!(
+        &format!(r#"{META}"nodes":[0,0,1,0,1, 2"#)[offset as usize..],
+        "2"
+    );
 }
