@@ -13,7 +13,8 @@
 //!   split of one class into several rows by allocation location (the
 //!   common graph carries no locations).
 //! * **HPROF**: the class name; `java.lang.Class` for class objects, as MAT
-//!   shows them.
+//!   shows them, in one class with the instances of `java.lang.Class` that
+//!   some dumps hold (HotSpot's primitive-type mirrors).
 //! * **tracemalloc**: the allocation site (the node's name).
 //!
 //! The root and root-group nodes belong to no class, except in V8 snapshots,
@@ -158,7 +159,10 @@ fn named_classes(
         }
         let kind = graph.kind(node);
         class_of[node.index()] = match special(kind) {
-            Some(name) => interner.intern(name, true),
+            // One class per name: HotSpot writes the primitive types'
+            // mirrors (`int.class`, ...) as plain instances of
+            // `java.lang.Class`, which belong with the class objects.
+            Some(name) => interner.intern(name, false),
             None => {
                 let name = graph.name(node);
                 *by_string

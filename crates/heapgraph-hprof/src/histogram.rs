@@ -52,9 +52,10 @@ pub struct ShallowHistogramRow {
     /// class loaders) share one row, as in the graph's class table.
     pub class_name: String,
     /// Whether this row counts the class objects themselves (CLASS DUMP
-    /// records). Its name is `java.lang.Class`, as MAT shows them; it is
-    /// kept apart from any row of instances that happen to have that name,
-    /// as the graph's class table keeps them apart.
+    /// records). Its name is `java.lang.Class`, as MAT shows them, and it
+    /// also counts the instances of `java.lang.Class` that some dumps hold
+    /// (HotSpot's primitive-type mirrors), as the graph's class table does:
+    /// one class, one row.
     pub class_objects: bool,
     /// The number of objects.
     pub count: u64,
@@ -428,6 +429,7 @@ pub(crate) fn histogram_with_unit_target(
         &mut top,
         &mut stats,
         options.lenient,
+        options.dump,
         done_with,
     );
     let segments = &framing.segments;
@@ -736,27 +738,27 @@ pub(crate) fn histogram_with_unit_target(
     })
 }
 
-/// Rows by (name, class objects).
+/// Rows by name (the class objects share `java.lang.Class`'s row).
 #[derive(Default)]
 struct RowTable {
-    index: HashMap<(String, bool), usize>,
+    index: HashMap<String, usize>,
     rows: Vec<ShallowHistogramRow>,
 }
 
 impl RowTable {
     fn add(&mut self, name: String, class_objects: bool, count: u64, shallow_size: u64) {
-        let key = (name, class_objects);
-        match self.index.get(&key) {
+        match self.index.get(&name) {
             Some(&i) => {
                 if let Some(row) = self.rows.get_mut(i) {
-                    row.count += count;
+                    row.count = row.count.saturating_add(count);
                     row.shallow_size = row.shallow_size.saturating_add(shallow_size);
+                    row.class_objects |= class_objects;
                 }
             }
             None => {
-                self.index.insert(key.clone(), self.rows.len());
+                self.index.insert(name.clone(), self.rows.len());
                 self.rows.push(ShallowHistogramRow {
-                    class_name: key.0,
+                    class_name: name,
                     class_objects,
                     count,
                     shallow_size,

@@ -43,21 +43,27 @@ fn graph_rows(bytes: &[u8], options: &HprofOptions) -> (Rows, bool, u64) {
     let dump = parse(bytes, options).unwrap();
     let graph = dump.graph();
     let classes = ClassTable::for_graph(graph);
-    let mut rows = Rows::new();
+    let mut rows: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    let mut class_rows = std::collections::BTreeSet::new();
     let mut objects = 0;
     for node in graph.nodes() {
         let Some(class) = classes.class_of(node) else {
             continue;
         };
         objects += 1;
-        let key = (
-            classes.name(class).to_string(),
-            graph.kind(node) == NodeKind::Class,
-        );
-        let row = rows.entry(key).or_default();
+        let name = classes.name(class).to_string();
+        let row = rows.entry(name.clone()).or_default();
         row.0 += 1;
         row.1 += graph.self_size(node);
+        if graph.kind(node) == NodeKind::Class {
+            class_rows.insert(name);
+        }
     }
+    // A row holds the class objects when any of its nodes is one.
+    let rows = rows
+        .into_iter()
+        .map(|(name, sums)| ((name.clone(), class_rows.contains(&name)), sums))
+        .collect();
     (rows, dump.compressed_references(), objects)
 }
 
