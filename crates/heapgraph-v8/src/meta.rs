@@ -19,6 +19,12 @@ pub struct SnapshotMeta {
     pub edge_fields: Vec<String>,
     /// The names of edge types (`edge_types[0]`): `context, element, ...`.
     pub edge_types: Vec<String>,
+    /// The value types of the other node fields (`node_types[1..]`, the
+    /// plain strings), e.g. `string, number, number, ...`.
+    pub node_value_types: Vec<String>,
+    /// The value types of the other edge fields (`edge_types[1..]`), e.g.
+    /// `string_or_number, node` (Julia writes `from_node`).
+    pub edge_value_types: Vec<String>,
     /// `trace_function_info_fields`.
     pub trace_function_info_fields: Vec<String>,
     /// `trace_node_fields`.
@@ -70,8 +76,8 @@ pub(crate) fn parse_meta(cursor: &mut Cursor<'_>) -> Result<SnapshotMeta, V8Erro
             b"scope_context_var_fields" => &mut meta.scope_context_var_fields,
             b"scope_use_fields" => &mut meta.scope_use_fields,
             b"node_types" | b"edge_types" => {
-                let items = parse_items(cursor)?;
-                let names = match items.into_iter().next() {
+                let mut items = parse_items(cursor)?.into_iter();
+                let names = match items.next() {
                     Some(Item::List(names)) => names,
                     _ => {
                         return Err(cursor.error_at(
@@ -82,10 +88,18 @@ pub(crate) fn parse_meta(cursor: &mut Cursor<'_>) -> Result<SnapshotMeta, V8Erro
                         ))
                     }
                 };
+                let value_types = items
+                    .filter_map(|item| match item {
+                        Item::Str(s) => Some(s),
+                        _ => None,
+                    })
+                    .collect();
                 if key == b"node_types" {
                     meta.node_types = names;
+                    meta.node_value_types = value_types;
                 } else {
                     meta.edge_types = names;
+                    meta.edge_value_types = value_types;
                 }
                 continue;
             }

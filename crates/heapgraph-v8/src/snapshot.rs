@@ -45,6 +45,9 @@ pub enum Producer {
     Deno,
     /// Bun (JavaScriptCore writing V8's format: string 0 is not `<dummy>`).
     Bun,
+    /// Julia's `Profile.take_heap_snapshot`, which writes V8's format with
+    /// node types of its own and `from_node` as the edges' target type.
+    Julia,
     /// A V8 snapshot with no recognisable embedder.
     UnknownV8,
 }
@@ -59,15 +62,18 @@ impl Producer {
             Producer::Electron => "Electron (V8)",
             Producer::Deno => "Deno (V8)",
             Producer::Bun => "Bun (JavaScriptCore)",
+            Producer::Julia => "Julia",
             Producer::UnknownV8 => "V8",
         }
     }
 
     /// Whether object ids are stable across snapshots of one process, so
     /// that id-based diffs and three-snapshot leak detection make sense.
-    /// False for Bun, whose ids are renumbered for every snapshot.
+    /// False for Bun, whose ids are renumbered for every snapshot, and for
+    /// Julia, whose ids are addresses that a freed object's successor may
+    /// reuse.
     pub fn ids_stable_across_snapshots(self) -> bool {
-        !matches!(self, Producer::Bun)
+        !matches!(self, Producer::Bun | Producer::Julia)
     }
 }
 
@@ -136,6 +142,15 @@ pub enum V8Warning {
         /// How many nodes use it.
         count: u64,
     },
+    /// A Julia snapshot with objects that nothing references. Julia's
+    /// collector marks from roots it records no edge for (the remembered
+    /// set of old objects, among others), and its writer records only what
+    /// the marking reached, so every object in the file was alive: these
+    /// are read as GC roots of unknown kind.
+    JuliaUnrecordedRoots {
+        /// How many objects.
+        count: u64,
+    },
 }
 
 impl std::fmt::Display for V8Warning {
@@ -161,6 +176,11 @@ impl std::fmt::Display for V8Warning {
                     "data after the end of the snapshot at byte {offset} ignored"
                 )
             }
+            V8Warning::JuliaUnrecordedRoots { count } => write!(
+                f,
+                "{count} objects of this Julia snapshot have no retainer; read as GC roots \
+                 (Julia records no edge for some of the roots it marks from)"
+            ),
             V8Warning::UndeclaredNodeType { index, name, count } => write!(
                 f,
                 "{count} nodes use node type {index}, which meta.node_types does not list; \
@@ -400,6 +420,14 @@ impl ExactDivisor {
         let quotient = (value >> self.shift).wrapping_mul(self.inverse);
         (quotient <= self.limit).then_some(quotient)
     }
+}
+
+/// Whether a snapshot was written by Julia: its edges' target column is
+/// typed `from_node` (V8, Bun and every other writer say `node`), or its
+/// node types are Julia's C types (`jl_datatype_t`, ...).
+fn is_julia(meta: &SnapshotMeta) -> bool {
+    meta.edge_value_types.iter().any(|t| t == "from_node")
+        || meta.node_types.iter().any(|t| t.starts_with("jl_"))
 }
 
 fn map_node_type(name: &str) -> NodeKind {
@@ -645,7 +673,11 @@ impl<'a> Reader<'a> {
             None
         };
 
-        let producer = markers.producer();
+        let producer = if is_julia(&meta) {
+            Producer::Julia
+        } else {
+            markers.producer()
+        };
         self.builder.set_producer(producer.as_str());
         let graph = self
             .builder
@@ -1190,7 +1222,17 @@ impl<'a> Reader<'a> {
                 },
             ));
         }
-        let mut kinds: Vec<NodeKind> = meta.node_types.iter().map(|t| map_node_type(t)).collect();
+        // Julia's `array` nodes are Julia objects (`Array{Any, 1}`, ...), not
+        // V8's internal arrays that DevTools folds into their owners.
+        let julia = is_julia(meta);
+        let mut kinds: Vec<NodeKind> = meta
+            .node_types
+            .iter()
+            .map(|t| match t.as_str() {
+                "array" if julia => NodeKind::Object,
+                _ => map_node_type(t),
+            })
+            .collect();
         // Type indices past the listed names, named from V8's own order
         // when the listed names follow it (see `UndeclaredNodeType`).
         let declared_types = kinds.len();
@@ -1470,6 +1512,15 @@ impl<'a> Reader<'a> {
         let string_base = self.string_base;
         let gc_roots = nodes.gc_roots.map(u64::from);
         let synthetic = &nodes.synthetic;
+        // Julia: which nodes are referenced (one bit each), and what the
+        // root references; see `add_julia_roots`.
+        let julia = is_julia(meta);
+        let mut referenced: Vec<u64> = if julia {
+            vec![0; (node_count as usize).div_ceil(64)]
+        } else {
+            Vec::new()
+        };
+        let mut root_targets: Vec<u32> = Vec::new();
         let mut source = 0u64;
         let mut remaining: u32 = nodes.edge_counts.first().copied().unwrap_or(0);
         let mut found = 0u64;
@@ -1580,9 +1631,20 @@ impl<'a> Reader<'a> {
                     };
                     builder.mark_root_group(NodeIndex::new(group), RootKind::Engine);
                 }
+                if julia {
+                    if let Some(word) = referenced.get_mut(tgt as usize / 64) {
+                        *word |= 1 << (tgt % 64);
+                    }
+                    if src == 0 {
+                        root_targets.push(tgt);
+                    }
+                }
                 Ok(())
             },
         )?;
+        if julia {
+            self.add_julia_roots(&referenced, &root_targets, synthetic, node_count);
+        }
         if found != declared {
             return Err(V8Error::new(
                 end_pos,
@@ -1599,6 +1661,44 @@ impl<'a> Reader<'a> {
             }
         }
         Ok(())
+    }
+
+    /// Julia's root structure as core root groups. Current Julia hangs
+    /// `GC roots` and `GC finalizer list roots` (synthetic nodes) off the
+    /// root, which become root groups; its 2021 writer hangs the roots off
+    /// the root directly, and those become roots. Objects nothing
+    /// references are roots too ([`V8Warning::JuliaUnrecordedRoots`]).
+    fn add_julia_roots(
+        &mut self,
+        referenced: &[u64],
+        root_targets: &[u32],
+        synthetic: &[u32],
+        node_count: u64,
+    ) {
+        for &target in root_targets {
+            if synthetic.binary_search(&target).is_ok() {
+                self.builder
+                    .mark_root_group(NodeIndex::new(target), RootKind::Engine);
+            } else {
+                self.builder
+                    .add_gc_root(NodeIndex::new(target), RootKind::Engine);
+            }
+        }
+        let mut unrecorded = 0u64;
+        for node in 1..node_count as u32 {
+            let is_referenced = referenced
+                .get(node as usize / 64)
+                .is_some_and(|word| word & (1 << (node % 64)) != 0);
+            if !is_referenced {
+                self.builder
+                    .add_gc_root(NodeIndex::new(node), RootKind::Unknown);
+                unrecorded += 1;
+            }
+        }
+        if unrecorded > 0 {
+            self.warnings
+                .push(V8Warning::JuliaUnrecordedRoots { count: unrecorded });
+        }
     }
 
     fn read_locations(

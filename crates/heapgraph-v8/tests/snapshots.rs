@@ -383,3 +383,40 @@ fn deno2_orders() {
     assert!(graph.object_ids().iter().all(|id| id % 2 == 1));
     assert!(!graph.has_node_stacks());
 }
+
+/// Julia writes V8's format with its own node types and `from_node` as the
+/// edge target type: it is named, its `array` nodes are objects, the root's
+/// direct references are roots, and so are objects nothing references
+/// (with a warning), as in `julia-empty-repl.heapsnapshot` of the external
+/// corpus (Julia's 2021 writer).
+#[test]
+fn julia_snapshots_are_recognised_with_their_roots() {
+    let json = br#"{"snapshot":{"meta":{"node_fields":["type","name","id","self_size","edge_count","trace_node_id","detachedness"],
+"node_types":[["synthetic","object","string","array","symbol","native"],"string","number","number","number","number","number"],
+"edge_fields":["type","name_or_index","to_node"],
+"edge_types":[["internal","property","element","hidden"],"string_or_number","from_node"]},"node_count":5,"edge_count":4},
+"nodes":[0,1,0,1,1,0,0, 1,2,8,16,1,0,0, 3,3,16,257,1,0,0, 1,4,24,16,0,0,0, 1,5,32,24,1,0,0],
+"edges":[0,6,7, 1,7,14, 2,0,21, 1,7,21],
+"strings":["","(internal root)","Module","Array{Any, 1}","Base.IdDict{Any, Any}","Base.RefValue","main_module","x"]}"#;
+    let snapshot = parse_snapshot(json).unwrap();
+    assert_eq!(snapshot.producer, Producer::Julia);
+    assert!(!snapshot.ids_stable_across_snapshots());
+    let graph = &snapshot.graph;
+    assert_eq!(graph.info().producer, "Julia");
+    let array = NodeIndex::new(2);
+    assert_eq!(graph.name_str(array), "Array{Any, 1}");
+    assert_eq!(graph.kind(array), NodeKind::Object);
+    // Module is held by the root; RefValue (node 4) by nothing.
+    let mut roots: Vec<(RootKind, u32)> = graph
+        .root_groups()
+        .iter()
+        .flat_map(|&(group, kind)| graph.edges(group).map(move |e| (kind, e.target.as_u32())))
+        .collect();
+    let mut expected = vec![(RootKind::Engine, 1), (RootKind::Unknown, 4)];
+    roots.sort();
+    expected.sort();
+    assert_eq!(roots, expected);
+    assert!(snapshot
+        .warnings
+        .contains(&V8Warning::JuliaUnrecordedRoots { count: 1 }));
+}
