@@ -42,13 +42,21 @@ pub(crate) fn open_dump(options: &GlobalOptions, file: &Path) -> Result<Dump, Fa
     Ok(dump)
 }
 
-fn open_dump_quietly(options: &GlobalOptions, file: &Path) -> Result<Dump, Failure> {
+/// The facade's options under the global options.
+pub(crate) fn open_options(options: &GlobalOptions) -> OpenOptions {
     let mut open = OpenOptions::default();
-    open.hprof = open.hprof.with_size_model(match options.size_model {
-        SizeModelArg::Mat => SizeModel::Mat,
-        SizeModelArg::Raw => SizeModel::Raw,
-    });
-    heapgraph::open_with(file, &open).map_err(|e| match e {
+    open.hprof = open
+        .hprof
+        .with_size_model(match options.size_model {
+            SizeModelArg::Mat => SizeModel::Mat,
+            SizeModelArg::Raw => SizeModel::Raw,
+        })
+        .with_dump(options.dump);
+    open
+}
+
+fn open_dump_quietly(options: &GlobalOptions, file: &Path) -> Result<Dump, Failure> {
+    heapgraph::open_with(file, &open_options(options)).map_err(|e| match e {
         // The I/O error already names the path.
         heapgraph::Error::Io { .. } => Failure(e.to_string()),
         other => Failure(format!("{}: {other}", file.display())),
@@ -76,10 +84,14 @@ pub(crate) fn analyse<'d>(options: &GlobalOptions, dump: &'d Dump) -> HeapAnalys
     )
 }
 
-/// Prints the build diagnostics of a dump on stderr, unless quiet.
+/// Prints the build diagnostics and the parser's warnings of a dump on
+/// stderr, unless quiet.
 fn warn_diagnostics(options: &GlobalOptions, file: &Path, dump: &Dump) {
     if options.quiet {
         return;
+    }
+    for warning in dump.warnings() {
+        eprintln!("heapgraph: warning: {}: {warning}", file.display());
     }
     let d = dump.diagnostics();
     if d.dangling_edges > 0 {

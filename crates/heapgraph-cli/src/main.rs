@@ -55,6 +55,13 @@ pub(crate) struct GlobalOptions {
     #[arg(long, global = true, value_enum, default_value_t = WeakReferents::Count)]
     pub(crate) weak_referents: WeakReferents,
 
+    /// HPROF files holding several heap dumps (the JVMTI `hprof` agent
+    /// writes one per request): which one to read, from 1 (as jhat's
+    /// `file#N`).
+    #[arg(long, global = true, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) dump: u32,
+
     /// Threads to use where the work splits (V8 arrays, the HPROF shallow
     /// histogram, the analysis's side work); default: one per core. The
     /// same as setting RAYON_NUM_THREADS.

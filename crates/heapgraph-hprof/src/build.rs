@@ -259,6 +259,7 @@ pub(crate) fn scan(bytes: &[u8]) -> Result<(RecordStats, u64), HprofError> {
         &mut index,
         &mut stats,
         false,
+        1,
         &|_| {},
     )?;
     Ok((stats, index.pending.len() as u64))
@@ -292,6 +293,7 @@ pub(crate) fn parse(
         &mut index,
         &mut stats,
         options.lenient,
+        options.dump,
         done_with,
     )?;
 
@@ -671,6 +673,7 @@ pub(crate) fn parse(
         &mut emitter,
         &mut pass2_stats,
         options.lenient,
+        options.dump,
         done_with,
     )?;
     stats.instances_with_extra_bytes = emitter.extra_bytes;

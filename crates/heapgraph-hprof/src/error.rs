@@ -84,6 +84,14 @@ pub enum HprofErrorKind {
         /// A class on the cycle.
         class_id: u64,
     },
+    /// [`HprofOptions::dump`](crate::HprofOptions::dump) asked for a heap
+    /// dump the file does not have.
+    NoSuchHeapDump {
+        /// The dump asked for (from 1).
+        requested: u32,
+        /// How many heap dumps the file holds.
+        found: u32,
+    },
     /// The graph could not be built (too many nodes, edges or strings).
     Graph(BuildError),
 }
@@ -131,6 +139,11 @@ impl fmt::Display for HprofErrorKind {
             HprofErrorKind::SuperclassCycle { class_id } => {
                 write!(f, "class 0x{class_id:x} is its own superclass")
             }
+            HprofErrorKind::NoSuchHeapDump { requested, found } => write!(
+                f,
+                "heap dump {requested} was asked for but the file holds {found} heap dump{}",
+                if *found == 1 { "" } else { "s" }
+            ),
             HprofErrorKind::Graph(err) => write!(f, "cannot build the graph: {err}"),
         }
     }

@@ -13,8 +13,14 @@ pub struct RecordStats {
     pub sub_records: BTreeMap<u8, u64>,
     /// Top-level records with a tag heapgraph does not know (skipped by length).
     pub unknown_records: u64,
-    /// `HEAP DUMP END` records (several dumps in one file are merged into one graph).
+    /// `HEAP DUMP END` records.
     pub heap_dump_ends: u64,
+    /// Heap dumps in the file: each `HEAP DUMP` record is one, and so is
+    /// each run of `HEAP DUMP SEGMENT`s up to a `HEAP DUMP END`. The JVMTI
+    /// `hprof` agent writes several into one file; only the one chosen by
+    /// [`HprofOptions::dump`](crate::HprofOptions::dump) is read, and
+    /// [`RecordStats::sub_records`] counts that one's sub-records.
+    pub heap_dumps: u32,
     /// Sub-records that continued from one heap-dump segment into the next.
     pub split_sub_records: u64,
     /// Objects whose id was already used by an earlier object (references

@@ -442,40 +442,95 @@ fn decode_class<'a>(body: &Body<'a>, at: usize) -> Result<Step<'a>, HprofError> 
     ))
 }
 
-/// Walks all records. Heap-dump bodies go to `heap` as one sub-record
-/// stream; other records go to `records` (when given). `done_with` gets
-/// the byte ranges walked so far, every [`RELEASE_STEP`] bytes or so.
-pub(crate) fn walk<'a>(
+/// One top-level record, as [`Records`] found it.
+pub(crate) struct Record<'a> {
+    pub tag: u8,
+    /// The part of the body that is present.
+    pub body: Body<'a>,
+    /// File offsets of that part.
+    pub start: usize,
+    pub end: usize,
+    /// The body was cut by the end of the input (lenient mode only).
+    pub cut: bool,
+    /// For heap-dump records (`HEAP DUMP`, `HEAP DUMP SEGMENT`): which heap
+    /// dump of the file they belong to, from 1; 0 for every other record.
+    pub dump: u32,
+}
+
+/// The top-level record loop that [`walk`] and [`frame`] share: checks each
+/// record's header and length, counts it in the stats, numbers the heap
+/// dumps, and hands the walked bytes to `done_with` every [`RELEASE_STEP`]
+/// bytes or so.
+pub(crate) struct Records<'a, 'f> {
     bytes: &'a [u8],
-    header: &Header,
-    mut records: Option<&mut dyn RecordVisitor<'a>>,
-    heap: &mut dyn HeapVisitor,
-    stats: &mut crate::RecordStats,
+    id_size: u8,
+    pos: usize,
+    released: usize,
     lenient: bool,
-    done_with: &dyn Fn(std::ops::Range<usize>),
-) -> Result<(), HprofError> {
-    let mut pos = header.records_start;
-    let mut released = 0usize;
-    // Bytes of a sub-record cut by a segment end: (file offset, bytes, tag).
-    let mut carry: Option<(u64, Vec<u8>)> = None;
-    while pos < bytes.len() {
+    /// Heap dumps seen so far.
+    dumps: u32,
+    /// A run of `HEAP DUMP SEGMENT`s is open (no `HEAP DUMP END` yet).
+    in_segments: bool,
+    done_with: &'f dyn Fn(std::ops::Range<usize>),
+}
+
+impl<'a, 'f> Records<'a, 'f> {
+    pub fn new(
+        bytes: &'a [u8],
+        header: &Header,
+        lenient: bool,
+        done_with: &'f dyn Fn(std::ops::Range<usize>),
+    ) -> Self {
+        Records {
+            bytes,
+            id_size: header.id_size,
+            pos: header.records_start,
+            released: 0,
+            lenient,
+            dumps: 0,
+            in_segments: false,
+            done_with,
+        }
+    }
+
+    /// The next record; `None` at the end of the input, or (lenient mode)
+    /// where a cut record header ends it, recorded in `stats.truncation`.
+    pub fn next(
+        &mut self,
+        stats: &mut crate::RecordStats,
+    ) -> Result<Option<Record<'a>>, HprofError> {
+        let bytes = self.bytes;
+        let pos = self.pos;
+        // Reading a record maps its part of a file mapping in (whole
+        // page-cache folios): let the walked part go as the walk goes.
+        if pos - self.released >= RELEASE_STEP {
+            (self.done_with)(self.released..pos.min(bytes.len()));
+            self.released = pos.min(bytes.len());
+        }
+        if pos >= bytes.len() {
+            if self.released < bytes.len() {
+                (self.done_with)(self.released..bytes.len());
+                self.released = bytes.len();
+            }
+            return Ok(None);
+        }
         let tag = bytes.get(pos).copied().unwrap_or(0);
         let location = HprofLocation::Record(tag);
         if bytes.len() - pos < 9 {
             // The record header itself is cut.
             let available = (bytes.len() - pos) as u64;
             let error = HprofError::truncated(pos as u64, location, 9, available);
-            if lenient {
+            if self.lenient {
                 stats.truncation = Some(error);
-                return Ok(());
+                self.pos = bytes.len();
+                return Ok(None);
             }
             return Err(error);
         }
-        let length = u64::from(read_u4(bytes, pos + 5, location)?);
-        let body_start = pos + 9;
-        let available = (bytes.len() - body_start) as u64;
-        let declared_length = length;
-        let mut length = length;
+        let declared_length = u64::from(read_u4(bytes, pos + 5, location)?);
+        let start = pos + 9;
+        let available = (bytes.len() - start) as u64;
+        let mut length = declared_length;
         if length > available {
             let error = HprofError::new(
                 pos as u64,
@@ -485,7 +540,7 @@ pub(crate) fn walk<'a>(
                     available,
                 },
             );
-            if !lenient {
+            if !self.lenient {
                 return Err(error);
             }
             // Keep what the cut record holds (a killed dumper's last segment).
@@ -497,47 +552,104 @@ pub(crate) fn walk<'a>(
             length = available;
             stats.overflowed_lengths += 1;
         }
-        let body_end = body_start.saturating_add(usize::try_from(length).unwrap_or(usize::MAX));
-        let data = bytes.get(body_start..body_end).unwrap_or(&[]);
+        let end = start
+            .saturating_add(usize::try_from(length).unwrap_or(usize::MAX))
+            .min(bytes.len());
         let entry = stats.records.entry(tag).or_insert((0, 0));
         entry.0 += 1;
         entry.1 += length;
-        let body = Body {
-            data,
-            base: body_start as u64,
-            id_size: header.id_size,
-            location,
-        };
-        match tag {
-            0x0C | 0x1C => {
-                carry = heap_body(body, carry.take(), heap, stats)?;
+        let dump = match tag {
+            0x0C => {
+                // A HEAP DUMP record is a whole dump.
+                self.dumps += 1;
+                self.in_segments = false;
+                self.dumps
+            }
+            0x1C => {
+                if !self.in_segments {
+                    self.dumps += 1;
+                    self.in_segments = true;
+                }
+                self.dumps
             }
             _ => {
-                if let Some((offset, pending)) = carry.take() {
-                    return Err(cut_sub_record(offset, &pending));
-                }
                 if tag == 0x2C {
                     stats.heap_dump_ends += 1;
+                    self.in_segments = false;
                 }
                 if !is_known_record(tag) {
                     stats.unknown_records += 1;
                 }
-                // A record cut by the end of the input (lenient mode only)
-                // is dropped: its fields cannot be trusted.
-                let cut = length < declared_length;
-                if let Some(visitor) = records.as_deref_mut().filter(|_| !cut) {
-                    visitor.record(tag, body)?;
-                }
+                0
             }
-        }
-        pos = body_end;
-        if pos - released >= RELEASE_STEP {
-            done_with(released..pos.min(bytes.len()));
-            released = pos.min(bytes.len());
-        }
+        };
+        stats.heap_dumps = self.dumps;
+        self.pos = end;
+        Ok(Some(Record {
+            tag,
+            body: Body {
+                data: bytes.get(start..end).unwrap_or(&[]),
+                base: start as u64,
+                id_size: self.id_size,
+                location,
+            },
+            start,
+            end,
+            cut: length < declared_length,
+            dump,
+        }))
     }
-    if released < bytes.len() {
-        done_with(released..bytes.len());
+
+    /// The error for a `selected` heap dump past the last one, once the
+    /// whole file has been walked.
+    pub fn missing_dump(&self, selected: u32) -> Option<HprofError> {
+        (selected > self.dumps.max(1)).then(|| {
+            HprofError::new(
+                self.bytes.len() as u64,
+                HprofErrorKind::NoSuchHeapDump {
+                    requested: selected,
+                    found: self.dumps,
+                },
+            )
+        })
+    }
+}
+
+/// Walks all records. The heap-dump bodies of heap dump `dump` (from 1; see
+/// [`HprofOptions::dump`](crate::HprofOptions::dump)) go to `heap` as one
+/// sub-record stream; the other heap dumps are skipped; other records go to
+/// `records` (when given). `done_with` gets the byte ranges walked so far,
+/// every [`RELEASE_STEP`] bytes or so.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn walk<'a>(
+    bytes: &'a [u8],
+    header: &Header,
+    mut records: Option<&mut dyn RecordVisitor<'a>>,
+    heap: &mut dyn HeapVisitor,
+    stats: &mut crate::RecordStats,
+    lenient: bool,
+    dump: u32,
+    done_with: &dyn Fn(std::ops::Range<usize>),
+) -> Result<(), HprofError> {
+    let mut walk = Records::new(bytes, header, lenient, done_with);
+    // Bytes of a sub-record cut by a segment end: (file offset, bytes, tag).
+    let mut carry: Option<(u64, Vec<u8>)> = None;
+    while let Some(record) = walk.next(stats)? {
+        if record.dump == dump {
+            carry = heap_body(record.body, carry.take(), heap, stats)?;
+            continue;
+        }
+        if let Some((offset, pending)) = carry.take() {
+            return Err(cut_sub_record(offset, &pending));
+        }
+        if record.dump != 0 {
+            continue; // another heap dump of the file
+        }
+        // A record cut by the end of the input (lenient mode only) is
+        // dropped: its fields cannot be trusted.
+        if let Some(visitor) = records.as_deref_mut().filter(|_| !record.cut) {
+            visitor.record(record.tag, record.body)?;
+        }
     }
     if let Some((offset, pending)) = carry {
         let error = cut_sub_record(offset, &pending);
@@ -547,7 +659,10 @@ pub(crate) fn walk<'a>(
         }
         return Err(error);
     }
-    Ok(())
+    match walk.missing_dump(dump) {
+        Some(error) => Err(error),
+        None => Ok(()),
+    }
 }
 
 /// How many bytes [`walk`] reads between two `done_with` calls.
@@ -560,8 +675,9 @@ pub(crate) struct HeapSegment {
     pub start: usize,
     pub end: usize,
     pub tag: u8,
-    /// Whether the record before it was a heap-dump record too (a
-    /// sub-record cut at the previous segment's end may continue here).
+    /// Whether the record before it was a heap-dump record of the same
+    /// dump (a sub-record cut at the previous segment's end may continue
+    /// here).
     pub after_heap: bool,
 }
 
@@ -577,13 +693,14 @@ pub(crate) struct Framing {
     pub record_after_last_segment: bool,
 }
 
-/// The framing pass: see [`Framing`].
+/// The framing pass over heap dump `dump` (from 1): see [`Framing`].
 pub(crate) fn frame<'a>(
     bytes: &'a [u8],
     header: &Header,
     records: &mut dyn RecordVisitor<'a>,
     stats: &mut crate::RecordStats,
     lenient: bool,
+    dump: u32,
     done_with: &dyn Fn(std::ops::Range<usize>),
 ) -> Framing {
     let mut framing = Framing {
@@ -591,105 +708,41 @@ pub(crate) fn frame<'a>(
         error: None,
         record_after_last_segment: false,
     };
-    let mut pos = header.records_start;
+    let mut walk = Records::new(bytes, header, lenient, done_with);
     let mut previous_heap = false;
-    let mut released = 0usize;
-    while pos < bytes.len() {
-        let tag = bytes.get(pos).copied().unwrap_or(0);
-        let location = HprofLocation::Record(tag);
-        if bytes.len() - pos < 9 {
-            let available = (bytes.len() - pos) as u64;
-            let error = HprofError::truncated(pos as u64, location, 9, available);
-            if lenient {
-                stats.truncation = Some(error);
-            } else {
-                framing.error = Some(error);
-            }
-            return framing;
-        }
-        let length = match read_u4(bytes, pos + 5, location) {
-            Ok(length) => u64::from(length),
+    loop {
+        let record = match walk.next(stats) {
+            Ok(Some(record)) => record,
+            Ok(None) => break,
             Err(error) => {
                 framing.error = Some(error);
                 return framing;
             }
         };
-        let body_start = pos + 9;
-        let available = (bytes.len() - body_start) as u64;
-        let declared_length = length;
-        let mut length = length;
-        if length > available {
-            let error = HprofError::new(
-                pos as u64,
-                HprofErrorKind::LengthPastEnd {
-                    tag,
-                    length,
-                    available,
-                },
-            );
-            if !lenient {
-                framing.error = Some(error);
-                return framing;
-            }
-            stats.truncation = Some(error);
-            length = available;
+        if record.dump == dump {
+            framing.segments.push(HeapSegment {
+                start: record.start,
+                end: record.end,
+                tag: record.tag,
+                after_heap: previous_heap,
+            });
+            framing.record_after_last_segment = false;
+            previous_heap = true;
+            continue;
         }
-        if tag == 0x0C && length < available && (available - length).is_multiple_of(1 << 32) {
-            length = available;
-            stats.overflowed_lengths += 1;
+        previous_heap = false;
+        if !framing.segments.is_empty() {
+            framing.record_after_last_segment = true;
         }
-        let body_end = body_start.saturating_add(usize::try_from(length).unwrap_or(usize::MAX));
-        let entry = stats.records.entry(tag).or_insert((0, 0));
-        entry.0 += 1;
-        entry.1 += length;
-        match tag {
-            0x0C | 0x1C => {
-                framing.segments.push(HeapSegment {
-                    start: body_start,
-                    end: body_end.min(bytes.len()),
-                    tag,
-                    after_heap: previous_heap,
-                });
-                framing.record_after_last_segment = false;
-                previous_heap = true;
-            }
-            _ => {
-                previous_heap = false;
-                if !framing.segments.is_empty() {
-                    framing.record_after_last_segment = true;
-                }
-                if tag == 0x2C {
-                    stats.heap_dump_ends += 1;
-                }
-                if !is_known_record(tag) {
-                    stats.unknown_records += 1;
-                }
-                let cut = length < declared_length;
-                if !cut {
-                    let body = Body {
-                        data: bytes.get(body_start..body_end).unwrap_or(&[]),
-                        base: body_start as u64,
-                        id_size: header.id_size,
-                        location,
-                    };
-                    if let Err(error) = records.record(tag, body) {
-                        framing.error = Some(error);
-                        return framing;
-                    }
-                }
-            }
+        if record.dump != 0 || record.cut {
+            continue;
         }
-        pos = body_end;
-        // Reading a header maps its part of a file mapping in (whole
-        // page-cache folios): let the walked part go as the walk goes.
-        if pos - released >= RELEASE_STEP {
-            done_with(released..pos.min(bytes.len()));
-            released = pos.min(bytes.len());
+        if let Err(error) = records.record(record.tag, record.body) {
+            framing.error = Some(error);
+            return framing;
         }
     }
-    if released < bytes.len() {
-        done_with(released..bytes.len());
-    }
+    framing.error = walk.missing_dump(dump);
     framing
 }
 

@@ -147,6 +147,13 @@ pub struct HprofOptions {
     /// interned. Default: the model's limits (no bound beyond `u32`
     /// indices).
     pub limits: heapgraph_core::Limits,
+    /// Which heap dump of the file to read, from 1 (default 1, the first),
+    /// for files that hold several (the JVMTI `hprof` agent writes one per
+    /// request into the same file), as jhat's `file#N`. The others are
+    /// skipped and counted in
+    /// [`RecordStats::heap_dumps`](crate::RecordStats::heap_dumps); a
+    /// number past the last is an error.
+    pub dump: u32,
 }
 
 impl Default for HprofOptions {
@@ -156,6 +163,7 @@ impl Default for HprofOptions {
             compressed_references: None,
             lenient: false,
             limits: heapgraph_core::Limits::default(),
+            dump: 1,
         }
     }
 }
@@ -176,6 +184,13 @@ impl HprofOptions {
     /// Options with these graph limits (see [`HprofOptions::limits`]).
     pub fn with_limits(mut self, limits: heapgraph_core::Limits) -> Self {
         self.limits = limits;
+        self
+    }
+
+    /// Options that read heap dump `dump` of the file, from 1 (see
+    /// [`HprofOptions::dump`]).
+    pub fn with_dump(mut self, dump: u32) -> Self {
+        self.dump = dump;
         self
     }
 

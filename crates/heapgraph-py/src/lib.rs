@@ -73,10 +73,22 @@ struct Options {
     size_model: SizeModel,
     ignore_weak: bool,
     memory_map: bool,
+    /// The HPROF heap dump to read, from 1.
+    dump: u32,
 }
 
 impl Options {
-    fn parse(size_model: &str, weak_referents: &str, memory_map: bool) -> PyResult<Options> {
+    fn parse(
+        size_model: &str,
+        weak_referents: &str,
+        memory_map: bool,
+        dump: u32,
+    ) -> PyResult<Options> {
+        if dump == 0 {
+            return Err(pyo3::exceptions::PyValueError::new_err(
+                "dump counts from 1 (the first heap dump of the file)",
+            ));
+        }
         let size_model = match size_model {
             "mat" => SizeModel::Mat,
             "raw" => SizeModel::Raw,
@@ -99,13 +111,17 @@ impl Options {
             size_model,
             ignore_weak,
             memory_map,
+            dump,
         })
     }
 
     fn open(&self, path: &Path) -> Result<Loaded, Failure> {
         let mut open = OpenOptions::default();
         open.memory_map = self.memory_map;
-        open.hprof = open.hprof.with_size_model(self.size_model);
+        open.hprof = open
+            .hprof
+            .with_size_model(self.size_model)
+            .with_dump(self.dump);
         let dump = heapgraph::open_with(path, &open).map_err(|e| Failure::open(path, e))?;
         let policy = if dump.format() == Format::Hprof && self.ignore_weak {
             EdgePolicy::netbeans()
@@ -145,15 +161,16 @@ fn table_of(
 
 /// Opens and parses a dump (see `heapgraph.open`).
 #[pyfunction]
-#[pyo3(signature = (path, size_model = "mat", weak_referents = "count", memory_map = true))]
+#[pyo3(signature = (path, size_model = "mat", weak_referents = "count", memory_map = true, dump = 1))]
 fn open(
     py: Python<'_>,
     path: PathBuf,
     size_model: &str,
     weak_referents: &str,
     memory_map: bool,
+    dump: u32,
 ) -> PyResult<Snapshot> {
-    let options = Options::parse(size_model, weak_referents, memory_map)?;
+    let options = Options::parse(size_model, weak_referents, memory_map, dump)?;
     let loaded = detached(py, || options.open(&path))?;
     Ok(Snapshot {
         inner: Arc::new(loaded),
@@ -289,15 +306,9 @@ impl Snapshot {
     fn summary<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let inner = &self.inner;
         let (roots, unreachable, total, reachable) = detached(py, || {
-            let graph = inner.dump.graph();
             let analysis = inner.analysis();
-            let roots: u64 = graph
-                .root_groups()
-                .iter()
-                .map(|&(group, _)| graph.out_degree(group) as u64)
-                .sum();
             Ok((
-                roots,
+                inner.dump.root_count(),
                 analysis.unreachable().count() as u64,
                 analysis.shallow_sizes().iter().sum::<u64>(),
                 analysis.retained_size(NodeIndex::ROOT),
@@ -320,6 +331,7 @@ impl Snapshot {
             graph.diagnostics().unresolved_references,
         )?;
         d.set_item("ids_are_stable", inner.dump.ids_are_stable())?;
+        d.set_item("warnings", inner.dump.warnings())?;
         Ok(d)
     }
 
@@ -963,7 +975,7 @@ fn trend(
     weak_referents: &str,
     memory_map: bool,
 ) -> PyResult<ArrowStream> {
-    let options = Options::parse(size_model, weak_referents, memory_map)?;
+    let options = Options::parse(size_model, weak_referents, memory_map, 1)?;
     let mut items = Vec::with_capacity(snapshots.len());
     for s in &snapshots {
         if let Ok(snapshot) = s.cast::<Snapshot>() {

@@ -15,6 +15,7 @@ from conftest import (
     ALL_DUMPS,
     GRAPH_DUMPS,
     HPROF,
+    HPROF_ANDROID,
     TM_1,
     V8,
     V8_PROFILE,
@@ -53,6 +54,7 @@ def test_summary_matches_the_cli(cli, path: Path) -> None:
         "reachable_size",
         "dangling_edges",
         "unresolved_references",
+        "warnings",
     ):
         assert got[key] == expected[key], key
     s = snap(path)
@@ -201,3 +203,35 @@ def test_repr_html_shows_the_summary() -> None:
     assert "heapgraph.Snapshot" in page
     assert "java.lang.Class" in page
     assert f"{snap(HPROF).node_count:,}" in page
+
+
+def _two_heap_dumps(path: Path, out: Path) -> Path:
+    """The file with a second heap dump after the first: its heap segments
+    again without the last one, then HEAP DUMP END."""
+    data = path.read_bytes()
+    pos = data.index(b"\0") + 1 + 12
+    segments = []
+    while pos < len(data):
+        length = int.from_bytes(data[pos + 5 : pos + 9], "big")
+        if data[pos] == 0x1C:
+            segments.append(data[pos : pos + 9 + length])
+        pos += 9 + length
+    assert len(segments) >= 2
+    out.write_bytes(data + b"".join(segments[:-1]) + bytes([0x2C] + [0] * 8))
+    return out
+
+
+def test_open_reads_the_chosen_heap_dump(cli, tmp_path: Path) -> None:
+    two = _two_heap_dumps(HPROF_ANDROID, tmp_path / "two.hprof")
+    first = heapgraph.open(two)
+    assert first.node_count == heapgraph.open(HPROF_ANDROID).node_count
+    second = heapgraph.open(two, dump=2)
+    assert second.node_count < first.node_count
+    expected = cli.json("--dump", "2", "summary", two)
+    for key in ("node_count", "edge_count", "root_count", "total_size", "warnings"):
+        assert second.summary()[key] == expected[key], key
+    assert "the file holds 2 heap dumps; dump 2 was read" in second.summary()["warnings"][0]
+    with pytest.raises(heapgraph.InvalidDumpError, match="heap dump 3 was asked for"):
+        heapgraph.open(two, dump=3)
+    with pytest.raises(ValueError, match="from 1"):
+        heapgraph.open(two, dump=0)

@@ -125,6 +125,8 @@ pub struct Dump {
     parsed: Parsed,
     input: InputKind,
     detached: Option<Vec<bool>>,
+    /// The heap dump of an HPROF file that was read (from 1).
+    hprof_dump: u32,
 }
 
 /// What a format's parser returned.
@@ -298,6 +300,88 @@ impl Dump {
         }
     }
 
+    /// What the parser noticed that a reader of the results should know,
+    /// one sentence each: V8 header counts that disagree with the arrays,
+    /// unlisted node types, Julia's unrecorded roots, old profiles without
+    /// samples, HPROF files with several heap dumps (and which was read),
+    /// duplicate object ids, classes missing from the dump, lengths that
+    /// had wrapped. Empty when there is nothing to say.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        match &self.parsed {
+            Parsed::V8Snapshot(snapshot) => {
+                out.extend(snapshot.warnings.iter().map(ToString::to_string));
+            }
+            Parsed::V8Profile(profile) => {
+                if profile.sizes == heapgraph_v8::ProfileSizes::Tree {
+                    out.push(
+                        "the profile has no samples list (Chrome before 76, Node before 12): \
+                         sizes are V8's estimates from the call tree's selfSize"
+                            .to_string(),
+                    );
+                }
+            }
+            Parsed::Hprof(hprof) => {
+                let stats = hprof.record_stats();
+                if stats.heap_dumps > 1 {
+                    out.push(format!(
+                        "the file holds {} heap dumps; dump {} was read (choose another \
+                         with --dump N, or open(path, dump=N) in Python)",
+                        stats.heap_dumps, self.hprof_dump
+                    ));
+                }
+                if stats.duplicate_ids > 0 {
+                    out.push(format!(
+                        "{} objects reuse the id of an earlier object; references resolve to \
+                         the first",
+                        stats.duplicate_ids
+                    ));
+                }
+                if stats.missing_classes > 0 {
+                    out.push(format!(
+                        "{} objects are of classes the dump does not describe",
+                        stats.missing_classes
+                    ));
+                }
+                if stats.overflowed_lengths > 0 {
+                    out.push(format!(
+                        "{} HEAP DUMP record lengths had wrapped past 4 GiB and were taken \
+                         to the end of the file",
+                        stats.overflowed_lengths
+                    ));
+                }
+                if let Some(cut) = &stats.truncation {
+                    out.push(format!("the dump is cut short: {cut}"));
+                }
+            }
+            Parsed::Tracemalloc(_) => {}
+        }
+        out
+    }
+
+    /// The number of GC roots: distinct objects that the root groups hold,
+    /// whatever their kind and however many root records name them. As in
+    /// Eclipse MAT, HPROF thread-local roots (Java frames, JNI locals) of a
+    /// known thread are references from the thread, not roots, and the
+    /// boot loader's classes are roots when a dump names no sticky classes;
+    /// roots naming objects missing from the dump are not counted.
+    pub fn root_count(&self) -> u64 {
+        let graph = self.graph();
+        let mut seen = vec![false; graph.node_count()];
+        let mut count = 0u64;
+        for &(group, _) in graph.root_groups() {
+            for edge in graph.edges(group) {
+                if let Some(slot) = seen.get_mut(edge.target.index()) {
+                    if !*slot {
+                        *slot = true;
+                        count += 1;
+                    }
+                }
+            }
+        }
+        count
+    }
+
     /// The kind of input that was read.
     pub fn input_kind(&self) -> InputKind {
         self.input
@@ -389,6 +473,7 @@ fn parse_source(source: Source, options: &OpenOptions) -> Result<Dump, Error> {
         parsed,
         input,
         detached,
+        hprof_dump: options.hprof.dump,
     })
 }
 

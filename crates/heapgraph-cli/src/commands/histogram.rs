@@ -7,11 +7,9 @@ use std::path::Path;
 use heapgraph::analysis::{class_name_matches, ClassHistogram, HeapAnalysis, HistogramOrder};
 use serde::Serialize;
 
-use heapgraph::hprof::SizeModel;
-
 use crate::common::{analyse, open_dump, with_progress, write_json};
 use crate::format::{bytes, thousands, Align, Table};
-use crate::{Failure, GlobalOptions, Outcome, SizeModelArg, SortKey};
+use crate::{Failure, GlobalOptions, Outcome, SortKey};
 
 /// One class in JSON output.
 #[derive(Serialize, Clone, Debug)]
@@ -126,11 +124,7 @@ fn shallow_rows(
     sort: SortKey,
 ) -> Result<(&'static str, &'static str, Vec<HistogramRow>), Outcome> {
     // The same options `open_dump` reads dumps with.
-    let mut open = heapgraph::OpenOptions::default();
-    open.hprof = open.hprof.with_size_model(match options.size_model {
-        SizeModelArg::Mat => SizeModel::Mat,
-        SizeModelArg::Raw => SizeModel::Raw,
-    });
+    let open = crate::common::open_options(options);
     let histogram = with_progress(
         options,
         format!("counting the objects of {}", file.display()),

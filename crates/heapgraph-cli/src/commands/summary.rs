@@ -29,6 +29,7 @@ struct Summary {
     reachable_size: u64,
     dangling_edges: u64,
     unresolved_references: u64,
+    warnings: Vec<String>,
     top_classes_by_retained_size: Vec<ClassRow>,
     top_classes_by_count: Vec<ClassRow>,
     top_dominators: Vec<NodeJson>,
@@ -44,11 +45,7 @@ pub(crate) fn run(
     let dump = open_dump(options, file)?;
     let graph = dump.graph();
     let analysis = analyse(options, &dump);
-    let roots: u64 = graph
-        .root_groups()
-        .iter()
-        .map(|&(group, _)| graph.out_degree(group) as u64)
-        .sum();
+    let roots = dump.root_count();
     let mut histogram = analysis.class_histogram();
     let by_retained = class_rows(&analysis, &histogram, top);
     histogram.sort_by(HistogramOrder::Count);
@@ -81,6 +78,7 @@ pub(crate) fn run(
         reachable_size: analysis.retained_size(NodeIndex::ROOT),
         dangling_edges: graph.diagnostics().dangling_edges,
         unresolved_references: graph.diagnostics().unresolved_references,
+        warnings: dump.warnings(),
         top_classes_by_retained_size: by_retained,
         top_classes_by_count: by_count,
         top_dominators: dominators
@@ -121,6 +119,9 @@ pub(crate) fn run(
         bytes(summary.reachable_size),
         thousands(summary.reachable_size)
     )?;
+    for warning in &summary.warnings {
+        writeln!(out, "  warning         {warning}")?;
+    }
     for (title, rows) in [
         (
             "Top classes by retained size",

@@ -83,3 +83,20 @@ pub fn skipped(what: &str) {
         "skipped: {what} (../shared/corpus is not beside this clone)"
     );
 }
+
+/// `../shared/corpus/external/hprof/<name>` beside the repository (dumps
+/// from other projects' repositories, never copied into this one), or
+/// `None`, with one line saying what is skipped, when the corpus is absent.
+pub fn external(name: &str) -> Option<Vec<u8>> {
+    corpus(&format!("../external/hprof/{name}")).map(|bytes| {
+        if bytes.starts_with(&[0x1f, 0x8b]) {
+            let mut out = Vec::new();
+            flate2::read::GzDecoder::new(&bytes[..])
+                .read_to_end(&mut out)
+                .unwrap();
+            out
+        } else {
+            bytes
+        }
+    })
+}

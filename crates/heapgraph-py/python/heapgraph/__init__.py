@@ -280,6 +280,7 @@ def open(
     size_model: str = "mat",
     weak_referents: str = "count",
     memory_map: bool = True,
+    dump: int = 1,
 ) -> Snapshot:
     """Opens and parses a heap dump of any supported format (``.gz`` fine).
 
@@ -288,6 +289,8 @@ def open(
     ``weak_referents`` (HPROF): ``"count"`` weak/soft referents in retained
     sizes (MAT) or ``"ignore"`` them (NetBeans). ``memory_map``: map plain
     files instead of reading them (the file must not change while open).
+    ``dump`` (HPROF): for files holding several heap dumps (the JVMTI
+    ``hprof`` agent writes one per request), which one to read, from 1.
 
     Raises :class:`ReadError`, :class:`InvalidDumpError` or
     :class:`UnsupportedFormatError` with the command line's message.
@@ -295,7 +298,7 @@ def open(
     options = dict(
         size_model=size_model, weak_referents=weak_referents, memory_map=memory_map
     )
-    native = _native.open(os.fspath(path), size_model, weak_referents, memory_map)
+    native = _native.open(os.fspath(path), size_model, weak_referents, memory_map, dump)
     return Snapshot(native, options)
 
 

@@ -49,7 +49,11 @@ class Snapshot:
     ) -> ArrowStream: ...
 
 def open(
-    path: str, size_model: str = "mat", weak_referents: str = "count", memory_map: bool = True
+    path: str,
+    size_model: str = "mat",
+    weak_referents: str = "count",
+    memory_map: bool = True,
+    dump: int = 1,
 ) -> Snapshot: ...
 def diff(old: Snapshot, new: Snapshot, top: int = 0) -> ArrowStream: ...
 def leaks(
