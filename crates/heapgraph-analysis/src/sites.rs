@@ -697,7 +697,7 @@ impl<'g> Allocations<'g> {
         let mut add = |key: Key, (size, count): (u64, u64)| {
             let slot = groups.entry(key).or_insert((0, 0));
             slot.0 = slot.0.saturating_add(size);
-            slot.1 += count;
+            slot.1 = slot.1.saturating_add(count);
         };
         if empty.1 > 0 && !cumulative {
             add(Key::Empty, empty);
@@ -737,14 +737,14 @@ impl<'g> Allocations<'g> {
                     if cumulative {
                         for f in stacks.frames_innermost_first(id) {
                             if let Some(slot) = per_frame.get_mut(f.index()) {
-                                slot.0 += sc.0;
-                                slot.1 += sc.1;
+                                slot.0 = slot.0.saturating_add(sc.0);
+                                slot.1 = slot.1.saturating_add(sc.1);
                             }
                         }
                     } else if let Some(slot) = per_frame.get_mut(stacks.innermost_frame(id).index())
                     {
-                        slot.0 += sc.0;
-                        slot.1 += sc.1;
+                        slot.0 = slot.0.saturating_add(sc.0);
+                        slot.1 = slot.1.saturating_add(sc.1);
                     }
                 }
                 for (i, &fc) in per_frame.iter().enumerate() {
@@ -793,7 +793,7 @@ impl<'g> Allocations<'g> {
                 let (s, c) = total[i];
                 if let Some(slot) = total.get_mut(parent.index()) {
                     slot.0 = slot.0.saturating_add(s);
-                    slot.1 += c;
+                    slot.1 = slot.1.saturating_add(c);
                 }
             }
         }

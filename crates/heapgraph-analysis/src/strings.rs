@@ -50,7 +50,7 @@ pub fn duplicate_strings<'a>(
             examples: Vec::new(),
         });
         group.count += 1;
-        group.total += bytes;
+        group.total = group.total.saturating_add(bytes);
         group.largest = group.largest.max(bytes);
         if group.examples.len() < EXAMPLES {
             group.examples.push(node);
@@ -63,7 +63,7 @@ pub fn duplicate_strings<'a>(
             value: value.to_vec(),
             count: g.count,
             total_bytes: g.total,
-            wasted_bytes: g.total - g.largest,
+            wasted_bytes: g.total.saturating_sub(g.largest),
             examples: g.examples,
         })
         .collect();

@@ -119,7 +119,7 @@ pub fn leak_suspects(analysis: &HeapAnalysis<'_>, threshold: f64) -> Vec<Suspect
         };
         let i = class.index();
         class_count[i] += 1;
-        class_retained[i] += analysis.retained_size(node);
+        class_retained[i] = class_retained[i].saturating_add(analysis.retained_size(node));
         if largest[i].is_none_or(|l| analysis.retained_size(node) > analysis.retained_size(l)) {
             largest[i] = Some(node);
         }

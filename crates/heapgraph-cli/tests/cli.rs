@@ -531,3 +531,110 @@ fn thread_count_does_not_change_results() {
     let refused = heapgraph(&["--threads", "0", "summary", &path(HPROF)]);
     assert_eq!(refused.status.code(), Some(2));
 }
+
+/// V8 self sizes are full `u64`s: a crafted snapshot whose objects are each
+/// `u64::MAX` bytes, and a profile whose samples are, go through every
+/// subcommand without an overflow (test builds check arithmetic) and
+/// report saturated totals.
+#[test]
+fn sizes_of_u64_max_saturate_everywhere() {
+    const MAX: u64 = u64::MAX;
+    let dir = tempfile::tempdir().unwrap();
+    // root -> holder -> two equal strings; every object u64::MAX bytes.
+    let snapshot = dir.path().join("huge.heapsnapshot");
+    std::fs::write(
+        &snapshot,
+        format!(
+            r#"{{"snapshot":{{"meta":{{"node_fields":["type","name","id","self_size","edge_count"],
+"node_types":[["hidden","array","string","object","code","closure","regexp","number","native","synthetic"],"string","number","number","number"],
+"edge_fields":["type","name_or_index","to_node"],"edge_types":[["element","property"],"string_or_number","node"]}},
+"node_count":5,"edge_count":4}},
+"nodes":[9,1,1,0,1, 3,2,3,{MAX},2, 2,3,5,{MAX},0, 2,3,7,{MAX},0, 3,2,9,{MAX},0],
+"edges":[1,4,5, 0,0,10, 0,1,15],
+"strings":["<dummy>","","Holder","same","held"]}}"#
+        ),
+    )
+    .unwrap();
+    let summary = json(&["summary", snapshot.to_str().unwrap()]);
+    assert_eq!(summary["total_size"], MAX);
+    assert_eq!(summary["reachable_size"], MAX);
+    let histogram = json(&["histogram", snapshot.to_str().unwrap()]);
+    assert_eq!(histogram["total_shallow_size"], MAX);
+    let strings = json(&["strings", snapshot.to_str().unwrap()]);
+    let text = strings.to_string();
+    assert!(text.contains(&MAX.to_string()), "{text}");
+    let file = snapshot.to_str().unwrap();
+    for args in [
+        vec!["dominators", file],
+        vec!["suspects", file],
+        vec!["retainers", file, "5"],
+        vec!["histogram", "--shallow", file],
+        vec!["trend", file, file],
+        vec!["leaks", file, file, file],
+    ] {
+        json(&args);
+    }
+    let svg = dir.path().join("huge.svg");
+    let out = heapgraph(&[
+        "flamegraph",
+        "--by",
+        "retained",
+        "-o",
+        svg.to_str().unwrap(),
+        snapshot.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let diff = json(&[
+        "diff",
+        snapshot.to_str().unwrap(),
+        snapshot.to_str().unwrap(),
+    ]);
+    assert!(diff.is_object());
+
+    // Two samples of i64::MAX bytes (the largest selfSize V8's JSON reader
+    // takes) at one site, one at another: 1.5 x u64::MAX in all.
+    let profile = dir.path().join("huge.heapprofile");
+    let big = i64::MAX;
+    std::fs::write(
+        &profile,
+        format!(
+            r#"{{"head":{{"callFrame":{{"functionName":"(root)","scriptId":"0","url":"","lineNumber":-1,"columnNumber":-1}},"selfSize":0,"id":1,"children":[
+{{"callFrame":{{"functionName":"f","scriptId":"1","url":"a.js","lineNumber":1,"columnNumber":1}},"selfSize":{big},"id":2,"children":[
+{{"callFrame":{{"functionName":"g","scriptId":"1","url":"a.js","lineNumber":5,"columnNumber":1}},"selfSize":{big},"id":3,"children":[]}}]}}]}},
+"samples":[{{"size":{big},"nodeId":2,"ordinal":1}},{{"size":{big},"nodeId":2,"ordinal":2}},{{"size":{big},"nodeId":3,"ordinal":3}}]}}"#
+        ),
+    )
+    .unwrap();
+    for cumulative in [false, true] {
+        let mut args = vec!["sites"];
+        if cumulative {
+            args.push("--cumulative");
+        }
+        args.push(profile.to_str().unwrap());
+        let sites = json(&args);
+        assert!(sites.to_string().contains(&MAX.to_string()), "{sites}");
+    }
+    let out = heapgraph(&["sites", "--python", profile.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = heapgraph(&[
+        "flamegraph",
+        "-o",
+        svg.to_str().unwrap(),
+        profile.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary = json(&["summary", profile.to_str().unwrap()]);
+    assert_eq!(summary["total_size"], MAX);
+}

@@ -502,7 +502,11 @@ fn java_strings(
                 .edges(n)
                 .find(|e| e.kind == EdgeKind::Property && e.label == EdgeLabel::Name(value_name))
                 .map(|e| e.target);
-            Some((n, text.into_bytes(), size(n) + array.map_or(0, size)))
+            Some((
+                n,
+                text.into_bytes(),
+                size(n).saturating_add(array.map_or(0, size)),
+            ))
         })
         .collect()
 }

@@ -46,7 +46,8 @@ fn dominator_folded(analysis: &HeapAnalysis<'_>) -> Vec<String> {
         };
         let shallow = analysis.shallow_size(node);
         if shallow > 0 && !path.is_empty() {
-            *weights.entry(path.clone()).or_insert(0) += shallow;
+            let weight = weights.entry(path.clone()).or_insert(0);
+            *weight = weight.saturating_add(shallow);
         }
         for child in analysis.dominated().of(node) {
             stack.push((child, path.clone(), depth));
@@ -58,6 +59,36 @@ fn dominator_folded(analysis: &HeapAnalysis<'_>) -> Vec<String> {
         .collect();
     lines.sort();
     lines
+}
+
+/// The folded lines with weights that inferno can add up (it sums them in
+/// a `usize` without overflow checks): when their total would not fit in
+/// half of `usize`, every weight is divided by the same factor (non-zero
+/// weights stay at least 1). Returns the lines and the factor (1 when
+/// nothing changed).
+fn fit_for_inferno(lines: Vec<String>) -> (Vec<String>, u128) {
+    let weight = |line: &str| -> u128 {
+        line.rsplit_once(' ')
+            .and_then(|(_, w)| w.parse::<u128>().ok())
+            .unwrap_or(0)
+    };
+    let total: u128 = lines.iter().map(|l| weight(l)).sum();
+    let room = (usize::MAX / 2) as u128;
+    if total <= room {
+        return (lines, 1);
+    }
+    let divisor = total.div_ceil(room);
+    let lines = lines
+        .into_iter()
+        .map(|line| {
+            let scaled = weight(&line).div_ceil(divisor);
+            match line.rsplit_once(' ') {
+                Some((path, _)) => format!("{path} {scaled}"),
+                None => line,
+            }
+        })
+        .collect();
+    (lines, divisor)
 }
 
 #[derive(serde::Serialize)]
@@ -108,9 +139,15 @@ pub(crate) fn run(
         .iter()
         .filter_map(|l| l.rsplit_once(' ').and_then(|(_, w)| w.parse::<u64>().ok()))
         .fold(0, |t: u64, w| t.saturating_add(w));
+    let (lines, divisor) = fit_for_inferno(lines);
     let mut flame_options = inferno::flamegraph::Options::default();
     flame_options.title = title.to_string();
-    flame_options.count_name = "bytes".to_string();
+    flame_options.count_name = if divisor == 1 {
+        "bytes".to_string()
+    } else {
+        // Sizes past what inferno can add up (crafted or corrupt dumps).
+        format!("bytes / {divisor}")
+    };
     flame_options.direction = match by {
         FlameBy::Retained => inferno::flamegraph::Direction::Inverted,
         FlameBy::Allocations => inferno::flamegraph::Direction::Straight,
