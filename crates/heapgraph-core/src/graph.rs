@@ -313,7 +313,9 @@ impl HeapGraph {
 
     /// The node whose dump identifier is `object_id`, if any. The first call
     /// builds a sorted index (12 bytes per node). If several nodes share the
-    /// id, one of them is returned.
+    /// id, a heap object is preferred over the synthetic root and root
+    /// groups (a tracemalloc graph's trace 0 and its root both have id 0),
+    /// then the lowest index.
     pub fn node_by_object_id(&self, object_id: u64) -> Option<NodeIndex> {
         let index = self.id_index.get_or_init(|| {
             let mut index: Vec<(u64, NodeIndex)> = self
@@ -326,10 +328,22 @@ impl HeapGraph {
             index
         });
         let i = index.partition_point(|&(id, _)| id < object_id);
-        match index.get(i) {
-            Some(&(id, node)) if id == object_id => Some(node),
-            _ => None,
+        let same = index
+            .get(i..)
+            .unwrap_or(&[])
+            .iter()
+            .take_while(|&&(id, _)| id == object_id)
+            .map(|&(_, node)| node);
+        let mut first = None;
+        for node in same {
+            let synthetic = node == NodeIndex::ROOT
+                || matches!(self.kind(node), NodeKind::Synthetic | NodeKind::RootGroup);
+            if !synthetic {
+                return Some(node);
+            }
+            first.get_or_insert(node);
         }
+        first
     }
 
     /// The reverse edges (retainers), built on first use and kept.

@@ -94,3 +94,21 @@ fn open_keeps_the_graph_lazy_and_applies_limits() {
     );
     assert!(message.contains("at byte "), "{message}");
 }
+
+/// Trace 0 and the synthetic root both have object id 0: the id names the
+/// trace, as `heapgraph retainers x.pickle 0` and `snap.retainers(0)` mean.
+#[test]
+fn id_0_is_trace_0_not_the_root() {
+    let path = format!(
+        "{}/../../testdata/tracemalloc/mixed_1.p5.pickle",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let dump = heapgraph::open(&path).unwrap();
+    let snapshot = dump.tracemalloc().unwrap();
+    let graph = dump.graph();
+    assert_eq!(graph.object_id(NodeIndex::ROOT), 0);
+    let node = graph.node_by_object_id(0).unwrap();
+    assert_ne!(node, NodeIndex::ROOT);
+    assert_eq!(snapshot.node_trace(node), Some(0));
+    assert_eq!(snapshot.trace_node(0), Some(node));
+}
