@@ -190,7 +190,7 @@ pub fn is_heapsnapshot(prefix: &[u8]) -> bool {
 /// Whether a file starting with `prefix` (its first few KB) looks like a
 /// `.heapprofile`: a JSON object whose first key is `"head"` holding a call
 /// tree node (an object with `"callFrame"`), or whose first key is
-/// `"samples"` followed by `"head"` within the prefix.
+/// `"samples"` holding a list of samples (`{"size": ...}`) or an empty list.
 pub fn is_heapprofile(prefix: &[u8]) -> bool {
     let pos = skip_ws(prefix, 0);
     if prefix.get(pos) != Some(&b'{') {
@@ -211,11 +211,20 @@ pub fn is_heapprofile(prefix: &[u8]) -> bool {
             .any(|k| key_at(prefix, inner, k).is_some());
     }
     if let Some(value) = key_at(prefix, pos, b"samples") {
-        if value >= prefix.len() {
+        if prefix.get(value) != Some(&b'[') {
             return false;
         }
-        return prefix.get(value) == Some(&b'[')
-            && memchr::memmem::find(prefix, b"\"head\"").is_some();
+        let first = skip_ws(prefix, value + 1);
+        return match prefix.get(first) {
+            Some(b']') => true,
+            Some(b'{') => {
+                let inner = skip_ws(prefix, first + 1);
+                [&b"size"[..], b"nodeId", b"ordinal"]
+                    .iter()
+                    .any(|k| key_at(prefix, inner, k).is_some())
+            }
+            _ => false,
+        };
     }
     false
 }

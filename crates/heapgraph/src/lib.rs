@@ -31,7 +31,7 @@ pub use heapgraph_hprof as hprof;
 pub use heapgraph_tracemalloc as tracemalloc;
 pub use heapgraph_v8 as v8;
 pub use histogram::{shallow_histogram, ShallowClassRow, ShallowHistogram};
-pub use sniff::{sniff, InputKind};
+pub use sniff::{sniff, InputKind, SNIFF_BYTES};
 pub use source::Source;
 
 /// Why a dump could not be opened.

@@ -29,62 +29,44 @@ impl InputKind {
     }
 }
 
-/// Detects the kind of input from its first bytes (a few KiB are plenty).
-pub fn sniff(prefix: &[u8]) -> Option<InputKind> {
+/// How many bytes of a file [`sniff`] looks at: the formats are told apart
+/// by their first bytes, so a large file that is none of them is refused
+/// without being read.
+pub const SNIFF_BYTES: usize = 4096;
+
+/// Detects the kind of input from its first bytes (at most
+/// [`SNIFF_BYTES`] of `bytes` are read), with each parser's own sniffer:
+/// the HPROF magic, a pickle's first opcode, and for JSON the structure of
+/// its first keys (`{"snapshot": {` for snapshots; `{"head": {"callFrame"`
+/// or `{"samples": [{"size"` for profiles).
+pub fn sniff(bytes: &[u8]) -> Option<InputKind> {
+    let prefix = bytes.get(..SNIFF_BYTES).unwrap_or(bytes);
     if prefix.starts_with(&[0x1F, 0x8B]) {
         return Some(InputKind::Gzip);
     }
-    if prefix.starts_with(b"JAVA PROFILE 1.0") {
+    if heapgraph_hprof::is_hprof(prefix) {
         return Some(InputKind::Hprof);
     }
-    // Pickle protocol 2+ starts with PROTO; protocols 0 and 1 with a GLOBAL
-    // opcode naming the class (`c<module>\n<name>\n`).
-    if prefix.len() >= 2 && prefix[0] == 0x80 && prefix[1] <= 5 {
+    // Any pickle goes to the tracemalloc reader, which refuses one that is
+    // not a snapshot by what it holds (a clearer message than "unknown").
+    if heapgraph_tracemalloc::is_tracemalloc_pickle(prefix) || is_pickle(prefix) {
         return Some(InputKind::Pickle);
     }
-    if prefix.starts_with(b"ccopy_reg\n") || prefix.starts_with(b"ctracemalloc\n") {
-        return Some(InputKind::Pickle);
+    if heapgraph_v8::is_heapsnapshot(prefix) {
+        return Some(InputKind::V8HeapSnapshot);
     }
-    sniff_json(prefix)
-}
-
-/// Looks at the first keys of a JSON object.
-fn sniff_json(prefix: &[u8]) -> Option<InputKind> {
-    let text = skip_ws(prefix.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(prefix));
-    let mut rest = skip_ws(text.strip_prefix(b"{")?);
-    // The first key decides for snapshots; profiles may list `samples` first.
-    let key = json_key(rest)?;
-    match key {
-        b"snapshot" => return Some(InputKind::V8HeapSnapshot),
-        b"head" | b"samples" => return Some(InputKind::V8HeapProfile),
-        _ => {}
-    }
-    // Otherwise search the prefix for a top-level profile key.
-    while let Some(pos) = find(rest, b"\"head\"") {
-        let after = skip_ws(&rest[pos + 6..]);
-        if after.starts_with(b":") {
-            return Some(InputKind::V8HeapProfile);
-        }
-        rest = &rest[pos + 6..];
+    if heapgraph_v8::is_heapprofile(prefix) {
+        return Some(InputKind::V8HeapProfile);
     }
     None
 }
 
-fn json_key(input: &[u8]) -> Option<&[u8]> {
-    let input = input.strip_prefix(b"\"")?;
-    let end = input.iter().position(|&b| b == b'"')?;
-    Some(&input[..end])
-}
-
-fn skip_ws(mut input: &[u8]) -> &[u8] {
-    while let [b' ' | b'\n' | b'\r' | b'\t', rest @ ..] = input {
-        input = rest;
-    }
-    input
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
+/// Pickle protocol 2+ starts with PROTO; protocols 0 and 1 with a GLOBAL
+/// opcode naming the class (`c<module>\n<name>\n`).
+fn is_pickle(prefix: &[u8]) -> bool {
+    matches!(prefix, [0x80, protocol, ..] if *protocol <= 5)
+        || prefix.starts_with(b"ccopy_reg\n")
+        || prefix.starts_with(b"ctracemalloc\n")
 }
 
 #[cfg(test)]
@@ -128,5 +110,27 @@ mod tests {
         assert_eq!(sniff(b"{\"name\":\"package\"}"), None);
         assert_eq!(sniff(b"\x7fELF"), None);
         assert_eq!(sniff(b"{"), None);
+    }
+
+    /// Any JSON with a `"head":` key is not a profile: the key must be the
+    /// first, holding a call-tree node; and only the first bytes are read.
+    #[test]
+    fn json_is_judged_by_its_structure_within_a_bounded_prefix() {
+        assert_eq!(sniff(br#"{"name":"x","head":{"callFrame":{}}}"#), None);
+        assert_eq!(sniff(br#"{"head":"main","samples":[]}"#), None);
+        assert_eq!(sniff(br#"{"samples":[1,2,3],"head":{}}"#), None);
+        assert_eq!(
+            sniff(br#"{"samples":[{"size":16,"nodeId":2,"ordinal":1}],"head":{}}"#),
+            Some(InputKind::V8HeapProfile)
+        );
+        // A profile key past the prefix is never seen: a large JSON file
+        // is refused from its first bytes.
+        let mut big = br#"{"data":""#.to_vec();
+        big.resize(10 * SNIFF_BYTES, b'a');
+        big.extend_from_slice(br#"","head":{"callFrame":{}}}"#);
+        assert_eq!(sniff(&big), None);
+        let mut snapshot = br#"{"snapshot":{"meta":{"#.to_vec();
+        snapshot.resize(10 * SNIFF_BYTES, b' ');
+        assert_eq!(sniff(&snapshot), Some(InputKind::V8HeapSnapshot));
     }
 }
