@@ -47,9 +47,11 @@ pub enum Error {
         source: std::io::Error,
     },
     /// The gzip stream is corrupt or truncated.
-    #[error("corrupt gzip data: {source} (after reading compressed byte {offset})")]
+    #[error("corrupt gzip data at compressed byte {offset}: {source}")]
     Gzip {
-        /// How many compressed bytes had been consumed when decoding failed.
+        /// Where in the compressed bytes decoding failed: how many the
+        /// decoder had used, or for a checksum that does not match, where
+        /// its member's 8-byte trailer starts.
         offset: u64,
         /// What the decoder said.
         source: std::io::Error,

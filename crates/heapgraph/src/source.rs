@@ -164,17 +164,28 @@ impl Source {
 /// Decompresses a gzip stream (all members), refusing more than `limit`
 /// bytes of output.
 fn gunzip(input: impl Read, limit: u64) -> Result<Source, Error> {
-    let mut counted = CountingReader {
-        inner: input,
-        count: 0,
+    // The decoder reads through this buffer and says how much it used, so
+    // `consumed` is exactly where it stopped in the compressed bytes.
+    let mut counted = CountingBufRead {
+        inner: std::io::BufReader::with_capacity(64 << 10, input),
+        consumed: 0,
     };
     let mut bytes = Vec::new();
-    let result = flate2::read::MultiGzDecoder::new(&mut counted)
+    let result = flate2::bufread::MultiGzDecoder::new(&mut counted)
         .take(limit.saturating_add(1))
         .read_to_end(&mut bytes);
-    let read = result.map_err(|source| Error::Gzip {
-        offset: counted.count,
-        source,
+    let read = result.map_err(|source| {
+        // A checksum is checked after its member's 8-byte trailer (CRC-32,
+        // size) was read: the error is at the trailer, not past it.
+        let trailer = source.to_string().contains("checksum");
+        Error::Gzip {
+            offset: if trailer {
+                counted.consumed.saturating_sub(8)
+            } else {
+                counted.consumed
+            },
+            source,
+        }
     })?;
     if read as u64 > limit {
         return Err(Error::TooLarge { limit });
@@ -201,16 +212,28 @@ impl Read for FileStream<'_> {
 }
 
 /// Counts the bytes read through it, so gzip errors can say where.
-struct CountingReader<R> {
-    inner: R,
-    count: u64,
+/// A buffered reader that counts the bytes its user consumed.
+struct CountingBufRead<R> {
+    inner: std::io::BufReader<R>,
+    consumed: u64,
 }
 
-impl<R: Read> Read for CountingReader<R> {
+impl<R: Read> Read for CountingBufRead<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.count += n as u64;
+        self.consumed += n as u64;
         Ok(n)
+    }
+}
+
+impl<R: Read> std::io::BufRead for CountingBufRead<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.consumed += amount as u64;
+        self.inner.consume(amount);
     }
 }
 
@@ -239,6 +262,29 @@ mod tests {
         let err = Source::from_vec(data, &OpenOptions::default()).unwrap_err();
         assert!(matches!(err, Error::Gzip { .. }), "{err}");
         assert!(err.to_string().contains("compressed byte"), "{err}");
+    }
+
+    /// A checksum that does not match is reported at its member's trailer
+    /// (the CRC-32 is the trailer's first 4 bytes), not at the end of the
+    /// file after it.
+    #[test]
+    fn checksum_errors_name_the_trailer() {
+        let one = gzip(&[7u8; 10_000]);
+        let mut data = one.clone();
+        let crc = data.len() - 8;
+        data[crc] ^= 1;
+        let err = Source::from_vec(data.clone(), &OpenOptions::default()).unwrap_err();
+        match &err {
+            Error::Gzip { offset, .. } => assert_eq!(*offset, crc as u64, "{err}"),
+            other => panic!("{other}"),
+        }
+        // The first of two members: its trailer, before the second member.
+        let mut two = data;
+        two.extend_from_slice(&one);
+        match Source::from_vec(two, &OpenOptions::default()).unwrap_err() {
+            Error::Gzip { offset, .. } => assert_eq!(offset, crc as u64),
+            other => panic!("{other}"),
+        }
     }
 
     #[test]
