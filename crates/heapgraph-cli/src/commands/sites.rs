@@ -183,7 +183,7 @@ pub(crate) fn run(
         // Exactly what `print(stat)` prints, one statistic per line; file
         // names keep their raw bytes.
         for line in lines {
-            out.write_all(&line)?;
+            out.write_all(&surrogateescape(&line))?;
             out.write_all(b"\n")?;
         }
         return Ok(());
@@ -239,4 +239,46 @@ pub(crate) fn run(
         if args.cumulative { ", cumulative" } else { "" }
     )?;
     Ok(())
+}
+
+/// Bytes that Python decoded from a file name with `surrogateescape` (each
+/// undecodable byte 0x80-0xFF became a lone surrogate U+DC80-U+DCFF, which
+/// the graph keeps as its 3-byte WTF-8 form) back as the raw byte, as
+/// Python's `print` writes them where its stdout uses `surrogateescape`.
+fn surrogateescape(line: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let escaped = |w: &[u8]| matches!(w, [0xED, 0xB2 | 0xB3, 0x80..=0xBF, ..]);
+    if !line.windows(3).any(escaped) {
+        return std::borrow::Cow::Borrowed(line);
+    }
+    let mut out = Vec::with_capacity(line.len());
+    let mut i = 0;
+    while i < line.len() {
+        match line.get(i..i + 3) {
+            Some(&[0xED, second @ (0xB2 | 0xB3), third @ 0x80..=0xBF]) => {
+                out.push(0x80 | ((second & 0x01) << 6) | (third & 0x3F));
+                i += 3;
+            }
+            _ => {
+                out.push(line[i]);
+                i += 1;
+            }
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::surrogateescape;
+
+    #[test]
+    fn lone_low_surrogates_become_their_raw_bytes() {
+        // "bad\udcff.py" and "caf\udce9" as WTF-8.
+        assert_eq!(&*surrogateescape(b"bad\xed\xb3\xbf.py:1"), b"bad\xff.py:1");
+        assert_eq!(&*surrogateescape(b"caf\xed\xb3\xa9"), b"caf\xe9");
+        assert_eq!(&*surrogateescape(b"\xed\xb2\x80"), b"\x80");
+        // Real characters and other surrogates stay.
+        assert_eq!(&*surrogateescape("é😀".as_bytes()), "é😀".as_bytes());
+        assert_eq!(&*surrogateescape(b"\xed\xa0\x80"), b"\xed\xa0\x80");
+    }
 }
