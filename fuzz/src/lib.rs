@@ -347,7 +347,7 @@ fn exercise_sites(all: &Allocations<'_>) {
     }
 }
 
-/// Error messages end with the offset: "at byte N" or "at byte 0x…".
+/// Error messages name the offset: "at byte N" (decimal in every parser).
 fn assert_offset_message(message: &str) {
     assert!(
         message.contains(" at byte "),

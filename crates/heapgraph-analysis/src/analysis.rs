@@ -13,15 +13,9 @@ use crate::policy::{EdgePolicy, Semantics};
 use crate::shallow::devtools_shallow_sizes;
 
 /// Whether [`HeapAnalysis`] may put independent work on a second thread:
-/// the machine has a second core for this process, and
-/// `RAYON_NUM_THREADS` (the knob the parsers' pool obeys) is not 1.
+/// the machine has a second core for this process.
 fn second_thread_allowed() -> bool {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let capped = std::env::var("RAYON_NUM_THREADS")
-        .ok()
-        .and_then(|v| v.trim().parse::<usize>().ok())
-        .is_some_and(|n| n == 1);
-    cores > 1 && !capped
+    std::thread::available_parallelism().map_or(1, |n| n.get()) > 1
 }
 
 /// Dominators, retained sizes, distances and classes of one graph.
@@ -88,14 +82,27 @@ impl<'g> HeapAnalysis<'g> {
     /// [`with_dom_state`](Self::with_dom_state), in one step).
     ///
     /// With a second core, the class table is built on a second thread
-    /// while the dominator tree is computed (unless the environment sets
-    /// `RAYON_NUM_THREADS=1`, the same knob the parsers' thread pool obeys).
+    /// while the dominator tree is computed ([`with_threads`](Self::with_threads)
+    /// chooses).
     pub fn with_policy_and_dom_state(
         graph: &'g HeapGraph,
         policy: EdgePolicy,
         detachedness: Option<&[u8]>,
     ) -> HeapAnalysis<'g> {
         HeapAnalysis::build(graph, policy, detachedness, second_thread_allowed())
+    }
+
+    /// As [`with_policy_and_dom_state`](Self::with_policy_and_dom_state),
+    /// using at most `threads` threads (the class table goes to a second
+    /// thread only when `threads` is more than 1). The results do not
+    /// depend on it.
+    pub fn with_threads(
+        graph: &'g HeapGraph,
+        policy: EdgePolicy,
+        detachedness: Option<&[u8]>,
+        threads: usize,
+    ) -> HeapAnalysis<'g> {
+        HeapAnalysis::build(graph, policy, detachedness, threads > 1)
     }
 
     fn build(

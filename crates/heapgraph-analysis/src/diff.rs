@@ -121,13 +121,14 @@ pub enum DiffError {
     },
 }
 
-/// Compares two analysed snapshots of the same format. `ids_are_stable`
-/// says whether object ids identify the same object in both (see the module
-/// docs); when false, only class totals are compared.
+/// Compares two analysed snapshots of the same format. `matching` says
+/// whether object ids identify the same object in both ([`Matching::ById`],
+/// see the module docs) or only class totals can be compared
+/// ([`Matching::ByClass`]).
 pub fn diff(
     old: &HeapAnalysis<'_>,
     new: &HeapAnalysis<'_>,
-    ids_are_stable: bool,
+    matching: Matching,
 ) -> Result<SnapshotDiff, DiffError> {
     let (old_format, new_format) = (old.graph().format(), new.graph().format());
     if old_format != new_format {
@@ -138,11 +139,6 @@ pub fn diff(
     }
     let mut rows: Vec<ClassDiff> = Vec::new();
     let mut by_name: HashMap<String, usize> = HashMap::new();
-    let matching = if ids_are_stable {
-        Matching::ById
-    } else {
-        Matching::ByClass
-    };
     let mut row_for = |rows: &mut Vec<ClassDiff>, name: &str| -> usize {
         *by_name.entry(name.to_string()).or_insert_with(|| {
             rows.push(ClassDiff {
@@ -153,8 +149,8 @@ pub fn diff(
                 new_shallow_size: 0,
                 old_retained_size: 0,
                 new_retained_size: 0,
-                new_objects: ids_are_stable.then(ObjectDelta::default),
-                deleted_objects: ids_are_stable.then(ObjectDelta::default),
+                new_objects: (matching == Matching::ById).then(ObjectDelta::default),
+                deleted_objects: (matching == Matching::ById).then(ObjectDelta::default),
             });
             rows.len() - 1
         })
@@ -175,7 +171,7 @@ pub fn diff(
             }
         }
     }
-    if ids_are_stable {
+    if matching == Matching::ById {
         let old_ids = instance_ids(old);
         let new_ids = instance_ids(new);
         for (analysis, mine, theirs, is_new) in [
@@ -275,7 +271,7 @@ mod tests {
             ],
         );
         let (old_a, new_a) = (HeapAnalysis::new(&old), HeapAnalysis::new(&new));
-        let result = diff(&old_a, &new_a, true).unwrap();
+        let result = diff(&old_a, &new_a, Matching::ById).unwrap();
         assert_eq!(result.matching, Matching::ById);
         // B and C are unchanged and left out; the root group is shared.
         let a = result.classes.iter().find(|c| c.class == "A").unwrap();
@@ -307,7 +303,12 @@ mod tests {
     fn unstable_ids_compare_class_totals_only() {
         let old = graph(Format::Hprof, &[("A", 1, 10)]);
         let new = graph(Format::Hprof, &[("A", 9, 10), ("A", 8, 10)]);
-        let result = diff(&HeapAnalysis::new(&old), &HeapAnalysis::new(&new), false).unwrap();
+        let result = diff(
+            &HeapAnalysis::new(&old),
+            &HeapAnalysis::new(&new),
+            Matching::ByClass,
+        )
+        .unwrap();
         assert_eq!(result.matching, Matching::ByClass);
         let a = result.classes.iter().find(|c| c.class == "A").unwrap();
         assert_eq!(a.count_delta(), 1);
@@ -319,15 +320,20 @@ mod tests {
     fn diff_of_a_snapshot_with_itself_is_empty() {
         let g = graph(Format::Hprof, &[("A", 1, 10), ("B", 2, 3)]);
         let a = HeapAnalysis::new(&g);
-        assert!(diff(&a, &a, true).unwrap().classes.is_empty());
-        assert!(diff(&a, &a, false).unwrap().classes.is_empty());
+        assert!(diff(&a, &a, Matching::ById).unwrap().classes.is_empty());
+        assert!(diff(&a, &a, Matching::ByClass).unwrap().classes.is_empty());
     }
 
     #[test]
     fn formats_must_match() {
         let old = graph(Format::Hprof, &[("A", 1, 10)]);
         let new = graph(Format::V8HeapSnapshot, &[("A", 1, 10)]);
-        let err = diff(&HeapAnalysis::new(&old), &HeapAnalysis::new(&new), true).unwrap_err();
+        let err = diff(
+            &HeapAnalysis::new(&old),
+            &HeapAnalysis::new(&new),
+            Matching::ById,
+        )
+        .unwrap_err();
         assert_eq!(
             err.to_string(),
             "cannot diff hprof with v8: both snapshots must be of the same format"

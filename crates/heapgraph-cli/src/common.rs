@@ -4,7 +4,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 
-use heapgraph::analysis::{EdgePolicy, HeapAnalysis, RetentionPath};
+use heapgraph::analysis::{HeapAnalysis, RetentionPath};
 use heapgraph::core::{NodeIndex, NodeKind};
 use heapgraph::hprof::SizeModel;
 use heapgraph::{Dump, Format, OpenOptions};
@@ -52,6 +52,13 @@ pub(crate) fn open_options(options: &GlobalOptions) -> OpenOptions {
             SizeModelArg::Raw => SizeModel::Raw,
         })
         .with_dump(options.dump);
+    open.weak_referents = match options.weak_referents {
+        WeakReferents::Count => heapgraph::WeakReferents::Count,
+        WeakReferents::Ignore => heapgraph::WeakReferents::Ignore,
+    };
+    open.threads = options
+        .threads
+        .and_then(|n| std::num::NonZeroUsize::new(usize::from(n)));
     open
 }
 
@@ -63,15 +70,6 @@ fn open_dump_quietly(options: &GlobalOptions, file: &Path) -> Result<Dump, Failu
     })
 }
 
-/// The edge policy for a dump under the global options.
-pub(crate) fn policy(options: &GlobalOptions, dump: &Dump) -> EdgePolicy {
-    if dump.format() == Format::Hprof && options.weak_referents == WeakReferents::Ignore {
-        EdgePolicy::netbeans()
-    } else {
-        EdgePolicy::for_format(dump.format())
-    }
-}
-
 /// Analyses a dump under the global options.
 pub(crate) fn analyse<'d>(options: &GlobalOptions, dump: &'d Dump) -> HeapAnalysis<'d> {
     with_progress(
@@ -80,7 +78,7 @@ pub(crate) fn analyse<'d>(options: &GlobalOptions, dump: &'d Dump) -> HeapAnalys
             "computing dominators of {} objects",
             dump.graph().node_count()
         ),
-        || dump.analyse_with(policy(options, dump)),
+        || dump.analyse(),
     )
 }
 

@@ -63,8 +63,7 @@ pub(crate) struct GlobalOptions {
     pub(crate) dump: u32,
 
     /// Threads to use where the work splits (V8 arrays, the HPROF shallow
-    /// histogram, the analysis's side work); default: one per core. The
-    /// same as setting RAYON_NUM_THREADS.
+    /// histogram, the analysis's side work); default: one per core.
     #[arg(long, global = true, value_name = "N",
           value_parser = clap::value_parser!(u16).range(1..))]
     pub(crate) threads: Option<u16>,
@@ -348,11 +347,6 @@ impl From<std::io::Error> for Outcome {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Some(threads) = cli.global.threads {
-        // Before any thread or pool exists: the parsers' rayon pools and
-        // the analysis read this variable when they start.
-        std::env::set_var("RAYON_NUM_THREADS", threads.to_string());
-    }
     let mut stdout = std::io::stdout().lock();
     let g = &cli.global;
     let result = match &cli.command {

@@ -152,7 +152,7 @@ impl fmt::Display for HprofErrorKind {
 /// An HPROF parse error: what was wrong and the absolute byte offset of the
 /// record or field where it was found.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{kind} at byte 0x{offset:x}")]
+#[error("{kind} at byte {offset}")]
 pub struct HprofError {
     /// Absolute byte offset in the input.
     pub offset: u64,

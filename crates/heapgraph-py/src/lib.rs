@@ -15,13 +15,11 @@ mod table;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use heapgraph::analysis::diff::diff as diff_snapshots;
-use heapgraph::analysis::leaks::{find_leaks, persistent_growth, LeakOptions};
 use heapgraph::analysis::sites::{DomainFilter, Filter, KeyType, TraceFilter};
 use heapgraph::analysis::suspects::{leak_suspects, top_level_objects, SuspectKind};
 use heapgraph::analysis::trend::trends;
 use heapgraph::analysis::{
-    class_name_matches, EdgePolicy, HeapAnalysis, HistogramOrder, RetentionPath,
+    class_name_matches, HeapAnalysis, HistogramOrder, RetentionPath,
 };
 use heapgraph::core::{EdgeIndex, NodeIndex};
 use heapgraph::hprof::SizeModel;
@@ -47,7 +45,6 @@ self_cell::self_cell!(
 struct Loaded {
     path: PathBuf,
     dump: Arc<Dump>,
-    policy: EdgePolicy,
     analysis: OnceLock<Analysed>,
 }
 
@@ -55,10 +52,7 @@ impl Loaded {
     /// The analysis, computed on first use (call without the GIL).
     fn analysis(&self) -> &HeapAnalysis<'_> {
         self.analysis
-            .get_or_init(|| {
-                let policy = self.policy;
-                Analysed::new(Arc::clone(&self.dump), |dump| dump.analyse_with(policy))
-            })
+            .get_or_init(|| Analysed::new(Arc::clone(&self.dump), |dump| dump.analyse()))
             .borrow_dependent()
     }
 
@@ -122,16 +116,15 @@ impl Options {
             .hprof
             .with_size_model(self.size_model)
             .with_dump(self.dump);
-        let dump = heapgraph::open_with(path, &open).map_err(|e| Failure::open(path, e))?;
-        let policy = if dump.format() == Format::Hprof && self.ignore_weak {
-            EdgePolicy::netbeans()
+        open.weak_referents = if self.ignore_weak {
+            heapgraph::WeakReferents::Ignore
         } else {
-            EdgePolicy::for_format(dump.format())
+            heapgraph::WeakReferents::Count
         };
+        let dump = heapgraph::open_with(path, &open).map_err(|e| Failure::open(path, e))?;
         Ok(Loaded {
             path: path.to_path_buf(),
             dump: Arc::new(dump),
-            policy,
             analysis: OnceLock::new(),
         })
     }
@@ -789,9 +782,11 @@ fn diff(
 ) -> PyResult<ArrowStream> {
     let (old, new) = (Arc::clone(&old.inner), Arc::clone(&new.inner));
     table_of(py, || {
-        let stable = old.dump.ids_are_stable() && new.dump.ids_are_stable();
-        let result = diff_snapshots(old.analysis(), new.analysis(), stable)
-            .map_err(|e| Failure::new(ErrorClass::Analysis, e.to_string()))?;
+        let result = heapgraph::workflows::diff(
+            (&old.dump, old.analysis()),
+            (&new.dump, new.analysis()),
+        )
+        .map_err(|e| Failure::new(ErrorClass::Analysis, e.to_string()))?;
         let rows = take_top(result.classes, top);
         let mut t = Table::new();
         t.text("class", rows.iter().map(|d| d.class.as_str()));
@@ -870,30 +865,18 @@ fn leaks(
         Arc::clone(&final_.inner),
     ];
     table_of(py, || {
-        let formats: Vec<Format> = loaded.iter().map(|l| l.dump.format()).collect();
-        if formats.windows(2).any(|w| w[0] != w[1]) {
-            return Err(Failure::new(
-                ErrorClass::Analysis,
-                format!(
-                    "cannot compare {} with {} and {}: all three snapshots must be of the same format",
-                    formats[0], formats[1], formats[2]
-                ),
-            ));
-        }
         let [baseline, target, final_] = &loaded;
-        let stable = loaded.iter().all(|l| l.dump.ids_are_stable());
         let final_analysis = final_.analysis();
+        let found = heapgraph::workflows::leaks(
+            [&baseline.dump, &target.dump, &final_.dump],
+            final_analysis,
+            |i| [baseline, target][i.min(1)].analysis().class_totals(),
+        )
+        .map_err(|e| Failure::new(ErrorClass::Analysis, e.to_string()))?;
+        let stable = found.matching == heapgraph::analysis::diff::Matching::ById;
         let mut t = Table::new();
         if stable {
-            let report = find_leaks(
-                baseline.dump.graph(),
-                target.dump.graph(),
-                final_analysis,
-                &LeakOptions {
-                    detached: final_.dump.detached_nodes(),
-                },
-            );
-            let clusters = take_top(report.clusters, top);
+            let clusters = take_top(found.clusters, top);
             let mut examples = NodeColumns::default();
             for c in &clusters {
                 examples.push(final_analysis, Some(c.example));
@@ -927,16 +910,9 @@ fn leaks(
                     .iter()
                     .map(|c| c.path.display(final_analysis.graph())),
             );
-            t.meta("candidate_count", report.candidate_count);
+            t.meta("candidate_count", found.candidate_count);
         } else {
-            let growth = take_top(
-                persistent_growth(
-                    &baseline.analysis().class_totals(),
-                    &target.analysis().class_totals(),
-                    &final_analysis.class_totals(),
-                ),
-                top,
-            );
+            let growth = take_top(found.growing_classes, top);
             t.text("class", growth.iter().map(|g| g.key.as_str()));
             for (i, name) in ["baseline", "target", "final"].iter().enumerate() {
                 t.u64(
@@ -953,7 +929,7 @@ fn leaks(
             t.meta("candidate_count", 0);
         }
         t.meta("matching", if stable { "id" } else { "class" });
-        t.meta("format", formats[2].as_str());
+        t.meta("format", found.format.as_str());
         Ok(t)
     })
 }

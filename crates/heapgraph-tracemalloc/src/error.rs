@@ -108,12 +108,44 @@ pub enum TracemallocErrorKind {
     #[error("{0} bytes after STOP")]
     TrailingBytes(u64),
     /// Reading the input failed.
-    #[error("I/O error: {message}")]
+    #[error("I/O error: {source}")]
     Io {
-        /// The operating system's message.
-        message: String,
+        /// What the operating system said.
+        #[source]
+        source: IoError,
     },
     /// The graph builder refused (too many nodes, strings or stacks).
     #[error(transparent)]
-    Build(#[from] BuildError),
+    Graph(#[from] BuildError),
+}
+
+/// An I/O error, shared so that [`TracemallocError`] stays `Clone` and
+/// comparable (two are equal when their kinds and messages are).
+#[derive(Clone, Debug)]
+pub struct IoError(pub std::sync::Arc<std::io::Error>);
+
+impl From<std::io::Error> for IoError {
+    fn from(error: std::io::Error) -> Self {
+        IoError(std::sync::Arc::new(error))
+    }
+}
+
+impl PartialEq for IoError {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.kind() == other.0.kind() && self.0.to_string() == other.0.to_string()
+    }
+}
+
+impl Eq for IoError {}
+
+impl fmt::Display for IoError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for IoError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.0)
+    }
 }

@@ -64,7 +64,7 @@ use std::sync::OnceLock;
 
 use heapgraph_core::{HeapGraph, Limits, NodeIndex, StackId, StackTable, StringTable};
 
-pub use error::{TracemallocError, TracemallocErrorKind};
+pub use error::{IoError, TracemallocError, TracemallocErrorKind};
 
 /// The shape of the trace tuples in a dump (which CPython wrote it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -346,7 +346,7 @@ pub fn parse(bytes: &[u8]) -> Result<TracemallocSnapshot, TracemallocError> {
 /// # Errors
 ///
 /// As [`parse`]; a trace or string beyond the limits is
-/// [`TracemallocErrorKind::Build`] at its offset.
+/// [`TracemallocErrorKind::Graph`] at its offset.
 pub fn parse_with(
     bytes: &[u8],
     options: &ParseOptions,
@@ -405,9 +405,7 @@ pub fn parse_file_with(
     let io = |e: std::io::Error| TracemallocError {
         offset: 0,
         opcode: None,
-        kind: TracemallocErrorKind::Io {
-            message: e.to_string(),
-        },
+        kind: TracemallocErrorKind::Io { source: e.into() },
     };
     let file = std::fs::File::open(path).map_err(io)?;
     let len = file.metadata().map_err(io)?.len();

@@ -471,9 +471,7 @@ impl<'a, R: Read> Vm<'a, R> {
                     return Err(err_at(
                         self.base + old as u64,
                         self.op,
-                        Kind::Io {
-                            message: e.to_string(),
-                        },
+                        Kind::Io { source: e.into() },
                     ))
                 }
             };
@@ -572,7 +570,7 @@ impl<'a, R: Read> Vm<'a, R> {
         let id = self
             .strings
             .intern(&self.window[range])
-            .map_err(|e| err_at(op_start, op, Kind::Build(e.into())))?;
+            .map_err(|e| err_at(op_start, op, Kind::Graph(e.into())))?;
         Ok(Val::Str(id))
     }
 
@@ -772,7 +770,7 @@ impl<'a, R: Read> Vm<'a, R> {
         let id = self
             .strings
             .intern(bytes)
-            .map_err(|e| self.err(Kind::Build(e.into())))?;
+            .map_err(|e| self.err(Kind::Graph(e.into())))?;
         Ok(Val::Str(id))
     }
 
@@ -801,7 +799,7 @@ impl<'a, R: Read> Vm<'a, R> {
         let id = self
             .stack_table
             .intern_frame(frame)
-            .map_err(|e| self.err(Kind::Build(e.into())))?;
+            .map_err(|e| self.err(Kind::Graph(e.into())))?;
         self.frames.insert(key, id.as_u32());
         Ok(id)
     }
@@ -1072,7 +1070,7 @@ impl<'a, R: Read> Vm<'a, R> {
                     let s = self
                         .stack_table
                         .push_frame(stack, frame)
-                        .map_err(|e| err_at(op_start, op, Kind::Build(e.into())))?;
+                        .map_err(|e| err_at(op_start, op, Kind::Graph(e.into())))?;
                     if let Some(entry) = self.edge_cache.get_mut(slot) {
                         *entry = (key, s.as_u32());
                     }
@@ -1180,12 +1178,12 @@ impl<'a, R: Read> Vm<'a, R> {
         let kind = if self.limits.max_nodes < default.max_nodes
             && self.limits.max_nodes.saturating_sub(1) <= self.limits.max_edges
         {
-            Kind::Build(BuildError::LimitExceeded {
+            Kind::Graph(BuildError::LimitExceeded {
                 what: "nodes",
                 limit: self.limits.max_nodes,
             })
         } else if self.limits.max_edges < default.max_edges {
-            Kind::Build(BuildError::LimitExceeded {
+            Kind::Graph(BuildError::LimitExceeded {
                 what: "edges",
                 limit: self.limits.max_edges,
             })

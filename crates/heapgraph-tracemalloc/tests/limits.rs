@@ -52,7 +52,7 @@ fn traces_beyond_max_nodes_or_max_edges_are_refused_at_their_tuple() {
             let err = both(&bytes, &with(limits)).unwrap_err();
             assert_eq!(
                 err.kind,
-                Kind::Build(BuildError::LimitExceeded {
+                Kind::Graph(BuildError::LimitExceeded {
                     what: "nodes",
                     limit: allowed as u64 + 1
                 }),
@@ -80,7 +80,7 @@ fn traces_beyond_max_nodes_or_max_edges_are_refused_at_their_tuple() {
             assert_eq!(by_edges.offset, err.offset);
             assert_eq!(
                 by_edges.kind,
-                Kind::Build(BuildError::LimitExceeded {
+                Kind::Graph(BuildError::LimitExceeded {
                     what: "edges",
                     limit: allowed as u64
                 })
@@ -101,7 +101,7 @@ fn strings_beyond_max_string_bytes_are_refused_at_their_opcode() {
         for limit in [0, 10, total / 2, total - 1] {
             let options = with(Limits::default().with_max_string_bytes(limit));
             let err = both(&bytes, &options).unwrap_err();
-            let Kind::Build(BuildError::TooManyStrings(too_many)) = &err.kind else {
+            let Kind::Graph(BuildError::TooManyStrings(too_many)) = &err.kind else {
                 panic!("{name}: {err}");
             };
             assert_eq!(too_many.byte_limit(), Some(limit));
@@ -127,6 +127,6 @@ fn the_file_reader_takes_the_same_limits() {
     let err = parse_file_with(&file, &with(Limits::default().with_max_nodes(2))).unwrap_err();
     assert!(matches!(
         err.kind,
-        Kind::Build(BuildError::LimitExceeded { what: "nodes", .. })
+        Kind::Graph(BuildError::LimitExceeded { what: "nodes", .. })
     ));
 }

@@ -55,11 +55,13 @@ pub fn shallow_histogram(
     let source = Source::open(path.as_ref(), options)?;
     if sniff(source.bytes()) == Some(InputKind::Hprof) {
         let release = |range| source.release_range(range);
-        let histogram = heapgraph_hprof::shallow_class_histogram_releasing(
-            source.bytes(),
-            &options.hprof,
-            &release,
-        )?;
+        let histogram = options.with_threads(|| {
+            heapgraph_hprof::shallow_class_histogram_releasing(
+                source.bytes(),
+                &options.hprof,
+                &release,
+            )
+        })??;
         let rows = histogram
             .rows
             .into_iter()

@@ -21,6 +21,7 @@
 mod histogram;
 mod sniff;
 mod source;
+pub mod workflows;
 
 use std::path::Path;
 
@@ -86,6 +87,17 @@ pub enum Error {
     /// The pickle is malformed or not a tracemalloc snapshot.
     #[error("invalid tracemalloc snapshot: {0}")]
     Tracemalloc(#[from] heapgraph_tracemalloc::TracemallocError),
+    /// Snapshots compared by a workflow ([`workflows::diff`],
+    /// [`workflows::leaks`]) are not of one format.
+    #[error("{}", describe_mismatch(formats))]
+    FormatMismatch {
+        /// The snapshots' formats, in order.
+        formats: Vec<&'static str>,
+    },
+    /// The thread pool asked for by [`OpenOptions::threads`] could not be
+    /// started.
+    #[error("cannot start the thread pool: {0}")]
+    Threads(String),
 }
 
 /// Options for [`open_with`].
@@ -107,6 +119,29 @@ pub struct OpenOptions {
     /// knows, before the graph is complete. Default: the model's limits.
     /// For HPROF the stricter of these and `hprof.limits` applies.
     pub limits: heapgraph_core::Limits,
+    /// Whether HPROF weak, soft, phantom and final referents count for
+    /// retained sizes ([`WeakReferents::Count`], Eclipse MAT, the default)
+    /// or not ([`WeakReferents::Ignore`], NetBeans/VisualVM); used by
+    /// [`Dump::analyse`]. Paths to GC roots never follow them either way.
+    pub weak_referents: WeakReferents,
+    /// Threads for the work that splits: the parsers' parallel passes (in
+    /// a pool of this size) and the analysis's second thread (only when
+    /// more than one). `None` (default): rayon's global pool, one thread
+    /// per core, and a second analysis thread when the machine has two
+    /// cores.
+    pub threads: Option<std::num::NonZeroUsize>,
+}
+
+/// Whether weak referents count for retained sizes (see
+/// [`OpenOptions::weak_referents`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WeakReferents {
+    /// They count, as in Eclipse MAT.
+    #[default]
+    Count,
+    /// They do not, as in NetBeans and VisualVM.
+    Ignore,
 }
 
 impl Default for OpenOptions {
@@ -116,6 +151,25 @@ impl Default for OpenOptions {
             max_decompressed_bytes: u64::MAX,
             hprof: heapgraph_hprof::HprofOptions::default(),
             limits: heapgraph_core::Limits::default(),
+            weak_referents: WeakReferents::Count,
+            threads: None,
+        }
+    }
+}
+
+impl OpenOptions {
+    /// Runs `work` with the threads these options allow: in a rayon pool of
+    /// [`threads`](Self::threads) threads when set, else as it is.
+    fn with_threads<T: Send>(&self, work: impl FnOnce() -> T + Send) -> Result<T, Error> {
+        match self.threads {
+            None => Ok(work()),
+            Some(threads) => {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads.get())
+                    .build()
+                    .map_err(|e| Error::Threads(e.to_string()))?;
+                Ok(pool.install(work))
+            }
         }
     }
 }
@@ -129,6 +183,8 @@ pub struct Dump {
     detached: Option<Vec<bool>>,
     /// The heap dump of an HPROF file that was read (from 1).
     hprof_dump: u32,
+    weak_referents: WeakReferents,
+    threads: Option<std::num::NonZeroUsize>,
 }
 
 /// What a format's parser returned.
@@ -158,10 +214,21 @@ impl Dump {
     }
 
     /// Analyses the dump under its format's reference rules (DevTools for
-    /// V8, Eclipse MAT for HPROF), with V8 detachedness applied to class
-    /// names.
+    /// V8, Eclipse MAT for HPROF, with weak referents as
+    /// [`OpenOptions::weak_referents`] says), with V8 detachedness applied
+    /// to class names.
     pub fn analyse(&self) -> heapgraph_analysis::HeapAnalysis<'_> {
-        self.analyse_with(heapgraph_analysis::EdgePolicy::for_format(self.format()))
+        self.analyse_with(self.policy())
+    }
+
+    /// The edge policy [`analyse`](Self::analyse) uses: the format's
+    /// reference rules, NetBeans' for HPROF when weak referents are ignored.
+    pub fn policy(&self) -> heapgraph_analysis::EdgePolicy {
+        use heapgraph_analysis::EdgePolicy;
+        match (self.format(), self.weak_referents) {
+            (Format::Hprof, WeakReferents::Ignore) => EdgePolicy::netbeans(),
+            (format, _) => EdgePolicy::for_format(format),
+        }
     }
 
     /// Analyses the dump under `policy` (e.g. `EdgePolicy::netbeans()` to
@@ -171,11 +238,11 @@ impl Dump {
         policy: heapgraph_analysis::EdgePolicy,
     ) -> heapgraph_analysis::HeapAnalysis<'_> {
         let detachedness = self.v8_snapshot().and_then(|s| s.detachedness.as_deref());
-        heapgraph_analysis::HeapAnalysis::with_policy_and_dom_state(
-            self.graph(),
-            policy,
-            detachedness,
-        )
+        let threads = match self.threads {
+            Some(threads) => threads.get(),
+            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        };
+        heapgraph_analysis::HeapAnalysis::with_threads(self.graph(), policy, detachedness, threads)
     }
 
     /// Duplicate strings: V8 flat strings, or Java `java.lang.String`
@@ -414,6 +481,10 @@ pub fn parse_bytes(bytes: Vec<u8>, options: &OpenOptions) -> Result<Dump, Error>
 }
 
 fn parse_source(source: Source, options: &OpenOptions) -> Result<Dump, Error> {
+    options.with_threads(|| parse_in_pool(source, options))?
+}
+
+fn parse_in_pool(source: Source, options: &OpenOptions) -> Result<Dump, Error> {
     let bytes = source.bytes();
     let input = sniff(bytes).ok_or_else(|| Error::UnsupportedFormat {
         start: describe_start(bytes),
@@ -476,6 +547,8 @@ fn parse_source(source: Source, options: &OpenOptions) -> Result<Dump, Error> {
         input,
         detached,
         hprof_dump: options.hprof.dump,
+        weak_referents: options.weak_referents,
+        threads: options.threads,
     })
 }
 
@@ -511,6 +584,28 @@ fn java_strings(
             ))
         })
         .collect()
+}
+
+/// "cannot compare v8 with hprof and v8: all three snapshots must be of the
+/// same format".
+fn describe_mismatch(formats: &[&str]) -> String {
+    match formats {
+        [old, new] => {
+            format!("cannot diff {old} with {new}: both snapshots must be of the same format")
+        }
+        [first, rest @ ..] => {
+            let rest: Vec<&str> = rest.to_vec();
+            let count = match formats.len() {
+                3 => "three".to_string(),
+                n => n.to_string(),
+            };
+            format!(
+                "cannot compare {first} with {}: all {count} snapshots must be of the same format",
+                rest.join(" and ")
+            )
+        }
+        [] => "no snapshots to compare".to_string(),
+    }
 }
 
 /// The first bytes of a file, escaped, for error messages.

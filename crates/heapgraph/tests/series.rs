@@ -82,7 +82,7 @@ fn v8_three_snapshot_leak_is_found_with_its_path() {
 fn v8_diff_counts_new_and_deleted_objects_by_id() {
     let [baseline, target, final_] = v8_series();
     let analyses = [&baseline, &target, &final_].map(|d| HeapAnalysis::new(d.graph()));
-    let action = diff(&analyses[0], &analyses[1], true).unwrap();
+    let action = diff(&analyses[0], &analyses[1], Matching::ById).unwrap();
     assert_eq!(action.matching, Matching::ById);
     let row = |d: &heapgraph::analysis::diff::SnapshotDiff, class: &str| {
         d.classes.iter().find(|c| c.class == class).cloned()
@@ -96,7 +96,7 @@ fn v8_diff_counts_new_and_deleted_objects_by_id() {
     );
     assert!(row(&action, "SteadyItem").is_none());
 
-    let undo = diff(&analyses[1], &analyses[2], true).unwrap();
+    let undo = diff(&analyses[1], &analyses[2], Matching::ById).unwrap();
     let temp = row(&undo, "TempItem").unwrap();
     assert_eq!(temp.deleted_objects.unwrap().count, 300);
     assert_eq!(temp.count_delta(), -300);
@@ -169,11 +169,24 @@ fn diffs_refuse_mismatched_formats() {
     let err = diff(
         &HeapAnalysis::new(hprof.graph()),
         &HeapAnalysis::new(v8.graph()),
-        false,
+        Matching::ByClass,
     )
     .unwrap_err();
     assert_eq!(
         err.to_string(),
         "cannot diff hprof with v8: both snapshots must be of the same format"
+    );
+    // The facade's workflows say the same, and the three-snapshot one too.
+    let (a, b) = (hprof.analyse(), v8.analyse());
+    let err = heapgraph::workflows::diff((&hprof, &a), (&v8, &b)).unwrap_err();
+    assert!(matches!(err, heapgraph::Error::FormatMismatch { .. }));
+    assert_eq!(
+        err.to_string(),
+        "cannot diff hprof with v8: both snapshots must be of the same format"
+    );
+    let err = heapgraph::workflows::leaks([&hprof, &v8, &hprof], &a, |_| Vec::new()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "cannot compare hprof with v8 and hprof: all three snapshots must be of the same format"
     );
 }

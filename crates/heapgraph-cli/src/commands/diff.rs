@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use heapgraph::analysis::diff::{diff, ClassDiff};
+use heapgraph::analysis::diff::{ClassDiff, Matching};
 use serde::Serialize;
 
 use crate::common::{analyse, open_dump, take_top, write_json};
@@ -90,8 +90,9 @@ pub(crate) fn run(
     let old = open_dump(options, old_file)?;
     let new = open_dump(options, new_file)?;
     let (old_analysis, new_analysis) = (analyse(options, &old), analyse(options, &new));
-    let stable = old.ids_are_stable() && new.ids_are_stable();
-    let result = diff(&old_analysis, &new_analysis, stable).map_err(|e| Failure(e.to_string()))?;
+    let result = heapgraph::workflows::diff((&old, &old_analysis), (&new, &new_analysis))
+        .map_err(|e| Failure(e.to_string()))?;
+    let stable = result.matching == Matching::ById;
     let document = DiffJson {
         old: old_file.display().to_string(),
         new: new_file.display().to_string(),

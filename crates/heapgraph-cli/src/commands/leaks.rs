@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use heapgraph::analysis::leaks::{find_leaks, persistent_growth, LeakOptions};
+use heapgraph::analysis::diff::Matching;
 use serde::Serialize;
 
 use crate::common::{
@@ -58,39 +58,22 @@ pub(crate) fn run(
         open_dump(options, files[1])?,
         open_dump(options, files[2])?,
     ];
-    let formats: Vec<_> = dumps.iter().map(|d| d.format()).collect();
-    if formats.windows(2).any(|w| w[0] != w[1]) {
-        return Err(crate::Failure(format!(
-            "cannot compare {} with {} and {}: all three snapshots must be of the same format",
-            formats[0], formats[1], formats[2]
-        ))
-        .into());
-    }
-    let stable = dumps.iter().all(|d| d.ids_are_stable());
     let final_analysis = analyse(options, &dumps[2]);
-    let mut document = LeaksJson {
+    let found =
+        heapgraph::workflows::leaks([&dumps[0], &dumps[1], &dumps[2]], &final_analysis, |i| {
+            analyse(options, &dumps[i]).class_totals()
+        })
+        .map_err(|e| crate::Failure(e.to_string()))?;
+    let stable = found.matching == Matching::ById;
+    let clusters = take_top(found.clusters, top);
+    let document = LeaksJson {
         baseline: files[0].display().to_string(),
         target: files[1].display().to_string(),
         final_: files[2].display().to_string(),
-        format: dumps[2].format().as_str(),
-        matching: if stable { "id" } else { "class" },
-        candidate_count: 0,
-        clusters: Vec::new(),
-        growing_classes: Vec::new(),
-    };
-    let mut clusters = Vec::new();
-    if stable {
-        let report = find_leaks(
-            dumps[0].graph(),
-            dumps[1].graph(),
-            &final_analysis,
-            &LeakOptions {
-                detached: dumps[2].detached_nodes(),
-            },
-        );
-        document.candidate_count = report.candidate_count;
-        clusters = take_top(report.clusters, top);
-        document.clusters = clusters
+        format: found.format.as_str(),
+        matching: found.matching.as_str(),
+        candidate_count: found.candidate_count,
+        clusters: clusters
             .iter()
             .map(|c| ClusterJson {
                 class: c.class.clone(),
@@ -102,20 +85,16 @@ pub(crate) fn run(
                 example: node_json(&final_analysis, c.example),
                 path: path_json(&final_analysis, &c.path),
             })
-            .collect();
-    } else {
-        let baseline = analyse(options, &dumps[0]).class_totals();
-        let target = analyse(options, &dumps[1]).class_totals();
-        let final_ = final_analysis.class_totals();
-        document.growing_classes = take_top(persistent_growth(&baseline, &target, &final_), top)
+            .collect(),
+        growing_classes: take_top(found.growing_classes, top)
             .into_iter()
             .map(|g| GrowthJson {
                 class: g.key,
                 counts: g.totals.map(|t| t.count),
                 shallow_sizes: g.totals.map(|t| t.bytes),
             })
-            .collect();
-    }
+            .collect(),
+    };
     if options.json {
         return write_json(out, &document);
     }
