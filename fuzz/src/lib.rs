@@ -148,7 +148,9 @@ pub fn parse_tracemalloc(data: &[u8]) {
                 },
             );
             exercise_sites(&table);
-            let all = Allocations::new(snap.graph()).with_domains(|n| snap.node_domain(n));
+            // Every snapshot the reader accepts has a graph.
+            let graph = snap.graph().expect("an accepted snapshot's graph builds");
+            let all = Allocations::new(graph).with_domains(|n| snap.node_domain(n));
             assert_eq!(all.total_size(), table.total_size());
             exercise_sites(&all);
             for i in 0..snap.trace_count().min(1000) {

@@ -31,15 +31,34 @@ pub(crate) fn with_progress<T>(
     result
 }
 
-/// Opens a dump, turning errors into messages that name the file.
-/// Warnings about the dump's contents (dangling references) go to stderr
-/// unless `--quiet`.
+/// Opens a dump with its object graph, turning errors into messages that
+/// name the file. Warnings about the dump's contents (dangling references,
+/// what the parser noticed) go to stderr unless `--quiet`.
 pub(crate) fn open_dump(options: &GlobalOptions, file: &Path) -> Result<Dump, Failure> {
+    let dump = open_allocations(options, file)?;
+    // A tracemalloc snapshot's graph is built on first use: build it now,
+    // so that a failure is an error here rather than an empty graph later.
+    graph_of(&dump, file)?;
+    Ok(dump)
+}
+
+/// Opens a dump for its allocations (`sites`, allocation flame graphs):
+/// a tracemalloc snapshot's graph is not built.
+pub(crate) fn open_allocations(options: &GlobalOptions, file: &Path) -> Result<Dump, Failure> {
     let dump = with_progress(options, format!("reading {}", file.display()), || {
         open_dump_quietly(options, file)
     })?;
     warn_diagnostics(options, file, &dump);
     Ok(dump)
+}
+
+/// The dump's graph, or why it could not be built, naming the file.
+pub(crate) fn graph_of<'d>(
+    dump: &'d Dump,
+    file: &Path,
+) -> Result<&'d heapgraph::HeapGraph, Failure> {
+    dump.try_graph()
+        .map_err(|e| Failure(format!("{}: {e}", file.display())))
 }
 
 /// The facade's options under the global options.

@@ -9,26 +9,14 @@ use heapgraph_core::{
 use crate::TracemallocSnapshot;
 
 /// Builds the graph. The reader bounded every count the graph holds (traces
-/// below 2^29, strings, frames and stacks each below `u32::MAX`), so
-/// building cannot fail; if it did anyway, the graph is the root alone.
-pub(crate) fn build(snapshot: &TracemallocSnapshot) -> HeapGraph {
-    match try_build(snapshot) {
-        Ok(graph) => graph,
-        Err(_) => root_only(),
-    }
-}
-
-fn root_only() -> HeapGraph {
-    #[allow(clippy::expect_used)]
-    // An empty builder interns one string and adds one node at `finish`:
-    // no bound can be exceeded, and no input is involved.
-    GraphBuilder::new(Format::Tracemalloc)
-        .finish()
-        .expect("an empty graph always builds")
+/// below 2^29, strings, frames and stacks each below `u32::MAX`); what can
+/// still fail is the string table taking the per-frame names.
+pub(crate) fn build(snapshot: &TracemallocSnapshot) -> Result<HeapGraph, BuildError> {
+    try_build(snapshot)
 }
 
 fn try_build(snapshot: &TracemallocSnapshot) -> Result<HeapGraph, BuildError> {
-    let mut builder = GraphBuilder::new(Format::Tracemalloc);
+    let mut builder = GraphBuilder::new(Format::Tracemalloc).with_limits(snapshot.limits());
     builder.set_producer(snapshot.producer());
     // Copy the strings in id order: ids stay the same (0 is "" in both).
     for (_, bytes) in snapshot.strings().iter().skip(1) {

@@ -137,7 +137,9 @@ pub struct TracemallocSnapshot {
     protocol: u8,
     shape: Option<TraceShape>,
     producer: String,
-    graph: OnceLock<HeapGraph>,
+    /// The bounds the snapshot was read under, which its graph obeys too.
+    limits: Limits,
+    graph: OnceLock<Result<HeapGraph, heapgraph_core::BuildError>>,
 }
 
 /// The size column's marker for sizes kept in `large_sizes`.
@@ -164,8 +166,21 @@ impl TracemallocSnapshot {
             protocol,
             shape,
             producer,
+            limits: Limits::default(),
             graph: OnceLock::new(),
         }
+    }
+
+    /// The snapshot with the bounds it was read under, for its graph.
+    pub(crate) fn read_under(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// The bounds the snapshot was read under ([`ParseOptions::limits`]),
+    /// which [`graph`](Self::graph) obeys too.
+    pub fn limits(&self) -> Limits {
+        self.limits
     }
 
     /// The number of traces (allocated blocks).
@@ -239,8 +254,19 @@ impl TracemallocSnapshot {
     /// The object graph: the root, then one allocation-block node per trace
     /// (see the crate docs). Built from the trace table on the first call
     /// (about 40 bytes per trace), then kept.
-    pub fn graph(&self) -> &HeapGraph {
-        self.graph.get_or_init(|| graph::build(self))
+    ///
+    /// # Errors
+    ///
+    /// The builder's refusal, should the graph's strings (the snapshot's
+    /// and one `file:line` name per frame) not fit the string table or the
+    /// bound on string bytes the snapshot was read under
+    /// ([`limits`](Self::limits)); the reader has bounded everything else.
+    /// The same error on every call.
+    pub fn graph(&self) -> Result<&HeapGraph, heapgraph_core::BuildError> {
+        self.graph
+            .get_or_init(|| graph::build(self))
+            .as_ref()
+            .map_err(Clone::clone)
     }
 
     /// Whether [`graph`](Self::graph) has been built yet.
@@ -351,7 +377,7 @@ pub fn parse_with(
     bytes: &[u8],
     options: &ParseOptions,
 ) -> Result<TracemallocSnapshot, TracemallocError> {
-    vm::run(bytes, options)
+    Ok(vm::run(bytes, options)?.read_under(options.limits))
 }
 
 /// Reads a dump from a stream (a file, a pipe, a decompressor) through a
@@ -378,7 +404,7 @@ pub fn parse_reader_with<R: std::io::Read>(
     total_len: Option<u64>,
     options: &ParseOptions,
 ) -> Result<TracemallocSnapshot, TracemallocError> {
-    vm::run_reader(reader, total_len, options)
+    Ok(vm::run_reader(reader, total_len, options)?.read_under(options.limits))
 }
 
 /// Reads a dump file by streaming it (see [`parse_reader`]).

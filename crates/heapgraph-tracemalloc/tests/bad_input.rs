@@ -73,8 +73,14 @@ fn streaming_gives_the_same_result_and_the_same_errors() {
             let streamed = parse_reader(Trickle { data: &bytes, step }, None).unwrap();
             assert_eq!(streamed.trace_count(), whole.trace_count());
             assert!(streamed.traces().eq(whole.traces()));
-            assert_eq!(streamed.graph().self_sizes(), whole.graph().self_sizes());
-            assert_eq!(streamed.graph().names(), whole.graph().names());
+            assert_eq!(
+                streamed.graph().unwrap().self_sizes(),
+                whole.graph().unwrap().self_sizes()
+            );
+            assert_eq!(
+                streamed.graph().unwrap().names(),
+                whole.graph().unwrap().names()
+            );
             assert_eq!(
                 streamed.stacks().stack_count(),
                 whole.stacks().stack_count()

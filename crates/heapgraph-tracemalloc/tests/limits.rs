@@ -130,3 +130,36 @@ fn the_file_reader_takes_the_same_limits() {
         Kind::Graph(BuildError::LimitExceeded { what: "nodes", .. })
     ));
 }
+
+/// A snapshot read exactly within `max_string_bytes` has no room for its
+/// graph's `file:line` node names: building the graph is refused with the
+/// builder's error (every time it is asked), never a silent empty graph;
+/// the trace table and its statistics stay usable. With room, it builds.
+#[test]
+fn a_graph_beyond_the_limits_is_an_error() {
+    let bytes = std::fs::read(path("mixed_1.p5.pickle")).unwrap();
+    let snap = parse(&bytes).unwrap();
+    let total: u64 = snap.strings().iter().map(|(_, s)| s.len() as u64).sum();
+    let tight = parse_with(
+        &bytes,
+        &with(Limits::default().with_max_string_bytes(total)),
+    )
+    .unwrap();
+    assert_eq!(tight.trace_count(), snap.trace_count());
+    for _ in 0..2 {
+        match tight.graph() {
+            Err(BuildError::TooManyStrings(too_many)) => {
+                assert_eq!(too_many.byte_limit(), Some(total));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    let graph = snap.graph().unwrap();
+    let names: u64 = graph.strings().iter().map(|(_, s)| s.len() as u64).sum();
+    let roomy = parse_with(
+        &bytes,
+        &with(Limits::default().with_max_string_bytes(names)),
+    )
+    .unwrap();
+    assert_eq!(roomy.graph().unwrap().node_count(), graph.node_count());
+}

@@ -75,7 +75,8 @@ pub enum Error {
     /// The format was recognised but this build has no parser for it.
     #[error("{0} files are recognised but not supported by this build of heapgraph yet")]
     NoParser(&'static str),
-    /// Building the graph failed (limits exceeded).
+    /// Building the graph failed (limits exceeded; a tracemalloc snapshot's
+    /// graph, see [`Dump::try_graph`]).
     #[error(transparent)]
     Build(#[from] heapgraph_core::BuildError),
     /// The HPROF dump is malformed.
@@ -185,6 +186,18 @@ pub struct Dump {
     hprof_dump: u32,
     weak_referents: WeakReferents,
     threads: Option<std::num::NonZeroUsize>,
+    /// What [`Dump::graph`] shows when the graph could not be built.
+    root_only: std::sync::OnceLock<HeapGraph>,
+}
+
+/// A graph of the root alone, for [`Dump::graph`] when the real one could
+/// not be built.
+fn root_only_graph() -> HeapGraph {
+    let builder = heapgraph_core::GraphBuilder::new(Format::Tracemalloc);
+    #[allow(clippy::expect_used)]
+    // An empty builder interns one string and adds one node at `finish`: no
+    // bound can be exceeded and no input is involved.
+    builder.finish().expect("an empty graph always builds")
 }
 
 /// What a format's parser returned.
@@ -202,14 +215,30 @@ pub enum Parsed {
 }
 
 impl Dump {
-    /// The object graph.
+    /// The object graph. A tracemalloc snapshot's is built from its trace
+    /// table on first use, which can fail (see [`try_graph`](Self::try_graph),
+    /// which front ends call first); should it have failed, this is a graph
+    /// of the root alone.
     pub fn graph(&self) -> &HeapGraph {
+        match self.try_graph() {
+            Ok(graph) => graph,
+            Err(_) => self.root_only.get_or_init(root_only_graph),
+        }
+    }
+
+    /// The object graph, or why it could not be built (only a tracemalloc
+    /// snapshot's graph is built after the file was read: see
+    /// [`TracemallocSnapshot::graph`](heapgraph_tracemalloc::TracemallocSnapshot::graph)).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Build`] with the graph builder's refusal.
+    pub fn try_graph(&self) -> Result<&HeapGraph, Error> {
         match &self.parsed {
-            Parsed::Hprof(dump) => dump.graph(),
-            Parsed::V8Snapshot(snapshot) => &snapshot.graph,
-            Parsed::V8Profile(profile) => &profile.graph,
-            // Built from the trace table on first use.
-            Parsed::Tracemalloc(snapshot) => snapshot.graph(),
+            Parsed::Hprof(dump) => Ok(dump.graph()),
+            Parsed::V8Snapshot(snapshot) => Ok(&snapshot.graph),
+            Parsed::V8Profile(profile) => Ok(&profile.graph),
+            Parsed::Tracemalloc(snapshot) => Ok(snapshot.graph()?),
         }
     }
 
@@ -549,6 +578,7 @@ fn parse_in_pool(source: Source, options: &OpenOptions) -> Result<Dump, Error> {
         hprof_dump: options.hprof.dump,
         weak_referents: options.weak_referents,
         threads: options.threads,
+        root_only: std::sync::OnceLock::new(),
     })
 }
 

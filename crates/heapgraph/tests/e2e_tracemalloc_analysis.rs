@@ -18,7 +18,7 @@ fn blocks_retain_themselves_and_classes_are_sites() {
         );
         let bytes = std::fs::read(&path).unwrap();
         let snapshot = heapgraph_tracemalloc::parse(&bytes).unwrap();
-        let graph = snapshot.graph();
+        let graph = snapshot.graph().unwrap();
         let analysis = HeapAnalysis::new(graph);
         assert_eq!(analysis.policy().semantics, Semantics::StrongOnly);
         assert!(graph.node_count() > 10, "{path}");
@@ -111,4 +111,28 @@ fn id_0_is_trace_0_not_the_root() {
     assert_ne!(node, NodeIndex::ROOT);
     assert_eq!(snapshot.node_trace(node), Some(0));
     assert_eq!(snapshot.trace_node(0), Some(node));
+}
+
+/// A tracemalloc graph that cannot be built under the limits the dump was
+/// opened with is an error from `try_graph` (what the CLI asks first), and
+/// sites still work from the trace table.
+#[test]
+fn a_graph_that_cannot_be_built_is_an_error() {
+    let path = format!(
+        "{}/../../testdata/tracemalloc/mixed_1.p5.pickle",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let whole = heapgraph::open(&path).unwrap();
+    let snapshot = whole.tracemalloc().unwrap();
+    let total: u64 = snapshot.strings().iter().map(|(_, s)| s.len() as u64).sum();
+    let mut options = heapgraph::OpenOptions::default();
+    options.limits = heapgraph_core::Limits::default().with_max_string_bytes(total);
+    let tight = heapgraph::open_with(&path, &options).unwrap();
+    let error = tight.try_graph().unwrap_err();
+    assert!(matches!(error, heapgraph::Error::Build(_)), "{error}");
+    assert_eq!(tight.graph().node_count(), 1);
+    assert_eq!(
+        tight.allocations().total_size(),
+        whole.allocations().total_size()
+    );
 }

@@ -9,7 +9,7 @@ use std::path::Path;
 use heapgraph::analysis::HeapAnalysis;
 use heapgraph::core::{NodeIndex, NodeKind};
 
-use crate::common::{analyse, open_dump, write_json};
+use crate::common::{analyse, open_allocations, write_json};
 use crate::{Failure, FlameBy, GlobalOptions, Outcome};
 
 /// Dominator-tree paths deeper than this are folded into their ancestor at
@@ -107,7 +107,7 @@ pub(crate) fn run(
     by: Option<FlameBy>,
     out: &mut impl Write,
 ) -> Result<(), Outcome> {
-    let dump = open_dump(options, file)?;
+    let dump = open_allocations(options, file)?;
     let allocations = dump.allocations();
     let by = by.unwrap_or(if allocations.is_empty() {
         FlameBy::Retained
@@ -130,7 +130,10 @@ pub(crate) fn run(
             )
         }
         FlameBy::Retained => (
-            dominator_folded(&analyse(options, &dump)),
+            {
+                crate::common::graph_of(&dump, file)?;
+                dominator_folded(&analyse(options, &dump))
+            },
             "Dominator tree by retained size (bytes)",
             "retained",
         ),

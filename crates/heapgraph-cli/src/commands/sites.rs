@@ -8,7 +8,7 @@ use std::path::Path;
 use heapgraph::analysis::sites::{Filter, KeyType, TraceFilter, Traceback};
 use serde::Serialize;
 
-use crate::common::{open_dump, take_top, write_json};
+use crate::common::{open_allocations, take_top, write_json};
 use crate::format::{bytes, thousands, Align, Table};
 use crate::{Failure, GlobalOptions, Outcome, SiteKey};
 
@@ -98,10 +98,10 @@ pub(crate) fn run(
                 .map(|p| TraceFilter::Filter(Filter::new(false, p.clone()))),
         )
         .collect();
-    let dump = open_dump(options, args.file)?;
+    let dump = open_allocations(options, args.file)?;
     let old_dump = match args.compare {
         Some(old) => {
-            let old_dump = open_dump(options, old)?;
+            let old_dump = open_allocations(options, old)?;
             if old_dump.format() != dump.format() {
                 return Err(Failure(format!(
                     "cannot compare {} with {}: both dumps must be of the same format",
