@@ -659,3 +659,38 @@ fn sizes_of_u64_max_saturate_everywhere() {
     let summary = json(&["summary", profile.to_str().unwrap()]);
     assert_eq!(summary["total_size"], MAX);
 }
+
+/// A V8 header whose counts disagree with the arrays is read (the arrays
+/// win) and said: on stderr, in the summary and in its JSON `warnings`.
+#[test]
+fn header_counts_that_disagree_are_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("counts.heapsnapshot");
+    std::fs::write(
+        &file,
+        r#"{"snapshot":{"meta":{"node_fields":["type","name","id","self_size","edge_count"],
+"node_types":[["hidden","object","synthetic"],"string","number","number","number"],
+"edge_fields":["type","name_or_index","to_node"],"edge_types":[["element","property"],"string_or_number","node"]},
+"node_count":7,"edge_count":1},
+"nodes":[2,1,1,0,1, 1,2,3,24,0],"edges":[1,3,5],"strings":["<dummy>","","Order","next"]}"#,
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+    let warning = "the header says node_count = 7 but the file holds 2; 2 used";
+    let summary = json(&["summary", file]);
+    assert_eq!(summary["warnings"], serde_json::json!([warning]));
+    let output = heapgraph(&["summary", file]);
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("warning: {file}: {warning}")),
+        "{stderr}"
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains(&format!("warning         {warning}")),
+        "{stdout}"
+    );
+    let quiet = heapgraph(&["--quiet", "summary", file]);
+    assert!(quiet.stderr.is_empty());
+}
