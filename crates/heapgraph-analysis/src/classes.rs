@@ -177,28 +177,6 @@ fn named_classes(
     }
 }
 
-/// The V8 type name DevTools shows in `(…)` class names.
-fn v8_type_name(kind: NodeKind) -> &'static str {
-    match kind {
-        NodeKind::Hidden => "hidden",
-        NodeKind::Array => "array",
-        NodeKind::String => "string",
-        NodeKind::Object => "object",
-        NodeKind::Code => "code",
-        NodeKind::Closure => "closure",
-        NodeKind::RegExp => "regexp",
-        NodeKind::Number => "number",
-        NodeKind::Native => "native",
-        NodeKind::Synthetic | NodeKind::RootGroup => "synthetic",
-        NodeKind::ConsString => "concatenated string",
-        NodeKind::SlicedString => "sliced string",
-        NodeKind::Symbol => "symbol",
-        NodeKind::BigInt => "bigint",
-        NodeKind::ObjectShape => "object shape",
-        other => other.as_str(),
-    }
-}
-
 /// `<div id="a">` → `<div>`; `Detached <div id="a">` → `Detached <div>`.
 fn shorten_tag(name: &str) -> Option<String> {
     if name.starts_with('<') {
@@ -328,7 +306,7 @@ fn devtools_classes(graph: &HeapGraph, detachedness: Option<&[u8]>) -> ClassTabl
                         NodeKind::Code => interner.intern("(compiled code)", true),
                         NodeKind::Closure => interner.intern("Function", true),
                         NodeKind::RegExp => interner.intern("RegExp", true),
-                        other => interner.intern(&format!("({})", v8_type_name(other)), true),
+                        other => interner.intern(&format!("({})", other.v8_type_name()), true),
                     };
                 }
                 *slot

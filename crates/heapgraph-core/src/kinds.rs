@@ -103,6 +103,52 @@ byte_enum!(
     }
 );
 
+/// V8's heap-snapshot node types in the order of its `HeapGraphNode::Type`
+/// enum (which every version so far has only appended to), each with the
+/// kind it is read as: the one table the V8 reader maps type names through
+/// and the analysis maps kinds back with, for DevTools' `(…)` class names.
+pub const V8_NODE_TYPES: [(&str, NodeKind); 16] = [
+    ("hidden", NodeKind::Hidden),
+    ("array", NodeKind::Array),
+    ("string", NodeKind::String),
+    ("object", NodeKind::Object),
+    ("code", NodeKind::Code),
+    ("closure", NodeKind::Closure),
+    ("regexp", NodeKind::RegExp),
+    ("number", NodeKind::Number),
+    ("native", NodeKind::Native),
+    ("synthetic", NodeKind::Synthetic),
+    ("concatenated string", NodeKind::ConsString),
+    ("sliced string", NodeKind::SlicedString),
+    ("symbol", NodeKind::Symbol),
+    ("bigint", NodeKind::BigInt),
+    ("object shape", NodeKind::ObjectShape),
+    ("wasm object", NodeKind::Wasm),
+];
+
+impl NodeKind {
+    /// The kind a V8 node type name is read as ([`V8_NODE_TYPES`]);
+    /// [`NodeKind::Other`] for names V8 never wrote.
+    pub fn from_v8_type(name: &str) -> NodeKind {
+        V8_NODE_TYPES
+            .iter()
+            .find(|(v8, _)| *v8 == name)
+            .map_or(NodeKind::Other, |&(_, kind)| kind)
+    }
+
+    /// The V8 type name of this kind ([`V8_NODE_TYPES`]; root groups are
+    /// `synthetic`), or the kind's own name for kinds V8 has no type for.
+    pub fn v8_type_name(self) -> &'static str {
+        match self {
+            NodeKind::RootGroup => "synthetic",
+            kind => V8_NODE_TYPES
+                .iter()
+                .find(|&&(_, k)| k == kind)
+                .map_or(kind.as_str(), |&(name, _)| name),
+        }
+    }
+}
+
 byte_enum!(
     /// What an edge means. Which kinds count as references for retention is
     /// decided by the analysis' edge policy, not here.
@@ -225,5 +271,18 @@ mod tests {
         assert_eq!(EdgeKind::Element.as_str(), "element");
         assert!(EdgeKind::Hidden.has_index());
         assert!(!EdgeKind::Property.has_index());
+    }
+
+    #[test]
+    fn v8_type_names_round_trip() {
+        for (name, kind) in V8_NODE_TYPES {
+            assert_eq!(NodeKind::from_v8_type(name), kind);
+            assert_eq!(kind.v8_type_name(), name);
+        }
+        let distinct: std::collections::HashSet<_> = V8_NODE_TYPES.iter().map(|p| p.1).collect();
+        assert_eq!(distinct.len(), V8_NODE_TYPES.len());
+        assert_eq!(NodeKind::from_v8_type("future type"), NodeKind::Other);
+        assert_eq!(NodeKind::RootGroup.v8_type_name(), "synthetic");
+        assert_eq!(NodeKind::AllocationBlock.v8_type_name(), "allocation_block");
     }
 }

@@ -21,7 +21,7 @@
 use hashbrown::HashMap;
 use heapgraph_core::{
     EdgeKind, Format, Frame, GraphBuilder, HeapGraph, Limits, NodeIndex, NodeKind, RootKind,
-    StackId, StringId,
+    StackId, StringId, V8_NODE_TYPES,
 };
 
 use crate::error::{V8Error, V8ErrorKind};
@@ -189,27 +189,6 @@ impl std::fmt::Display for V8Warning {
         }
     }
 }
-
-/// V8's node types in the order of its `HeapGraphNode::Type` enum, which
-/// every version so far has only appended to.
-const V8_NODE_TYPE_ORDER: [&str; 16] = [
-    "hidden",
-    "array",
-    "string",
-    "object",
-    "code",
-    "closure",
-    "regexp",
-    "number",
-    "native",
-    "synthetic",
-    "concatenated string",
-    "sliced string",
-    "symbol",
-    "bigint",
-    "object shape",
-    "wasm object",
-];
 
 /// A source position from the `locations` section: of a closure, or of an
 /// object's constructor.
@@ -428,28 +407,6 @@ impl ExactDivisor {
 fn is_julia(meta: &SnapshotMeta) -> bool {
     meta.edge_value_types.iter().any(|t| t == "from_node")
         || meta.node_types.iter().any(|t| t.starts_with("jl_"))
-}
-
-fn map_node_type(name: &str) -> NodeKind {
-    match name {
-        "hidden" => NodeKind::Hidden,
-        "array" => NodeKind::Array,
-        "string" => NodeKind::String,
-        "object" => NodeKind::Object,
-        "code" => NodeKind::Code,
-        "closure" => NodeKind::Closure,
-        "regexp" => NodeKind::RegExp,
-        "number" => NodeKind::Number,
-        "native" => NodeKind::Native,
-        "synthetic" => NodeKind::Synthetic,
-        "concatenated string" => NodeKind::ConsString,
-        "sliced string" => NodeKind::SlicedString,
-        "symbol" => NodeKind::Symbol,
-        "bigint" => NodeKind::BigInt,
-        "object shape" => NodeKind::ObjectShape,
-        "wasm object" => NodeKind::Wasm,
-        _ => NodeKind::Other,
-    }
 }
 
 fn map_edge_type(name: &str) -> Option<EdgeKind> {
@@ -1230,7 +1187,7 @@ impl<'a> Reader<'a> {
             .iter()
             .map(|t| match t.as_str() {
                 "array" if julia => NodeKind::Object,
-                _ => map_node_type(t),
+                _ => NodeKind::from_v8_type(t),
             })
             .collect();
         // Type indices past the listed names, named from V8's own order
@@ -1240,17 +1197,17 @@ impl<'a> Reader<'a> {
             && meta
                 .node_types
                 .iter()
-                .zip(V8_NODE_TYPE_ORDER)
-                .all(|(listed, v8)| listed == v8)
-            && declared_types <= V8_NODE_TYPE_ORDER.len();
+                .zip(V8_NODE_TYPES)
+                .all(|(listed, (v8, _))| listed == v8)
+            && declared_types <= V8_NODE_TYPES.len();
         if follows_v8_order {
             kinds.extend(
-                V8_NODE_TYPE_ORDER[declared_types..]
+                V8_NODE_TYPES[declared_types..]
                     .iter()
-                    .map(|t| map_node_type(t)),
+                    .map(|&(_, kind)| kind),
             );
         }
-        let mut undeclared_uses = [0u64; V8_NODE_TYPE_ORDER.len()];
+        let mut undeclared_uses = [0u64; V8_NODE_TYPES.len()];
         let bytes = self.bytes;
 
         // The root swap, when `root_index` names another node.
@@ -1420,7 +1377,7 @@ impl<'a> Reader<'a> {
             if count > 0 {
                 self.warnings.push(V8Warning::UndeclaredNodeType {
                     index: index as u64,
-                    name: V8_NODE_TYPE_ORDER[index],
+                    name: V8_NODE_TYPES[index].0,
                     count,
                 });
             }

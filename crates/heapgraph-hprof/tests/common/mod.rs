@@ -23,7 +23,11 @@ pub fn corpus(name: &str) -> Option<Vec<u8>> {
 
 pub fn testdata(name: &str) -> Vec<u8> {
     let path = format!("{}/../../testdata/hprof/{name}", env!("CARGO_MANIFEST_DIR"));
-    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    gunzip_if_gzip(std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}")))
+}
+
+/// The bytes, decompressed when they are gzip.
+pub fn gunzip_if_gzip(bytes: Vec<u8>) -> Vec<u8> {
     if bytes.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
         flate2::read::GzDecoder::new(&bytes[..])
@@ -88,15 +92,5 @@ pub fn skipped(what: &str) {
 /// from other projects' repositories, never copied into this one), or
 /// `None`, with one line saying what is skipped, when the corpus is absent.
 pub fn external(name: &str) -> Option<Vec<u8>> {
-    corpus(&format!("../external/hprof/{name}")).map(|bytes| {
-        if bytes.starts_with(&[0x1f, 0x8b]) {
-            let mut out = Vec::new();
-            flate2::read::GzDecoder::new(&bytes[..])
-                .read_to_end(&mut out)
-                .unwrap();
-            out
-        } else {
-            bytes
-        }
-    })
+    corpus(&format!("../external/hprof/{name}")).map(gunzip_if_gzip)
 }
