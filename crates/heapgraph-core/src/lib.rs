@@ -58,7 +58,7 @@ pub use graph::{
 pub use ids::{EdgeIndex, FrameId, NodeIndex, StackId, StringId};
 pub use kinds::{EdgeKind, Format, NodeKind, RootKind, V8_NODE_TYPES};
 pub use stacks::{Frame, StackTable, StackTableBuilder, TooManyStacks};
-pub use strings::{StringInterner, StringTable, TooManyStrings};
+pub use strings::{push_wtf8, StringInterner, StringTable, TooManyStrings};
 
 /// The examples of this crate's README, compiled and run as doctests.
 #[cfg(doctest)]

@@ -267,6 +267,33 @@ impl StringInterner {
     }
 }
 
+/// Appends a code point as WTF-8: UTF-8 that also encodes lone surrogates
+/// (U+D800..U+DFFF) as their 3-byte sequences, so that strings which are
+/// not valid Unicode (V8's `\uD800` escapes, Python's `surrogateescape`d
+/// file names) keep their identity in a [`StringTable`]. The V8 reader and
+/// the pickle reader both encode through it.
+pub fn push_wtf8(out: &mut Vec<u8>, code_point: u32) {
+    let c = code_point;
+    if c < 0x80 {
+        out.push(c as u8);
+    } else if c < 0x800 {
+        out.extend_from_slice(&[0xC0 | (c >> 6) as u8, 0x80 | (c & 0x3F) as u8]);
+    } else if c < 0x10000 {
+        out.extend_from_slice(&[
+            0xE0 | (c >> 12) as u8,
+            0x80 | ((c >> 6) & 0x3F) as u8,
+            0x80 | (c & 0x3F) as u8,
+        ]);
+    } else {
+        out.extend_from_slice(&[
+            0xF0 | (c >> 18) as u8,
+            0x80 | ((c >> 12) & 0x3F) as u8,
+            0x80 | ((c >> 6) & 0x3F) as u8,
+            0x80 | (c & 0x3F) as u8,
+        ]);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -335,5 +362,20 @@ mod tests {
             assert_eq!(interner.intern_str(&format!("s{i}")).unwrap(), *id);
         }
         assert_eq!(interner.len(), 10_001);
+    }
+
+    #[test]
+    fn wtf8_is_utf8_plus_lone_surrogates() {
+        for c in [
+            'a', 'é', '€', '😀', '\u{7F}', '\u{80}', '\u{7FF}', '\u{800}', '\u{FFFF}',
+        ] {
+            let mut out = Vec::new();
+            push_wtf8(&mut out, c as u32);
+            assert_eq!(out, c.to_string().as_bytes(), "{c:?}");
+        }
+        let mut out = Vec::new();
+        push_wtf8(&mut out, 0xDCFF);
+        push_wtf8(&mut out, 0xD800);
+        assert_eq!(out, b"\xed\xb3\xbf\xed\xa0\x80");
     }
 }

@@ -1846,7 +1846,7 @@ fn decode_raw_unicode_escape(line: &[u8], out: &mut Vec<u8>) -> Result<(), &'sta
     while i < line.len() {
         let b = line[i];
         if b != b'\\' {
-            push_code_point(out, u32::from(b));
+            heapgraph_core::push_wtf8(out, u32::from(b));
             i += 1;
             continue;
         }
@@ -1879,32 +1879,10 @@ fn decode_raw_unicode_escape(line: &[u8], out: &mut Vec<u8>) -> Result<(), &'sta
         if cp > 0x10FFFF {
             return Err("\\U escape beyond U+10FFFF");
         }
-        push_code_point(out, cp);
+        heapgraph_core::push_wtf8(out, cp);
         i += 1 + digits;
     }
     Ok(())
-}
-
-/// Encodes one code point as (generalized) UTF-8.
-fn push_code_point(out: &mut Vec<u8>, cp: u32) {
-    if cp < 0x80 {
-        out.push(cp as u8);
-    } else if cp < 0x800 {
-        out.extend_from_slice(&[0xC0 | (cp >> 6) as u8, 0x80 | (cp & 0x3F) as u8]);
-    } else if cp < 0x10000 {
-        out.extend_from_slice(&[
-            0xE0 | (cp >> 12) as u8,
-            0x80 | ((cp >> 6) & 0x3F) as u8,
-            0x80 | (cp & 0x3F) as u8,
-        ]);
-    } else {
-        out.extend_from_slice(&[
-            0xF0 | (cp >> 18) as u8,
-            0x80 | ((cp >> 12) & 0x3F) as u8,
-            0x80 | ((cp >> 6) & 0x3F) as u8,
-            0x80 | (cp & 0x3F) as u8,
-        ]);
-    }
 }
 
 /// The pickletools name of an opcode byte, for error messages.

@@ -552,7 +552,7 @@ impl<'a> Cursor<'a> {
             } else {
                 unit
             };
-            push_wtf8(out, code_point);
+            heapgraph_core::push_wtf8(out, code_point);
         }
     }
 
@@ -681,29 +681,6 @@ fn find_first(byte: u8, haystack: &[u8]) -> Option<usize> {
         .position_first(|piece| memchr::memchr(byte, piece).is_some())?;
     let start = piece * PIECE;
     memchr::memchr(byte, haystack.get(start..)?).map(|i| start + i)
-}
-
-/// Appends a code point (possibly a lone surrogate) as WTF-8.
-pub(crate) fn push_wtf8(out: &mut Vec<u8>, code_point: u32) {
-    let c = code_point;
-    if c < 0x80 {
-        out.push(c as u8);
-    } else if c < 0x800 {
-        out.extend_from_slice(&[0xC0 | (c >> 6) as u8, 0x80 | (c & 0x3F) as u8]);
-    } else if c < 0x10000 {
-        out.extend_from_slice(&[
-            0xE0 | (c >> 12) as u8,
-            0x80 | ((c >> 6) & 0x3F) as u8,
-            0x80 | (c & 0x3F) as u8,
-        ]);
-    } else {
-        out.extend_from_slice(&[
-            0xF0 | (c >> 18) as u8,
-            0x80 | ((c >> 12) & 0x3F) as u8,
-            0x80 | ((c >> 6) & 0x3F) as u8,
-            0x80 | (c & 0x3F) as u8,
-        ]);
-    }
 }
 
 #[cfg(test)]
