@@ -3,7 +3,7 @@
 
 use std::sync::OnceLock;
 
-use heapgraph_core::{HeapGraph, NodeIndex};
+use heapgraph_core::{DomState, HeapGraph, NodeIndex};
 
 use crate::classes::{ClassId, ClassTable};
 use crate::distance::{bfs_distances, devtools_distances, NO_DISTANCE};
@@ -87,7 +87,7 @@ impl<'g> HeapAnalysis<'g> {
     pub fn with_policy_and_dom_state(
         graph: &'g HeapGraph,
         policy: EdgePolicy,
-        detachedness: Option<&[u8]>,
+        detachedness: Option<&[DomState]>,
     ) -> HeapAnalysis<'g> {
         HeapAnalysis::build(graph, policy, detachedness, second_thread_allowed())
     }
@@ -99,7 +99,7 @@ impl<'g> HeapAnalysis<'g> {
     pub fn with_threads(
         graph: &'g HeapGraph,
         policy: EdgePolicy,
-        detachedness: Option<&[u8]>,
+        detachedness: Option<&[DomState]>,
         threads: usize,
     ) -> HeapAnalysis<'g> {
         HeapAnalysis::build(graph, policy, detachedness, threads > 1)
@@ -108,7 +108,7 @@ impl<'g> HeapAnalysis<'g> {
     fn build(
         graph: &'g HeapGraph,
         policy: EdgePolicy,
-        detachedness: Option<&[u8]>,
+        detachedness: Option<&[DomState]>,
         two_threads: bool,
     ) -> HeapAnalysis<'g> {
         let devtools = policy.semantics == Semantics::DevTools;
@@ -182,11 +182,15 @@ impl<'g> HeapAnalysis<'g> {
     /// [`ClassTable::for_graph_with_dom_state`]), so detached DOM nodes get
     /// DevTools' `Detached ` class names. When no node is marked detached
     /// (state 2) the names cannot change, and the table is kept.
-    pub fn with_dom_state(mut self, detachedness: &[u8]) -> HeapAnalysis<'g> {
+    pub fn with_dom_state(mut self, detachedness: &[DomState]) -> HeapAnalysis<'g> {
         // DevTools' propagation only spreads the detached state from nodes
         // that have it.
         let n = self.graph.node_count();
-        if detachedness.iter().take(n).any(|&state| state == 2) {
+        if detachedness
+            .iter()
+            .take(n)
+            .any(|&state| state == DomState::Detached)
+        {
             self.classes = OnceLock::from(ClassTable::for_graph_with_dom_state(
                 self.graph,
                 Some(detachedness),
@@ -515,7 +519,7 @@ mod tests {
             .collect()
     }
 
-    fn direct(graph: &HeapGraph, states: Option<&[u8]>) -> Vec<(Option<ClassId>, String)> {
+    fn direct(graph: &HeapGraph, states: Option<&[DomState]>) -> Vec<(Option<ClassId>, String)> {
         let table = ClassTable::for_graph_with_dom_state(graph, states);
         graph
             .nodes()
@@ -530,8 +534,9 @@ mod tests {
     fn one_step_and_two_step_dom_state_agree_on_one_and_two_threads() {
         let graph = dom_graph();
         let policy = EdgePolicy::for_format(graph.format());
-        let detached = [0u8, 2, 0, 1, 0, 0, 0];
-        let attached_only = [0u8, 1, 0, 1, 0, 0, 0];
+        use DomState::{Attached as A, Detached as D, Unknown as U};
+        let detached = [U, D, U, A, U, U, U];
+        let attached_only = [U, A, U, A, U, U, U];
         for states in [&detached[..], &attached_only[..], &[][..]] {
             let expected = direct(&graph, Some(states));
             for two_threads in [false, true] {

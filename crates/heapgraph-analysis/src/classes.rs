@@ -23,7 +23,7 @@
 use std::cmp::Ordering;
 
 use hashbrown::HashMap;
-use heapgraph_core::{EdgeKind, EdgeLabel, Format, HeapGraph, NodeIndex, NodeKind};
+use heapgraph_core::{DomState, EdgeKind, EdgeLabel, Format, HeapGraph, NodeIndex, NodeKind};
 
 /// A class in a [`ClassTable`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -58,7 +58,10 @@ impl ClassTable {
     /// that knows it to the native nodes below it (`propagateDOMState`:
     /// attached wins, never through JavaScript objects, not over hidden or
     /// weak edges) and prefixes the names of detached ones with `Detached `.
-    pub fn for_graph_with_dom_state(graph: &HeapGraph, detachedness: Option<&[u8]>) -> ClassTable {
+    pub fn for_graph_with_dom_state(
+        graph: &HeapGraph,
+        detachedness: Option<&[DomState]>,
+    ) -> ClassTable {
         match graph.format() {
             Format::V8HeapSnapshot => devtools_classes(graph, detachedness),
             Format::Hprof => named_classes(graph, |kind| {
@@ -196,12 +199,12 @@ fn shorten_tag(name: &str) -> Option<String> {
 }
 
 /// DevTools' `propagateDOMState`: which native nodes end up detached.
-fn detached_nodes(graph: &HeapGraph, detachedness: &[u8]) -> Vec<bool> {
-    const ATTACHED: u8 = 1;
-    const DETACHED: u8 = 2;
+fn detached_nodes(graph: &HeapGraph, detachedness: &[DomState]) -> Vec<bool> {
+    const ATTACHED: DomState = DomState::Attached;
+    const DETACHED: DomState = DomState::Detached;
     let n = graph.node_count();
-    let mut state: Vec<u8> = (0..n)
-        .map(|i| detachedness.get(i).copied().unwrap_or(0))
+    let mut state: Vec<DomState> = (0..n)
+        .map(|i| detachedness.get(i).copied().unwrap_or_default())
         .collect();
     let mut visited = vec![false; n];
     let mut attached: Vec<u32> = Vec::new();
@@ -209,8 +212,8 @@ fn detached_nodes(graph: &HeapGraph, detachedness: &[u8]) -> Vec<bool> {
     let mut renamed = vec![false; n];
     let kinds = graph.kinds();
     let mut process = |v: usize,
-                       new_state: u8,
-                       state: &mut [u8],
+                       new_state: DomState,
+                       state: &mut [DomState],
                        attached: &mut Vec<u32>,
                        detached: &mut Vec<u32>| {
         if visited[v] {
@@ -230,7 +233,7 @@ fn detached_nodes(graph: &HeapGraph, detachedness: &[u8]) -> Vec<bool> {
     };
     for v in 0..n {
         let s = state[v];
-        if s != 0 {
+        if s != DomState::Unknown {
             process(v, s, &mut state, &mut attached, &mut detached);
         }
     }
@@ -257,7 +260,7 @@ fn detached_nodes(graph: &HeapGraph, detachedness: &[u8]) -> Vec<bool> {
     renamed
 }
 
-fn devtools_classes(graph: &HeapGraph, detachedness: Option<&[u8]>) -> ClassTable {
+fn devtools_classes(graph: &HeapGraph, detachedness: Option<&[DomState]>) -> ClassTable {
     let mut interner = Interner::new();
     // Object and native nodes: class by name string (the class is a
     // function of the name alone), and whether the name is `Object`.

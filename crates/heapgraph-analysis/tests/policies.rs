@@ -237,9 +237,9 @@ fn devtools_detached_names_follow_dom_state() {
     g.edge(div, js, EdgeKind::Property, "wrapper");
     g.edge(js, behind_js, EdgeKind::Property, "inner");
     let graph = g.finish();
-    let mut states = vec![0u8; graph.node_count()];
-    states[div.index()] = 2;
-    states[span.index()] = 1;
+    let mut states = vec![heapgraph_core::DomState::Unknown; graph.node_count()];
+    states[div.index()] = heapgraph_core::DomState::Detached;
+    states[span.index()] = heapgraph_core::DomState::Attached;
     let analysis = HeapAnalysis::new(&graph).with_dom_state(&states);
     assert_eq!(analysis.class_name(div), "Detached <div>");
     assert_eq!(analysis.class_name(text), "Detached Text");

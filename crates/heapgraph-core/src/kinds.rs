@@ -103,6 +103,32 @@ byte_enum!(
     }
 );
 
+/// Whether a DOM node is in a document: V8's per-node `detachedness`
+/// column, which Blink fills in for the DOM nodes it knows (`0`, `1`, `2`
+/// in the file).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum DomState {
+    /// Not known (`0`, and any value V8 does not write).
+    #[default]
+    Unknown = 0,
+    /// In a document (`1`).
+    Attached = 1,
+    /// Out of every document (`2`): a detached DOM node.
+    Detached = 2,
+}
+
+impl DomState {
+    /// The state a `detachedness` value stands for.
+    pub fn from_v8(value: u64) -> DomState {
+        match value {
+            1 => DomState::Attached,
+            2 => DomState::Detached,
+            _ => DomState::Unknown,
+        }
+    }
+}
+
 /// V8's heap-snapshot node types in the order of its `HeapGraphNode::Type`
 /// enum (which every version so far has only appended to), each with the
 /// kind it is read as: the one table the V8 reader maps type names through

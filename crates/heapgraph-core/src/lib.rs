@@ -56,7 +56,7 @@ pub use graph::{
     BuildDiagnostics, EdgeLabel, EdgeRef, GraphInfo, GraphMemory, HeapGraph, Retainers,
 };
 pub use ids::{EdgeIndex, FrameId, NodeIndex, StackId, StringId};
-pub use kinds::{EdgeKind, Format, NodeKind, RootKind, V8_NODE_TYPES};
+pub use kinds::{DomState, EdgeKind, Format, NodeKind, RootKind, V8_NODE_TYPES};
 pub use stacks::{Frame, StackTable, StackTableBuilder, TooManyStacks};
 pub use strings::{push_wtf8, StringInterner, StringTable, TooManyStrings};
 

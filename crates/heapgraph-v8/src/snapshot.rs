@@ -20,8 +20,8 @@
 
 use hashbrown::HashMap;
 use heapgraph_core::{
-    EdgeKind, Format, Frame, GraphBuilder, HeapGraph, Limits, NodeIndex, NodeKind, RootKind,
-    StackId, StringId, V8_NODE_TYPES,
+    DomState, EdgeKind, Format, Frame, GraphBuilder, HeapGraph, Limits, NodeIndex, NodeKind,
+    RootKind, StackId, StringId, V8_NODE_TYPES,
 };
 
 use crate::error::{V8Error, V8ErrorKind};
@@ -297,7 +297,7 @@ pub struct V8Snapshot {
     pub producer: Producer,
     /// Per node (indexed by [`NodeIndex`]): `0` unknown, `1` attached,
     /// `2` detached, when the file has a `detachedness` column.
-    pub detachedness: Option<Vec<u8>>,
+    pub detachedness: Option<Vec<DomState>>,
     /// `snapshot.extra_native_bytes` (V8 15+): memory DevTools adds to the
     /// total.
     pub extra_native_bytes: Option<u64>,
@@ -1349,7 +1349,7 @@ impl<'a> Reader<'a> {
                 }
             }
             if let (Some(c), Some(d)) = (c_detached, info.detachedness.as_mut()) {
-                d.push(get(c).min(255) as u8);
+                d.push(DomState::from_v8(get(c)));
             }
             if kind == NodeKind::Synthetic {
                 info.synthetic.push(node.as_u32());
@@ -1848,7 +1848,7 @@ struct NodesInfo {
     field_count: u64,
     /// Per node ordinal (file order): its edge count.
     edge_counts: Vec<u32>,
-    detachedness: Option<Vec<u8>>,
+    detachedness: Option<Vec<DomState>>,
     /// The `(GC roots)` node (graph index).
     gc_roots: Option<u32>,
     /// The `synthetic` nodes (graph indices), sorted.

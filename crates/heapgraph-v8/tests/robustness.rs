@@ -75,7 +75,11 @@ fn full_snapshot_reads_every_section() {
         snapshot.scopes.as_ref().unwrap().scopes.values,
         vec![14, -2, 14, 8]
     );
-    assert_eq!(snapshot.detachedness.as_deref(), Some(&[0u8, 0, 0, 2][..]));
+    use heapgraph_core::DomState::{Detached, Unknown};
+    assert_eq!(
+        snapshot.detachedness.as_deref(),
+        Some(&[Unknown, Unknown, Unknown, Detached][..])
+    );
     assert!(snapshot
         .warnings
         .iter()

@@ -85,7 +85,10 @@ proptest! {
             prop_assert_eq!(graph.strings().bytes(graph.name(n)), mini.strings[name as usize].as_bytes());
             prop_assert_eq!(graph.object_id(n), id);
             prop_assert_eq!(graph.self_size(n), size);
-            prop_assert_eq!(snapshot.detachedness.as_ref().unwrap()[k], detached as u8);
+            prop_assert_eq!(
+                snapshot.detachedness.as_ref().unwrap()[k],
+                heapgraph_core::DomState::from_v8(detached)
+            );
             let got: Vec<_> = graph.edges(n).collect();
             prop_assert_eq!(got.len(), mini.edges[k].len());
             for (edge, &(ety, label, target)) in got.iter().zip(&mini.edges[k]) {

@@ -564,10 +564,11 @@ fn parse_in_pool(source: Source, options: &OpenOptions) -> Result<Dump, Error> {
     };
     source.release_resident_pages();
     let detached = match &parsed {
-        Parsed::V8Snapshot(snapshot) => snapshot
-            .detachedness
-            .as_ref()
-            .map(|d| d.iter().map(|&state| state == 2).collect()),
+        Parsed::V8Snapshot(snapshot) => snapshot.detachedness.as_ref().map(|d| {
+            d.iter()
+                .map(|&state| state == heapgraph_core::DomState::Detached)
+                .collect()
+        }),
         _ => None,
     };
     Ok(Dump {
