@@ -47,6 +47,15 @@ pub enum Error {
         /// What the operating system said.
         source: std::io::Error,
     },
+    /// The scratch file a gzip file is decompressed into could not be
+    /// created or written (see [`OpenOptions::scratch_dir`]).
+    #[error("cannot write the decompressed dump to {path}: {source}")]
+    Scratch {
+        /// The scratch file.
+        path: std::path::PathBuf,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
     /// The gzip stream is corrupt or truncated.
     #[error("corrupt gzip data at compressed byte {offset}: {source}")]
     Gzip {
@@ -111,6 +120,10 @@ pub struct OpenOptions {
     /// The largest decompressed size accepted for gzip input, in bytes
     /// (default: unlimited).
     pub max_decompressed_bytes: u64,
+    /// Where a gzip file is decompressed to before it is mapped (see
+    /// [`Source`]); default: the system's temporary directory. It needs
+    /// room for the decompressed dump.
+    pub scratch_dir: Option<std::path::PathBuf>,
     /// How HPROF dumps are read (size model, compressed references).
     pub hprof: heapgraph_hprof::HprofOptions,
     /// Bounds on the graph a dump may produce (nodes, edges, string
@@ -150,6 +163,7 @@ impl Default for OpenOptions {
         OpenOptions {
             memory_map: true,
             max_decompressed_bytes: u64::MAX,
+            scratch_dir: None,
             hprof: heapgraph_hprof::HprofOptions::default(),
             limits: heapgraph_core::Limits::default(),
             weak_referents: WeakReferents::Count,

@@ -1,7 +1,7 @@
 //! The bytes of an input file: memory-mapped, read, or decompressed.
 
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
 use crate::{Error, OpenOptions};
@@ -11,8 +11,13 @@ use crate::{Error, OpenOptions};
 /// Plain files are memory-mapped by default. A mapping assumes that no other
 /// process truncates or rewrites the file while it is open (the same promise
 /// every memory-mapping tool makes); set [`OpenOptions::memory_map`] to
-/// `false` to read the file into memory instead. gzip files are always
-/// decompressed into memory.
+/// `false` to read the file into memory instead. A gzip file is decompressed
+/// once into a scratch file ([`OpenOptions::scratch_dir`], removed from the
+/// directory as soon as it is created, so nothing is left behind even on a
+/// crash) which is then mapped: the decompressed dump lives in the page
+/// cache, which the kernel can reclaim, never in the process's own memory.
+/// gzip data from a pipe or from [`crate::parse_bytes`] is decompressed
+/// into memory.
 pub struct Source(Inner);
 
 enum Inner {
@@ -65,7 +70,25 @@ impl Source {
         };
         file.seek(SeekFrom::Start(0)).map_err(io)?;
         if is_gzip {
-            return gunzip(file, options.max_decompressed_bytes);
+            if !options.memory_map {
+                return gunzip(file, options.max_decompressed_bytes);
+            }
+            let (scratch, scratch_path) = scratch_file(options)?;
+            let scratch_io = |source| Error::Scratch {
+                path: scratch_path.clone(),
+                source,
+            };
+            {
+                let mut writer = std::io::BufWriter::with_capacity(1 << 20, &scratch);
+                decompress(
+                    file,
+                    options.max_decompressed_bytes,
+                    &mut writer,
+                    &scratch_io,
+                )?;
+                writer.flush().map_err(scratch_io)?;
+            }
+            return Source::map(scratch).map_err(scratch_io);
         }
         if options.memory_map && metadata.len() > 0 {
             // SAFETY: `Mmap::map` is unsafe because another process could
@@ -78,17 +101,40 @@ impl Source {
             // promise it set `memory_map: false`. Within that contract the
             // slice is valid for the mapping's lifetime, which `Source` ties
             // to the `Dump` that borrows it.
-            #[allow(unsafe_code)]
-            let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
-            // Every parser reads its input front to back: ask for
-            // aggressive read-ahead. Advice only; failure changes nothing.
-            #[cfg(unix)]
-            let _ = map.advise(memmap2::Advice::Sequential);
-            return Ok(Source(Inner::Mapped(map, file)));
+            return Source::map(file).map_err(io);
         }
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes).map_err(io)?;
         Ok(Source(Inner::Owned(bytes)))
+    }
+
+    /// Maps `file`, which must not be modified while the mapping lives: the
+    /// input file under the contract of [`Source`], or a scratch file only
+    /// this process has (created exclusively and unlinked at once).
+    fn map(file: File) -> std::io::Result<Source> {
+        if file.metadata()?.len() == 0 {
+            return Ok(Source(Inner::Owned(Vec::new())));
+        }
+        // SAFETY: `Mmap::map` is unsafe because another process could
+        // change or truncate the file while we hold the slice, which Rust's
+        // aliasing rules cannot express and which (for truncation) would
+        // fault on access. We only ever read through the mapping. The input
+        // file is not modified while it is open by the documented contract
+        // of `open` (see the type docs), the contract ripgrep and other
+        // mmap-based readers rely on; callers who cannot promise it set
+        // `memory_map: false`. A scratch file was created with O_EXCL in a
+        // directory of the caller's choosing, fully written and flushed by
+        // this process before being mapped, and (on Unix) unlinked right
+        // after creation, so no other process can open it by name. Within
+        // that contract the slice is valid for the mapping's lifetime,
+        // which `Source` ties to the `Dump` that borrows it.
+        #[allow(unsafe_code)]
+        let map = unsafe { memmap2::Mmap::map(&file) }?;
+        // Every parser reads its input front to back: ask for aggressive
+        // read-ahead. Advice only; failure changes nothing.
+        #[cfg(unix)]
+        let _ = map.advise(memmap2::Advice::Sequential);
+        Ok(Source(Inner::Mapped(map, file)))
     }
 
     /// Drops the mapped file's pages from this process's resident set once
@@ -161,36 +207,95 @@ impl Source {
     }
 }
 
-/// Decompresses a gzip stream (all members), refusing more than `limit`
-/// bytes of output.
+/// Decompresses a gzip stream (all members) into memory, refusing more
+/// than `limit` bytes of output.
 fn gunzip(input: impl Read, limit: u64) -> Result<Source, Error> {
+    let mut bytes = Vec::new();
+    decompress(input, limit, &mut bytes, &|source| Error::Gzip {
+        offset: 0,
+        source,
+    })?;
+    Ok(Source(Inner::Owned(bytes)))
+}
+
+/// Decompresses a gzip stream (all members) into `out`, refusing more than
+/// `limit` bytes of output. Decoding errors name the compressed byte where
+/// decoding failed; errors writing `out` go through `write_error`.
+fn decompress(
+    input: impl Read,
+    limit: u64,
+    out: &mut impl Write,
+    write_error: &dyn Fn(std::io::Error) -> Error,
+) -> Result<u64, Error> {
     // The decoder reads through this buffer and says how much it used, so
     // `consumed` is exactly where it stopped in the compressed bytes.
     let mut counted = CountingBufRead {
         inner: std::io::BufReader::with_capacity(64 << 10, input),
         consumed: 0,
     };
-    let mut bytes = Vec::new();
-    let result = flate2::bufread::MultiGzDecoder::new(&mut counted)
-        .take(limit.saturating_add(1))
-        .read_to_end(&mut bytes);
-    let read = result.map_err(|source| {
-        // A checksum is checked after its member's 8-byte trailer (CRC-32,
-        // size) was read: the error is at the trailer, not past it.
-        let trailer = source.to_string().contains("checksum");
-        Error::Gzip {
-            offset: if trailer {
-                counted.consumed.saturating_sub(8)
-            } else {
-                counted.consumed
-            },
-            source,
+    let mut decoder = flate2::bufread::MultiGzDecoder::new(&mut counted);
+    let mut buffer = vec![0u8; 256 << 10];
+    let mut written = 0u64;
+    loop {
+        let n = match decoder.read(&mut buffer) {
+            Ok(0) => return Ok(written),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(source) => {
+                // A checksum is checked after its member's 8-byte trailer
+                // (CRC-32, size) was read: the error is at the trailer.
+                let trailer = source.to_string().contains("checksum");
+                let consumed = decoder.get_ref().consumed;
+                return Err(Error::Gzip {
+                    offset: if trailer {
+                        consumed.saturating_sub(8)
+                    } else {
+                        consumed
+                    },
+                    source,
+                });
+            }
+        };
+        written = written.saturating_add(n as u64);
+        if written > limit {
+            return Err(Error::TooLarge { limit });
         }
-    })?;
-    if read as u64 > limit {
-        return Err(Error::TooLarge { limit });
+        out.write_all(buffer.get(..n).unwrap_or(&[]))
+            .map_err(write_error)?;
     }
-    Ok(Source(Inner::Owned(bytes)))
+}
+
+/// A new scratch file in [`OpenOptions::scratch_dir`] (default: the
+/// system's temporary directory), created exclusively and, on Unix,
+/// unlinked at once: it disappears when the process ends, however it ends.
+fn scratch_file(options: &OpenOptions) -> Result<(File, std::path::PathBuf), Error> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let dir = options
+        .scratch_dir
+        .clone()
+        .unwrap_or_else(std::env::temp_dir);
+    loop {
+        let path = dir.join(format!(
+            "heapgraph-{}-{}.dump",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let created = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path);
+        match created {
+            Ok(file) => {
+                #[cfg(unix)]
+                let _ = std::fs::remove_file(&path);
+                return Ok((file, path));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(source) => return Err(Error::Scratch { path, source }),
+        }
+    }
 }
 
 /// Reads a file from the start with positioned reads, leaving the file's

@@ -185,3 +185,49 @@ fn limits_reach_every_parser() {
         }
     }
 }
+
+/// A `.gz` file is decompressed into a scratch file that is mapped, never
+/// into the process's memory: the scratch directory is empty again as soon
+/// as the dump is open (the file was unlinked at once), the bytes equal
+/// the in-memory decompression, and errors name the compressed byte, the
+/// limit, or the scratch file.
+#[test]
+fn gzip_files_are_decompressed_to_a_mapped_scratch_file() {
+    let gz = testdata("hprof/hotspot-jdk17-shapes.hprof.gz");
+    let scratch = tempfile::tempdir().unwrap();
+    let mut options = OpenOptions::default();
+    options.scratch_dir = Some(scratch.path().to_path_buf());
+    let mapped = heapgraph::open_with(&gz, &options).unwrap();
+    assert_eq!(std::fs::read_dir(scratch.path()).unwrap().count(), 0);
+    let mut in_memory = OpenOptions::default();
+    in_memory.memory_map = false;
+    let owned = heapgraph::open_with(&gz, &in_memory).unwrap();
+    assert_eq!(mapped.bytes(), owned.bytes());
+    assert_eq!(mapped.graph().node_count(), owned.graph().node_count());
+    assert!(format!("{:?}", mapped).contains("mapped"), "{mapped:?}");
+
+    // The limit still holds, and a corrupt checksum names its trailer.
+    let mut limited = options.clone();
+    limited.max_decompressed_bytes = 1000;
+    assert!(matches!(
+        heapgraph::open_with(&gz, &limited).unwrap_err(),
+        Error::TooLarge { limit: 1000 }
+    ));
+    let mut bytes = std::fs::read(&gz).unwrap();
+    let crc = bytes.len() - 8;
+    bytes[crc] ^= 1;
+    let bad = scratch.path().join("bad.gz");
+    std::fs::write(&bad, &bytes).unwrap();
+    match heapgraph::open_with(&bad, &options).unwrap_err() {
+        Error::Gzip { offset, .. } => assert_eq!(offset, crc as u64),
+        other => panic!("{other}"),
+    }
+    std::fs::remove_file(&bad).unwrap();
+    assert_eq!(std::fs::read_dir(scratch.path()).unwrap().count(), 0);
+
+    // A scratch directory that does not exist is a clear error.
+    options.scratch_dir = Some(scratch.path().join("missing"));
+    let err = heapgraph::open_with(&gz, &options).unwrap_err();
+    assert!(matches!(err, Error::Scratch { .. }), "{err}");
+    assert!(err.to_string().contains("missing"), "{err}");
+}
