@@ -78,6 +78,7 @@ pub(crate) fn open_options(options: &GlobalOptions) -> OpenOptions {
     open.threads = options
         .threads
         .and_then(|n| std::num::NonZeroUsize::new(usize::from(n)));
+    open.scratch_dir = options.scratch.clone();
     open
 }
 

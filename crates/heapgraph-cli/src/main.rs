@@ -62,6 +62,12 @@ pub(crate) struct GlobalOptions {
           value_parser = clap::value_parser!(u32).range(1..))]
     pub(crate) dump: u32,
 
+    /// Where `.gz` dumps are decompressed to before they are mapped (a
+    /// scratch file removed at once; it needs room for the decompressed
+    /// dump); default: the system's temporary directory.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub(crate) scratch: Option<std::path::PathBuf>,
+
     /// Threads to use where the work splits (V8 arrays, the HPROF shallow
     /// histogram, the analysis's side work); default: one per core.
     #[arg(long, global = true, value_name = "N",
