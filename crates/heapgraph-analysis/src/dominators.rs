@@ -347,21 +347,12 @@ impl DominatorTree {
 
     /// The children of every node in the tree, for browsing it.
     pub fn children(&self) -> DominatedNodes {
-        let n = self.idom.len();
-        let mut start = vec![0u32; n + 1];
-        for &v in self.order.iter().skip(1) {
-            start[self.idom[v as usize] as usize + 1] += 1;
-        }
-        for i in 0..n {
-            start[i + 1] += start[i];
-        }
-        let mut fill = start.clone();
-        let mut nodes = vec![0u32; self.order.len().saturating_sub(1)];
-        for &v in self.order.iter().skip(1) {
-            let d = self.idom[v as usize] as usize;
-            nodes[fill[d] as usize] = v;
-            fill[d] += 1;
-        }
+        let (start, nodes) = heapgraph_core::csr::group_by_key(self.idom.len(), || {
+            self.order
+                .iter()
+                .skip(1)
+                .map(|&v| (self.idom[v as usize], v))
+        });
         DominatedNodes { start, nodes }
     }
 }

@@ -403,25 +403,13 @@ fn first_shortest_path_tuned<'a>(
 /// Reachable nodes sorted by distance (up to `depth`), and where each
 /// distance starts.
 fn nodes_by_distance(root_distance: &[u32], depth: u32) -> (Vec<u32>, Vec<u32>) {
-    let buckets = depth as usize + 1;
-    let mut start = vec![0u32; buckets + 1];
-    for &d in root_distance {
-        if d < depth {
-            start[d as usize + 1] += 1;
-        }
-    }
-    for i in 0..buckets {
-        start[i + 1] += start[i];
-    }
-    let mut fill = start.clone();
-    let mut order = vec![0u32; start[buckets] as usize];
-    for (node, &d) in root_distance.iter().enumerate() {
-        if d < depth {
-            let slot = &mut fill[d as usize];
-            order[*slot as usize] = node as u32;
-            *slot += 1;
-        }
-    }
+    let (start, order) = heapgraph_core::csr::group_by_key(depth as usize + 1, || {
+        root_distance
+            .iter()
+            .enumerate()
+            .filter(|&(_, &d)| d < depth)
+            .map(|(node, &d)| (d, node as u32))
+    });
     (order, start)
 }
 

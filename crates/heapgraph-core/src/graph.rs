@@ -417,25 +417,16 @@ pub struct Retainers {
 
 impl Retainers {
     fn build(graph: &HeapGraph) -> Retainers {
-        let n = graph.node_count();
-        let mut start = vec![0u32; n + 1];
-        for target in &graph.edge_target {
-            start[target.index() + 1] += 1;
-        }
-        for i in 0..n {
-            start[i + 1] += start[i];
-        }
-        let mut fill = start.clone();
-        let m = graph.edge_count();
-        let mut edge = vec![EdgeIndex(0); m];
-        for (e, target) in graph.edge_target.iter().enumerate() {
-            let slot = &mut fill[target.index()];
-            edge[*slot as usize] = EdgeIndex(e as u32);
-            *slot += 1;
-        }
+        let (start, edge) = crate::csr::group_by_key(graph.node_count(), || {
+            graph
+                .edge_target
+                .iter()
+                .enumerate()
+                .map(|(e, target)| (target.0, e as u32))
+        });
         Retainers {
             start,
-            edge,
+            edge: edge.into_iter().map(EdgeIndex).collect(),
             edge_start: graph.edge_start.clone(),
         }
     }

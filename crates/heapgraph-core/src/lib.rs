@@ -45,6 +45,7 @@
 #![deny(missing_docs)]
 
 mod builder;
+pub mod csr;
 mod graph;
 mod ids;
 mod kinds;
