@@ -36,8 +36,15 @@ put() { # target source
 
 while read -r f; do
   out="$corpus/parse_v8/$(basename "${f%.gz}")"
-  python3 "$here/scripts/shrink_snapshot.py" "$f" "$out" 150
-  cp "$out" "$corpus/analysis/parse_v8-$(basename "$out")"
+  if python3 "$here/scripts/shrink_snapshot.py" "$f" "$out" 150 2>/dev/null; then
+    cp "$out" "$corpus/analysis/parse_v8-$(basename "$out")"
+  else
+    # A real file that is invalid as published (the shared corpus has one:
+    # edges that point past its nodes) cannot be shrunk: seed its start.
+    rm -f "$out"
+    echo "seed.sh: $(basename "$f") cannot be shrunk; seeding its first $max bytes" >&2
+    put parse_v8 "$f"
+  fi
 done < <(files '*.heapsnapshot')
 while read -r f; do put parse_v8_heapprofile "$f"; done < <(files '*.heapprofile')
 while read -r f; do put parse_hprof "$f"; done < <(files '*.hprof')
