@@ -9,7 +9,7 @@
 #   HEAPGRAPH_BENCH_DIR scratch dir for tools, dumps and results (default ~/.cache/heapgraph/bench);
 #                       nothing is written into the repository
 #   ONLY                formats to run, comma separated: v8,hprof,tm (default all three)
-#   HG_THREADS          thread counts heapgraph runs with (RAYON_NUM_THREADS), default "1 2"
+#   HG_THREADS          thread counts heapgraph runs with (--threads N), default "1 2"
 #   BENCH_TIMEOUT       seconds before a single run is killed (default 3600)
 #   HEAPGRAPH_BIN       use this heapgraph binary instead of building target/release/heapgraph
 #   STEPS               which steps to run, comma separated: install,generate,time (default all)
@@ -215,7 +215,7 @@ heapgraph_runs() { # file task -- heapgraph arguments...
   local file=$1 task=$2; shift 3
   local t
   for t in $HG_THREADS; do
-    measure "$file" "$task" heapgraph "$t" -- env RAYON_NUM_THREADS="$t" "$HG" --quiet "$@"
+    measure "$file" "$task" heapgraph "$t" -- "$HG" --quiet --threads "$t" "$@"
   done
 }
 
