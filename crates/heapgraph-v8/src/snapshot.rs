@@ -1318,7 +1318,9 @@ impl<'a> Reader<'a> {
                 ));
             };
             if type_index as usize >= declared_types {
-                undeclared_uses[type_index as usize] += 1;
+                if let Some(uses) = undeclared_uses.get_mut(type_index as usize) {
+                    *uses += 1;
+                }
             }
             let name = get(c_name);
             if name >= string_count {

@@ -639,7 +639,6 @@ fn describe_mismatch(formats: &[&str]) -> String {
             format!("cannot diff {old} with {new}: both snapshots must be of the same format")
         }
         [first, rest @ ..] => {
-            let rest: Vec<&str> = rest.to_vec();
             let count = match formats.len() {
                 3 => "three".to_string(),
                 n => n.to_string(),
