@@ -77,7 +77,7 @@ pub fn parse_v8_heapprofile(data: &[u8]) {
 /// readers over whatever was indexed.
 pub fn parse_hprof(data: &[u8]) {
     use heapgraph::hprof::{parse, HprofOptions, SizeModel};
-    let _ = heapgraph::hprof::is_hprof(data);
+    let _ = heapgraph::hprof::sniff(data);
     let raw = HprofOptions::default().with_size_model(SizeModel::Raw);
     let lenient = HprofOptions::default().with_lenient(true);
     for options in [HprofOptions::default(), raw, lenient] {
@@ -126,8 +126,13 @@ pub fn parse_hprof(data: &[u8]) {
 /// and the `sites` statistics on whatever parsed.
 pub fn parse_tracemalloc(data: &[u8]) {
     let _ = heapgraph::tracemalloc::is_tracemalloc_pickle(data);
-    let streamed = heapgraph::tracemalloc::parse_reader(data, Some(data.len() as u64));
-    match heapgraph::tracemalloc::parse(data) {
+    let _ = heapgraph::tracemalloc::sniff(data);
+    let streamed = heapgraph::tracemalloc::parse_reader(
+        data,
+        Some(data.len() as u64),
+        &heapgraph::tracemalloc::ParseOptions::default(),
+    );
+    match heapgraph::tracemalloc::parse(data, &heapgraph::tracemalloc::ParseOptions::default()) {
         Ok(snap) => {
             let streamed = match streamed {
                 Ok(s) => s,

@@ -45,6 +45,7 @@
 #![deny(missing_docs)]
 
 mod builder;
+mod consumed;
 pub mod csr;
 mod graph;
 mod ids;
@@ -53,6 +54,7 @@ mod stacks;
 mod strings;
 
 pub use builder::{root_group_name, BuildError, GraphBuilder, Limits};
+pub use consumed::OnConsumed;
 pub use graph::{
     BuildDiagnostics, EdgeLabel, EdgeRef, GraphInfo, GraphMemory, HeapGraph, Retainers,
 };

@@ -286,6 +286,44 @@ impl HprofDump {
         Some(out)
     }
 
+    /// Every `java.lang.String` instance with its text (read lazily from
+    /// `file`, as [`java_string_value`](Self::java_string_value) reads it)
+    /// and its cost: the `String`'s size in `shallow_sizes` (indexed by
+    /// node) plus that of its `value` array. Strings whose text cannot be
+    /// read are left out. This is what duplicate-string analysis takes.
+    pub fn java_strings(
+        &self,
+        file: &[u8],
+        shallow_sizes: &[u64],
+    ) -> Vec<(NodeIndex, Vec<u8>, u64)> {
+        let graph = &self.graph;
+        let Some(value_name) = graph.strings().find(b"value") else {
+            return Vec::new();
+        };
+        let Some(string_class) = graph.strings().find(b"java.lang.String") else {
+            return Vec::new();
+        };
+        let size = |n: NodeIndex| shallow_sizes.get(n.index()).copied().unwrap_or(0);
+        graph
+            .nodes()
+            .filter(|&n| graph.kind(n) == NodeKind::Object && graph.name(n) == string_class)
+            .filter_map(|n| {
+                let text = self.java_string_value(file, n)?;
+                let array = graph
+                    .edges(n)
+                    .find(|e| {
+                        e.kind == EdgeKind::Property && e.label == EdgeLabel::Name(value_name)
+                    })
+                    .map(|e| e.target);
+                Some((
+                    n,
+                    text.into_bytes(),
+                    size(n).saturating_add(array.map_or(0, size)),
+                ))
+            })
+            .collect()
+    }
+
     /// The text of a `java.lang.String` instance, read lazily from `file`.
     ///
     /// Handles JDK 9+ compact strings (`byte[] value` + `byte coder`: 0

@@ -364,9 +364,14 @@ fn unit_target(total: usize) -> usize {
 /// them); a dominator-based histogram under MAT's rules leaves unreachable
 /// objects out.
 ///
-/// Work is split over heap-dump segments with rayon (`RAYON_NUM_THREADS`
-/// sets the thread count); memory is per class, not per object.
-/// [`HprofOptions::limits`] do not apply (no graph is built).
+/// Work is split over heap-dump segments on the current rayon pool (run it
+/// inside `ThreadPool::install` to choose the thread count); memory is per
+/// class, not per object. [`HprofOptions::limits`] do not apply (no graph
+/// is built). [`HprofOptions::on_consumed`] gets each byte range the framing
+/// pass (record headers only) has walked, then each group of heap-dump
+/// segments the main pass has decoded, from whichever thread decoded it;
+/// a few ranges may be read again afterwards by the compressed-reference
+/// vote.
 ///
 /// ```
 /// let mut file = b"JAVA PROFILE 1.0.2\0".to_vec();
@@ -386,27 +391,8 @@ pub fn shallow_class_histogram(
     bytes: &[u8],
     options: &HprofOptions,
 ) -> Result<ShallowHistogram, HprofError> {
-    histogram_with_unit_target(bytes, options, None, CANDIDATE_CAP, &|_| {})
-}
-
-/// As [`shallow_class_histogram`], calling `done_with` with each byte range
-/// of `bytes` the framing pass (which reads the record headers only) has
-/// walked, then with each range (a group of heap-dump segments) the main
-/// pass has decoded, from whichever thread decoded it. A caller that memory-mapped
-/// the file can drop those pages from its resident set there, so the pass
-/// never holds the whole file resident. The ranges may be read again
-/// afterwards (a few, by the compressed-reference vote), so the mapping
-/// must stay valid.
-///
-/// # Errors
-///
-/// As [`shallow_class_histogram`].
-pub fn shallow_class_histogram_releasing(
-    bytes: &[u8],
-    options: &HprofOptions,
-    done_with: &(dyn Fn(std::ops::Range<usize>) + Sync),
-) -> Result<ShallowHistogram, HprofError> {
-    histogram_with_unit_target(bytes, options, None, CANDIDATE_CAP, done_with)
+    let done_with = |range| options.on_consumed.consumed(range);
+    histogram_with_unit_target(bytes, options, None, CANDIDATE_CAP, &done_with)
 }
 
 /// [`shallow_class_histogram`] with a chosen unit size (tests use tiny

@@ -54,7 +54,7 @@
 //! let mut file = b"JAVA PROFILE 1.0.2\0".to_vec();
 //! file.extend_from_slice(&8u32.to_be_bytes());
 //! file.extend_from_slice(&0u64.to_be_bytes());
-//! assert!(heapgraph_hprof::is_hprof(&file));
+//! assert!(heapgraph_hprof::sniff(&file));
 //! let dump = heapgraph_hprof::parse(&file, &Default::default())?;
 //! assert_eq!(dump.graph().node_count(), 1);
 //! assert_eq!(dump.graph().info().producer, "HotSpot (JAVA PROFILE 1.0.2, 8-byte ids)");
@@ -87,16 +87,22 @@ mod types;
 
 pub use dump::{FieldValue, HprofDump};
 pub use error::{HprofError, HprofErrorKind, HprofLocation};
-pub use histogram::{
-    shallow_class_histogram, shallow_class_histogram_releasing, ShallowHistogram,
-    ShallowHistogramRow,
-};
+pub use histogram::{shallow_class_histogram, ShallowHistogram, ShallowHistogramRow};
 pub use names::normalize_class_name;
 pub use stats::{record_name, sub_record_name, RecordStats};
-pub use stream::is_hprof;
 pub use types::{BasicType, HprofOptions, HprofVersion, PrimitiveType, SizeModel};
 
+/// Whether `prefix` (the first bytes of a file, 8 or more) looks like an
+/// HPROF dump: the `JAVA PROFILE 1.0` magic. Cheap and bounded; [`parse`]
+/// checks the rest of the header.
+pub fn sniff(prefix: &[u8]) -> bool {
+    stream::is_hprof(prefix)
+}
+
 /// Parses a whole HPROF dump held in memory into a graph and side tables.
+/// This is the parser contract every heapgraph parser crate shares:
+/// [`sniff`] on a prefix, then `parse(bytes, &options)`, with the limits
+/// and the [`on_consumed`](HprofOptions::on_consumed) hook in the options.
 ///
 /// # Errors
 ///
@@ -105,27 +111,7 @@ pub use types::{BasicType, HprofOptions, HprofVersion, PrimitiveType, SizeModel}
 /// the end, an unknown heap sub-record, a bad basic type, an instance
 /// shorter than its class chain or a superclass cycle.
 pub fn parse(bytes: &[u8], options: &HprofOptions) -> Result<HprofDump, HprofError> {
-    build::parse(bytes, options, &|_| {})
-}
-
-/// As [`parse`], calling `done_with` with each byte range of `bytes` each
-/// of the two passes has finished reading (a few megabytes at a time), so
-/// a caller that memory-mapped the file can drop those pages from its
-/// resident set as the parse goes, rather than holding the whole file
-/// resident next to the graph being built. The ranges are read again by
-/// the second pass and by the lazy readers
-/// ([`HprofDump::primitive_array`], [`HprofDump::java_string_value`]), so
-/// the mapping must stay valid.
-///
-/// # Errors
-///
-/// As [`parse`].
-pub fn parse_releasing(
-    bytes: &[u8],
-    options: &HprofOptions,
-    done_with: &dyn Fn(std::ops::Range<usize>),
-) -> Result<HprofDump, HprofError> {
-    build::parse(bytes, options, done_with)
+    build::parse(bytes, options, &|range| options.on_consumed.consumed(range))
 }
 
 /// Runs only the index pass (pass 1 of [`parse`]): validates the framing

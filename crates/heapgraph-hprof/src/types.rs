@@ -124,7 +124,7 @@ pub enum SizeModel {
 }
 
 /// Parse options.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct HprofOptions {
     /// The shallow-size model (default [`SizeModel::Mat`]).
@@ -154,6 +154,16 @@ pub struct HprofOptions {
     /// [`RecordStats::heap_dumps`](crate::RecordStats::heap_dumps); a
     /// number past the last is an error.
     pub dump: u32,
+    /// Called with the byte ranges of the input each pass has finished
+    /// reading (a few megabytes at a time; see
+    /// [`OnConsumed`](heapgraph_core::OnConsumed)), so a caller that
+    /// memory-mapped the file can drop those pages as the parse goes rather
+    /// than hold the whole file resident next to the graph. The ranges are
+    /// read again by later passes and by the lazy readers
+    /// ([`HprofDump::primitive_array`](crate::HprofDump::primitive_array),
+    /// [`HprofDump::java_string_value`](crate::HprofDump::java_string_value)),
+    /// so the mapping must stay valid. Default: no hook.
+    pub on_consumed: heapgraph_core::OnConsumed,
 }
 
 impl Default for HprofOptions {
@@ -164,6 +174,7 @@ impl Default for HprofOptions {
             lenient: false,
             limits: heapgraph_core::Limits::default(),
             dump: 1,
+            on_consumed: heapgraph_core::OnConsumed::default(),
         }
     }
 }
@@ -191,6 +202,13 @@ impl HprofOptions {
     /// [`HprofOptions::dump`]).
     pub fn with_dump(mut self, dump: u32) -> Self {
         self.dump = dump;
+        self
+    }
+
+    /// Options that report consumed input to `on_consumed` (see
+    /// [`HprofOptions::on_consumed`]).
+    pub fn with_on_consumed(mut self, on_consumed: heapgraph_core::OnConsumed) -> Self {
+        self.on_consumed = on_consumed;
         self
     }
 

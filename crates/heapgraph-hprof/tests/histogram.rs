@@ -298,7 +298,7 @@ fn random_flips_agree_with_the_graph_path() {
     );
 }
 
-/// The releasing variant reports the framed records, then every heap-dump
+/// The `on_consumed` hook gets the framed records, then every heap-dump
 /// byte in disjoint unit ranges (the vote may repeat some), and gives the
 /// same histogram.
 #[test]
@@ -308,16 +308,14 @@ fn releasing_reports_every_heap_byte_once() {
         "android-art-1.0.3-split.hprof",
     ] {
         let bytes = testdata(name);
-        let ranges = std::sync::Mutex::new(Vec::new());
-        let fast = heapgraph_hprof::shallow_class_histogram_releasing(
-            &bytes,
-            &HprofOptions::default(),
-            &|range| ranges.lock().unwrap().push(range),
-        )
-        .unwrap();
+        let ranges = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = std::sync::Arc::clone(&ranges);
+        let hook = heapgraph_core::OnConsumed::new(move |range| seen.lock().unwrap().push(range));
+        let options = HprofOptions::default().with_on_consumed(hook);
+        let fast = shallow_class_histogram(&bytes, &options).unwrap();
         let plain = shallow_class_histogram(&bytes, &HprofOptions::default()).unwrap();
         assert_eq!(fast.rows, plain.rows);
-        let mut ranges = ranges.into_inner().unwrap();
+        let mut ranges = ranges.lock().unwrap().clone();
         // First the framing pass's, which end at the end of the file.
         let framed = ranges.iter().position(|r| r.end == bytes.len()).unwrap();
         ranges.drain(..=framed);

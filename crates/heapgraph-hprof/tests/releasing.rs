@@ -1,13 +1,14 @@
-//! `parse_releasing`: the same dump as `parse`, with every byte reported
+//! `HprofOptions::on_consumed`: the same dump as without the hook, with every byte reported
 //! done once per pass.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may panic
 
 mod common;
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use common::*;
-use heapgraph_hprof::{parse, parse_releasing, HprofOptions};
+use heapgraph_core::OnConsumed;
+use heapgraph_hprof::{parse, HprofOptions};
 
 #[test]
 fn reports_each_byte_once_per_pass_and_parses_the_same() {
@@ -16,11 +17,10 @@ fn reports_each_byte_once_per_pass_and_parses_the_same() {
         "android-art-1.0.3-split.hprof",
     ] {
         let bytes = testdata(name);
-        let ranges = Mutex::new(Vec::new());
-        let dump = parse_releasing(&bytes, &HprofOptions::default(), &|r| {
-            ranges.lock().unwrap().push(r)
-        })
-        .unwrap();
+        let ranges = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&ranges);
+        let hook = OnConsumed::new(move |r| seen.lock().unwrap().push(r));
+        let dump = parse(&bytes, &HprofOptions::default().with_on_consumed(hook)).unwrap();
         let plain = parse(&bytes, &HprofOptions::default()).unwrap();
         let (a, b) = (dump.graph(), plain.graph());
         assert_eq!(a.node_count(), b.node_count());
@@ -28,7 +28,7 @@ fn reports_each_byte_once_per_pass_and_parses_the_same() {
         assert_eq!(a.self_sizes(), b.self_sizes());
         assert_eq!(a.edge_targets(), b.edge_targets());
         // Two passes, each covering the records once, in order.
-        let ranges = ranges.into_inner().unwrap();
+        let ranges = ranges.lock().unwrap().clone();
         let start = ranges[0].start;
         let mut covered = 0;
         let mut passes = 0;

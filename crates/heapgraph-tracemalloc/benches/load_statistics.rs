@@ -38,11 +38,17 @@ fn bench(c: &mut Criterion) {
     group.sample_size(10);
     group.throughput(Throughput::Bytes(new.len() as u64));
     group.bench_function("parse", |b| {
-        b.iter(|| heapgraph_tracemalloc::parse(&new).unwrap().trace_count())
+        b.iter(|| {
+            heapgraph_tracemalloc::parse(&new, &heapgraph_tracemalloc::ParseOptions::default())
+                .unwrap()
+                .trace_count()
+        })
     });
     group.bench_function("parse + statistics(lineno)", |b| {
         b.iter(|| {
-            let snap = heapgraph_tracemalloc::parse(&new).unwrap();
+            let snap =
+                heapgraph_tracemalloc::parse(&new, &heapgraph_tracemalloc::ParseOptions::default())
+                    .unwrap();
             let all = table(&snap);
             all.statistics(KeyType::Lineno, false).unwrap().len()
         })
@@ -50,8 +56,12 @@ fn bench(c: &mut Criterion) {
     group.throughput(Throughput::Bytes((new.len() + old.len()) as u64));
     group.bench_function("parse two + compare_to(lineno)", |b| {
         b.iter(|| {
-            let a = heapgraph_tracemalloc::parse(&new).unwrap();
-            let o = heapgraph_tracemalloc::parse(&old).unwrap();
+            let a =
+                heapgraph_tracemalloc::parse(&new, &heapgraph_tracemalloc::ParseOptions::default())
+                    .unwrap();
+            let o =
+                heapgraph_tracemalloc::parse(&old, &heapgraph_tracemalloc::ParseOptions::default())
+                    .unwrap();
             let (a_all, o_all) = (table(&a), table(&o));
             a_all
                 .compare_to(&o_all, KeyType::Lineno, false)

@@ -33,9 +33,12 @@ fn table(snap: &heapgraph_tracemalloc::TracemallocSnapshot) -> Allocations<'_> {
 
 fn load(path: &str) -> Result<TracemallocSnapshot, Box<dyn std::error::Error>> {
     Ok(if std::env::var_os("TM_IN_MEMORY").is_some() {
-        heapgraph_tracemalloc::parse(&std::fs::read(path)?)?
+        heapgraph_tracemalloc::parse(
+            &std::fs::read(path)?,
+            &heapgraph_tracemalloc::ParseOptions::default(),
+        )?
     } else {
-        heapgraph_tracemalloc::parse_file(path)?
+        heapgraph_tracemalloc::parse_file(path, &heapgraph_tracemalloc::ParseOptions::default())?
     })
 }
 

@@ -356,24 +356,27 @@ impl ParseOptions {
     }
 }
 
-/// Reads a `Snapshot.dump()` file (any pickle protocol 0–5).
+/// Reads a `Snapshot.dump()` file (any pickle protocol 0–5) held in
+/// memory. This is the parser contract every heapgraph parser crate
+/// shares: [`sniff`] on a prefix, then `parse(bytes, &options)`.
+///
+/// ```
+/// use heapgraph_tracemalloc::{parse, ParseOptions};
+/// // A pickle that is not a snapshot (the integer 42) is refused, with
+/// // the offset of the opcode that gave it away.
+/// let bytes = b"\x80\x04K\x2a.";
+/// let err = parse(bytes, &ParseOptions::default()).unwrap_err();
+/// assert!(err.offset < bytes.len() as u64);
+/// ```
 ///
 /// # Errors
 ///
 /// A [`TracemallocError`] naming the byte offset, the opcode and what was
 /// expected when the input is truncated, malformed, exceeds a bound, or is
-/// a pickle of anything other than a tracemalloc snapshot.
-pub fn parse(bytes: &[u8]) -> Result<TracemallocSnapshot, TracemallocError> {
-    parse_with(bytes, &ParseOptions::default())
-}
-
-/// [`parse`] with options (limits).
-///
-/// # Errors
-///
-/// As [`parse`]; a trace or string beyond the limits is
-/// [`TracemallocErrorKind::Graph`] at its offset.
-pub fn parse_with(
+/// a pickle of anything other than a tracemalloc snapshot; a trace or
+/// string beyond [`ParseOptions::limits`] is [`TracemallocErrorKind::Graph`]
+/// at its offset.
+pub fn parse(
     bytes: &[u8],
     options: &ParseOptions,
 ) -> Result<TracemallocSnapshot, TracemallocError> {
@@ -390,18 +393,6 @@ pub fn parse_with(
 pub fn parse_reader<R: std::io::Read>(
     reader: R,
     total_len: Option<u64>,
-) -> Result<TracemallocSnapshot, TracemallocError> {
-    parse_reader_with(reader, total_len, &ParseOptions::default())
-}
-
-/// [`parse_reader`] with options (limits).
-///
-/// # Errors
-///
-/// As [`parse_reader`] and [`parse_with`].
-pub fn parse_reader_with<R: std::io::Read>(
-    reader: R,
-    total_len: Option<u64>,
     options: &ParseOptions,
 ) -> Result<TracemallocSnapshot, TracemallocError> {
     Ok(vm::run_reader(reader, total_len, options)?.read_under(options.limits))
@@ -415,17 +406,6 @@ pub fn parse_reader_with<R: std::io::Read>(
 /// [`TracemallocErrorKind::Io`] error at offset 0.
 pub fn parse_file(
     path: impl AsRef<std::path::Path>,
-) -> Result<TracemallocSnapshot, TracemallocError> {
-    parse_file_with(path, &ParseOptions::default())
-}
-
-/// [`parse_file`] with options (limits).
-///
-/// # Errors
-///
-/// As [`parse_file`] and [`parse_with`].
-pub fn parse_file_with(
-    path: impl AsRef<std::path::Path>,
     options: &ParseOptions,
 ) -> Result<TracemallocSnapshot, TracemallocError> {
     let io = |e: std::io::Error| TracemallocError {
@@ -435,7 +415,19 @@ pub fn parse_file_with(
     };
     let file = std::fs::File::open(path).map_err(io)?;
     let len = file.metadata().map_err(io)?.len();
-    parse_reader_with(file, Some(len), options)
+    parse_reader(file, Some(len), options)
+}
+
+/// Whether `prefix` (the first bytes of a file) starts like a pickle this
+/// crate reads: protocol 2–5's `PROTO` opcode, or protocol 0/1's `GLOBAL`
+/// naming `copy_reg` or `tracemalloc`. Cheap and bounded (it looks at the
+/// first bytes only). Any pickle is taken, so that one holding something
+/// other than a snapshot is refused by [`parse`] with a message saying what
+/// it holds; [`is_tracemalloc_pickle`] is the stricter test.
+pub fn sniff(prefix: &[u8]) -> bool {
+    matches!(prefix, [0x80, protocol, ..] if *protocol <= 5)
+        || prefix.starts_with(b"ccopy_reg\n")
+        || prefix.starts_with(b"ctracemalloc\n")
 }
 
 /// Whether `prefix` (the first bytes of a file, 64 or more recommended) looks

@@ -6,7 +6,8 @@
 use std::io::Read;
 
 use heapgraph_tracemalloc::{
-    is_tracemalloc_pickle, parse, parse_reader, TracemallocError, TracemallocErrorKind as Kind,
+    is_tracemalloc_pickle, parse, parse_reader, ParseOptions, TracemallocError,
+    TracemallocErrorKind as Kind,
 };
 
 fn testdata(name: &str) -> Vec<u8> {
@@ -36,7 +37,7 @@ impl Read for Trickle<'_> {
 }
 
 fn parse_err(bytes: &[u8]) -> TracemallocError {
-    match parse(bytes) {
+    match parse(bytes, &ParseOptions::default()) {
         Ok(_) => panic!("parsed {:?}", String::from_utf8_lossy(bytes)),
         Err(e) => e,
     }
@@ -52,7 +53,7 @@ fn every_truncation_is_an_error_with_an_offset_inside_the_input() {
         ("mixed_1.p2.pickle", 1),
     ] {
         let bytes = testdata(name);
-        assert!(parse(&bytes).is_ok());
+        assert!(parse(&bytes, &ParseOptions::default()).is_ok());
         for cut in (0..bytes.len()).step_by(stride) {
             let e = parse_err(&bytes[..cut]);
             assert!(e.offset <= cut as u64, "{name} cut {cut}: {e}");
@@ -68,9 +69,14 @@ fn every_truncation_is_an_error_with_an_offset_inside_the_input() {
 fn streaming_gives_the_same_result_and_the_same_errors() {
     for name in ["app_a.p5.pickle", "mixed_1.p0.pickle", "mixed_1.p2.pickle"] {
         let bytes = testdata(name);
-        let whole = parse(&bytes).unwrap();
+        let whole = parse(&bytes, &ParseOptions::default()).unwrap();
         for step in [1, 7, 4096] {
-            let streamed = parse_reader(Trickle { data: &bytes, step }, None).unwrap();
+            let streamed = parse_reader(
+                Trickle { data: &bytes, step },
+                None,
+                &ParseOptions::default(),
+            )
+            .unwrap();
             assert_eq!(streamed.trace_count(), whole.trace_count());
             assert!(streamed.traces().eq(whole.traces()));
             assert_eq!(
@@ -87,12 +93,12 @@ fn streaming_gives_the_same_result_and_the_same_errors() {
             );
         }
         for cut in (0..bytes.len()).step_by(97) {
-            let a = parse(&bytes[..cut]).unwrap_err();
+            let a = parse(&bytes[..cut], &ParseOptions::default()).unwrap_err();
             let trickle = Trickle {
                 data: &bytes[..cut],
                 step: 5,
             };
-            let b = parse_reader(trickle, Some(cut as u64)).unwrap_err();
+            let b = parse_reader(trickle, Some(cut as u64), &ParseOptions::default()).unwrap_err();
             assert_eq!(a.offset, b.offset, "{name} cut {cut}: {a} / {b}");
         }
     }
@@ -146,7 +152,7 @@ fn huge_declared_lengths_are_refused_before_allocating() {
         assert!(matches!(e.kind, Kind::LengthTooLarge { .. }), "{e}");
         assert_eq!(e.offset, 3, "{e}");
         // Streaming without a known size: the data runs out instead.
-        let e = parse_reader(*case, None).unwrap_err();
+        let e = parse_reader(*case, None, &ParseOptions::default()).unwrap_err();
         assert!(matches!(e.kind, Kind::Truncated { .. }), "{e}");
     }
     // A 17-byte LONG1 does not fit the model.
@@ -207,7 +213,7 @@ fn wrong_shapes_and_trailing_bytes_are_refused() {
     let e = parse_err(&trailing);
     assert_eq!(e.kind, Kind::TrailingBytes(4));
     assert_eq!(e.offset, good.len() as u64);
-    let e = parse_reader(trailing.as_slice(), None).unwrap_err();
+    let e = parse_reader(trailing.as_slice(), None, &ParseOptions::default()).unwrap_err();
     assert_eq!(e.kind, Kind::TrailingBytes(4));
 
     // A Snapshot whose state lacks traces.
@@ -266,8 +272,8 @@ mod mutations {
                     _ => { bytes.remove(i); }
                 }
             }
-            let whole = parse(&bytes);
-            let streamed = parse_reader(Trickle { data: &bytes, step: 3 }, Some(bytes.len() as u64));
+            let whole = parse(&bytes, &ParseOptions::default());
+            let streamed = parse_reader(Trickle { data: &bytes, step: 3 }, Some(bytes.len() as u64), &ParseOptions::default());
             match (whole, streamed) {
                 (Ok(a), Ok(b)) => prop_assert_eq!(a.trace_count(), b.trace_count()),
                 (Err(a), Err(b)) => {

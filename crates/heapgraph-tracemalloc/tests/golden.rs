@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use heapgraph_analysis::sites::{
     AllocationColumns, Allocations, DomainFilter, Filter, KeyType, TraceFilter,
 };
-use heapgraph_tracemalloc::{parse, TraceShape, TracemallocSnapshot};
+use heapgraph_tracemalloc::{parse, ParseOptions, TraceShape, TracemallocSnapshot};
 
 fn testdata(name: &str) -> PathBuf {
     PathBuf::from(concat!(
@@ -21,7 +21,7 @@ fn testdata(name: &str) -> PathBuf {
 
 fn load(name: &str) -> TracemallocSnapshot {
     let bytes = std::fs::read(testdata(name)).unwrap();
-    parse(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"))
+    parse(&bytes, &ParseOptions::default()).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 /// The two ways to the statistics: the trace table alone (what the CLI
@@ -362,7 +362,8 @@ fn corpus_dumps_of_four_cpython_versions_load() {
         ("tm_py314_tiny.pickle", None::<usize>),
     ] {
         let bytes = std::fs::read(testdata(file)).unwrap();
-        let snap = parse(&bytes).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let snap =
+            parse(&bytes, &ParseOptions::default()).unwrap_or_else(|e| panic!("{file}: {e}"));
         assert!(snap.trace_count() > 0, "{file}");
         if let Some(t) = traces {
             assert_eq!(snap.trace_count(), t);

@@ -7,8 +7,7 @@
 
 use heapgraph_core::{BuildError, Limits};
 use heapgraph_tracemalloc::{
-    parse, parse_file_with, parse_reader_with, parse_with, ParseOptions, TracemallocError,
-    TracemallocErrorKind as Kind,
+    parse, parse_file, parse_reader, ParseOptions, TracemallocError, TracemallocErrorKind as Kind,
 };
 
 fn path(name: &str) -> std::path::PathBuf {
@@ -25,9 +24,8 @@ fn with(limits: Limits) -> ParseOptions {
 
 /// Parses in memory and streaming, checks both agree, returns the result.
 fn both(bytes: &[u8], options: &ParseOptions) -> Result<usize, TracemallocError> {
-    let whole = parse_with(bytes, options).map(|s| s.trace_count());
-    let streamed =
-        parse_reader_with(bytes, Some(bytes.len() as u64), options).map(|s| s.trace_count());
+    let whole = parse(bytes, options).map(|s| s.trace_count());
+    let streamed = parse_reader(bytes, Some(bytes.len() as u64), options).map(|s| s.trace_count());
     assert_eq!(whole, streamed);
     whole
 }
@@ -39,7 +37,9 @@ const TUPLE_OPS: [u8; 2] = [b't', 0x87];
 fn traces_beyond_max_nodes_or_max_edges_are_refused_at_their_tuple() {
     for name in ["app_a.p5.pickle", "mixed_1.p0.pickle", "mixed_1.t3.pickle"] {
         let bytes = std::fs::read(path(name)).unwrap();
-        let traces = parse(&bytes).unwrap().trace_count();
+        let traces = parse(&bytes, &ParseOptions::default())
+            .unwrap()
+            .trace_count();
         assert!(traces > 20, "{name}: {traces}");
         // Exactly enough: the root plus one node per trace, one edge each.
         let exact = Limits::default()
@@ -93,7 +93,7 @@ fn traces_beyond_max_nodes_or_max_edges_are_refused_at_their_tuple() {
 fn strings_beyond_max_string_bytes_are_refused_at_their_opcode() {
     for name in ["app_a.p5.pickle", "mixed_1.p0.pickle", "mixed_1.p2.pickle"] {
         let bytes = std::fs::read(path(name)).unwrap();
-        let snap = parse(&bytes).unwrap();
+        let snap = parse(&bytes, &ParseOptions::default()).unwrap();
         let total: u64 = snap.strings().iter().map(|(_, s)| s.len() as u64).sum();
         assert!(total > 40, "{name}: {total}");
         let exact = Limits::default().with_max_string_bytes(total);
@@ -121,10 +121,12 @@ fn strings_beyond_max_string_bytes_are_refused_at_their_opcode() {
 #[test]
 fn the_file_reader_takes_the_same_limits() {
     let file = path("app_b.p5.pickle");
-    let traces = parse(&std::fs::read(&file).unwrap()).unwrap().trace_count();
-    let ok = parse_file_with(&file, &ParseOptions::default()).unwrap();
+    let traces = parse(&std::fs::read(&file).unwrap(), &ParseOptions::default())
+        .unwrap()
+        .trace_count();
+    let ok = parse_file(&file, &ParseOptions::default()).unwrap();
     assert_eq!(ok.trace_count(), traces);
-    let err = parse_file_with(&file, &with(Limits::default().with_max_nodes(2))).unwrap_err();
+    let err = parse_file(&file, &with(Limits::default().with_max_nodes(2))).unwrap_err();
     assert!(matches!(
         err.kind,
         Kind::Graph(BuildError::LimitExceeded { what: "nodes", .. })
@@ -138,9 +140,9 @@ fn the_file_reader_takes_the_same_limits() {
 #[test]
 fn a_graph_beyond_the_limits_is_an_error() {
     let bytes = std::fs::read(path("mixed_1.p5.pickle")).unwrap();
-    let snap = parse(&bytes).unwrap();
+    let snap = parse(&bytes, &ParseOptions::default()).unwrap();
     let total: u64 = snap.strings().iter().map(|(_, s)| s.len() as u64).sum();
-    let tight = parse_with(
+    let tight = parse(
         &bytes,
         &with(Limits::default().with_max_string_bytes(total)),
     )
@@ -156,7 +158,7 @@ fn a_graph_beyond_the_limits_is_an_error() {
     }
     let graph = snap.graph().unwrap();
     let names: u64 = graph.strings().iter().map(|(_, s)| s.len() as u64).sum();
-    let roomy = parse_with(
+    let roomy = parse(
         &bytes,
         &with(Limits::default().with_max_string_bytes(names)),
     )

@@ -11,8 +11,10 @@
 //! * [`parse_heapprofile`] reads a `.heapprofile` into a [`HeapProfile`]: the
 //!   call tree with V8's per-site `selfSize`, the samples, and a graph of
 //!   one allocation block per sample with its call stack.
-//! * [`is_heapsnapshot`] and [`is_heapprofile`] recognise the formats from
-//!   the first bytes of a file.
+//! * [`sniff`] recognises either format from the first bytes of a file
+//!   ([`is_heapsnapshot`] and [`is_heapprofile`] ask for one); [`parse`]
+//!   (options) and [`parse_snapshot`] (defaults) read a snapshot: the parser
+//!   contract every heapgraph parser crate shares.
 //!
 //! Bad input never panics: every failure is a [`V8Error`] naming the byte
 //! offset and what the parser expected there.
@@ -59,7 +61,7 @@
 //! of values in flight. On a 548 MB Node 20 snapshot (6.7 M nodes, 19 M
 //! edges) a parse takes about 1.8 s on one thread and 1.4 s on two (a busy
 //! 2-core VM), and the graph needs less memory than the JSON.
-//! [`parse_snapshot_releasing`] hands back the byte ranges of `nodes`,
+//! [`ParseOptions::on_consumed`] gets the byte ranges of `nodes`,
 //! `edges`, `locations` and `strings` as they are consumed, so a caller
 //! that memory-mapped the file can drop them from its resident set.
 //!
@@ -102,9 +104,8 @@ pub use profile::{
     ProfileSizes,
 };
 pub use snapshot::{
-    parse_snapshot, parse_snapshot_releasing, parse_snapshot_with, Location, Producer,
-    ScopeSection, ScopeSections, SnapshotHeader, TimelineSample, TraceFunctionInfo, TraceNode,
-    V8Snapshot, V8Warning,
+    parse, parse_snapshot, Location, Producer, ScopeSection, ScopeSections, SnapshotHeader,
+    TimelineSample, TraceFunctionInfo, TraceNode, V8Snapshot, V8Warning,
 };
 
 /// How a snapshot or profile is read.
@@ -125,6 +126,10 @@ pub struct ParseOptions {
     /// over the limit; strings beyond `max_string_bytes` in all fail at the
     /// string that went over.
     pub limits: heapgraph_core::Limits,
+    /// Called with the byte ranges a snapshot parse has finished reading
+    /// (see [`parse`]); a `.heapprofile` is small and reports none.
+    /// Default: no hook.
+    pub on_consumed: heapgraph_core::OnConsumed,
 }
 
 impl ParseOptions {
@@ -132,6 +137,44 @@ impl ParseOptions {
     pub fn with_limits(mut self, limits: heapgraph_core::Limits) -> Self {
         self.limits = limits;
         self
+    }
+
+    /// These options with the `on_consumed` hook (see
+    /// [`ParseOptions::on_consumed`]).
+    pub fn with_on_consumed(mut self, on_consumed: heapgraph_core::OnConsumed) -> Self {
+        self.on_consumed = on_consumed;
+        self
+    }
+}
+
+/// The two formats this crate reads, as [`sniff`] tells them apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum V8Input {
+    /// A `.heapsnapshot` (read by [`parse`]).
+    HeapSnapshot,
+    /// A sampling heap profile, `.heapprofile` (read by
+    /// [`parse_heapprofile_with`]).
+    HeapProfile,
+}
+
+/// Which of this crate's formats a file starting with `prefix` (its first
+/// few KB) is, judged by the structure of its first JSON keys
+/// ([`is_heapsnapshot`], [`is_heapprofile`]); `None` for anything else.
+/// Cheap and bounded: it reads nothing past `prefix`.
+///
+/// ```
+/// use heapgraph_v8::{sniff, V8Input};
+/// assert_eq!(sniff(b"{\"snapshot\":{\"meta\":{"), Some(V8Input::HeapSnapshot));
+/// assert_eq!(sniff(b"{\"head\":{\"callFrame\":{"), Some(V8Input::HeapProfile));
+/// assert_eq!(sniff(b"{\"name\":\"package\"}"), None);
+/// ```
+pub fn sniff(prefix: &[u8]) -> Option<V8Input> {
+    if is_heapsnapshot(prefix) {
+        Some(V8Input::HeapSnapshot)
+    } else if is_heapprofile(prefix) {
+        Some(V8Input::HeapProfile)
+    } else {
+        None
     }
 }
 

@@ -431,13 +431,24 @@ fn map_edge_type(name: &str) -> Option<EdgeKind> {
 /// `edges`, `strings`) or meta column, an index out of range, or edge
 /// counts that disagree with the `edges` array.
 pub fn parse_snapshot(bytes: &[u8]) -> Result<V8Snapshot, V8Error> {
-    parse_snapshot_with(bytes, &ParseOptions::default())
+    parse(bytes, &ParseOptions::default())
 }
 
-/// [`parse_snapshot`] with options: [`ParseOptions::limits`] refuses a
-/// snapshot whose header declares more nodes or edges than allowed before
-/// reading anything else, and one whose arrays or strings go over a limit
-/// at the record or string that does.
+/// Reads a `.heapsnapshot` held in memory. This is the parser contract
+/// every heapgraph parser crate shares: [`sniff`](crate::sniff) on a
+/// prefix, then `parse(bytes, &options)`.
+///
+/// [`ParseOptions::limits`] refuses a snapshot whose header declares more
+/// nodes or edges than allowed before reading anything else, and one whose
+/// arrays or strings go over a limit at the record or string that does.
+/// [`ParseOptions::on_consumed`] gets the `nodes`, `edges`, `locations`
+/// and `strings` sections as they are consumed, a few hundred kilobytes to
+/// a few megabytes at a time, in order within each section, never
+/// overlapping, from the calling thread; a caller that memory-mapped the
+/// file drops those pages there, so the JSON is not resident next to the
+/// graph being built (together they would set the peak at the end of the
+/// parse). The parse may look at a released range again (to find the
+/// offset of an error), so the bytes must stay valid and unchanged.
 ///
 /// # Errors
 ///
@@ -447,34 +458,8 @@ pub fn parse_snapshot(bytes: &[u8]) -> Result<V8Snapshot, V8Error> {
 /// over the limit) or a string-bytes
 /// [`TooManyStrings`](heapgraph_core::TooManyStrings) (at the string) for a
 /// limit.
-pub fn parse_snapshot_with(bytes: &[u8], options: &ParseOptions) -> Result<V8Snapshot, V8Error> {
-    Reader::new(bytes, options, &|_| {}).read()
-}
-
-/// As [`parse_snapshot_with`], calling `done_with` with byte ranges of
-/// `bytes` the parse has finished reading: the `nodes`, `edges`,
-/// `locations` and `strings` sections, a few hundred kilobytes to a few
-/// megabytes at a time as they are consumed, in order within each section,
-/// never overlapping. A caller that memory-mapped the file can drop those
-/// pages from its resident set as the parse goes, rather than holding the
-/// whole JSON resident next to the graph being built (together they set
-/// the peak at the end of the parse). The calls come from the calling
-/// thread.
-///
-/// The parse may still look at a released range again (to find the offset
-/// of an error), so the bytes must stay valid and unchanged: releasing may
-/// only make them slower to read, as with `MADV_DONTNEED` on a file
-/// mapping, whose pages fault back in from the page cache.
-///
-/// # Errors
-///
-/// As [`parse_snapshot_with`].
-pub fn parse_snapshot_releasing(
-    bytes: &[u8],
-    options: &ParseOptions,
-    done_with: &dyn Fn(std::ops::Range<usize>),
-) -> Result<V8Snapshot, V8Error> {
-    Reader::new(bytes, options, done_with).read()
+pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<V8Snapshot, V8Error> {
+    Reader::new(bytes, options, &|range| options.on_consumed.consumed(range)).read()
 }
 
 /// [`parse_snapshot`] with the `nodes`/`edges` split chosen by a test.
@@ -483,7 +468,7 @@ fn parse_split(bytes: &[u8], split: Split) -> Result<V8Snapshot, V8Error> {
     parse_split_releasing(bytes, split, &|_| {})
 }
 
-/// [`parse_snapshot_releasing`] with the split chosen by a test.
+/// [`parse`] with a release hook and the split chosen by a test.
 #[cfg(test)]
 fn parse_split_releasing(
     bytes: &[u8],

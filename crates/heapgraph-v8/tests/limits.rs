@@ -9,8 +9,8 @@ mod common;
 use common::{load, testdata, Oracle};
 use heapgraph_core::{BuildError, Limits};
 use heapgraph_v8::{
-    parse_heapprofile, parse_heapprofile_with, parse_snapshot, parse_snapshot_with, ParseOptions,
-    V8Error, V8ErrorKind,
+    parse, parse_heapprofile, parse_heapprofile_with, parse_snapshot, ParseOptions, V8Error,
+    V8ErrorKind,
 };
 
 fn with(limits: Limits) -> ParseOptions {
@@ -80,8 +80,7 @@ fn declared_counts_over_the_limits_are_refused_up_front() {
     assert_eq!(reference.header.node_count, Some(nodes));
     assert_eq!(reference.header.edge_count, Some(edges));
 
-    let error = parse_snapshot_with(&bytes, &with(Limits::default().with_max_nodes(nodes - 1)))
-        .unwrap_err();
+    let error = parse(&bytes, &with(Limits::default().with_max_nodes(nodes - 1))).unwrap_err();
     assert_eq!(limit_exceeded(&error), ("nodes", nodes - 1));
     let at = error.offset as usize;
     let declared = format!("{nodes}");
@@ -91,8 +90,7 @@ fn declared_counts_over_the_limits_are_refused_up_front() {
     );
     assert!(error.to_string().ends_with(&format!("at byte {at}")));
 
-    let error = parse_snapshot_with(&bytes, &with(Limits::default().with_max_edges(edges - 1)))
-        .unwrap_err();
+    let error = parse(&bytes, &with(Limits::default().with_max_edges(edges - 1))).unwrap_err();
     assert_eq!(limit_exceeded(&error), ("edges", edges - 1));
     let at = error.offset as usize;
     assert!(bytes[..at].ends_with(b"\"edge_count\":"), "{error}");
@@ -102,7 +100,7 @@ fn declared_counts_over_the_limits_are_refused_up_front() {
     let exact = Limits::default()
         .with_max_nodes(nodes)
         .with_max_edges(edges);
-    let snapshot = parse_snapshot_with(&bytes, &with(exact)).unwrap();
+    let snapshot = parse(&bytes, &with(exact)).unwrap();
     assert_eq!(snapshot.graph.node_count() as u64, nodes);
     assert_eq!(snapshot.graph.edge_count() as u64, edges);
     assert_eq!(
@@ -126,7 +124,7 @@ fn arrays_over_the_limits_fail_at_the_first_record_too_many() {
     let bytes = lying.into_bytes();
 
     let limit = nodes - 7;
-    let error = parse_snapshot_with(
+    let error = parse(
         &bytes,
         &with(Limits::default().with_max_nodes(limit as u64)),
     )
@@ -138,7 +136,7 @@ fn arrays_over_the_limits_fail_at_the_first_record_too_many() {
     );
 
     let limit = edges / 2;
-    let error = parse_snapshot_with(
+    let error = parse(
         &bytes,
         &with(Limits::default().with_max_edges(limit as u64)),
     )
@@ -152,7 +150,7 @@ fn arrays_over_the_limits_fail_at_the_first_record_too_many() {
     let ok = Limits::default()
         .with_max_nodes(nodes as u64)
         .with_max_edges(edges as u64);
-    let snapshot = parse_snapshot_with(&bytes, &with(ok)).unwrap();
+    let snapshot = parse(&bytes, &with(ok)).unwrap();
     assert_eq!(snapshot.graph.node_count(), nodes);
     assert_eq!(snapshot.graph.edge_count(), edges);
 }
@@ -173,7 +171,7 @@ fn string_bytes_over_the_limit_fail_at_the_string_that_went_over() {
     let k = lengths.len() / 2;
     let k = k + lengths[k..].iter().position(|&l| l > 0).unwrap();
     let limit = lengths[..=k].iter().sum::<u64>() - 1;
-    let error = parse_snapshot_with(
+    let error = parse(
         &bytes,
         &with(Limits::default().with_max_string_bytes(limit)),
     )
@@ -186,7 +184,7 @@ fn string_bytes_over_the_limit_fail_at_the_string_that_went_over() {
     }
     assert_eq!(error.offset as usize, offsets[k - 1], "{error}");
 
-    let snapshot = parse_snapshot_with(
+    let snapshot = parse(
         &bytes,
         &with(Limits::default().with_max_string_bytes(total)),
     )

@@ -6,7 +6,7 @@ use std::path::Path;
 use heapgraph_analysis::{ClassId, ClassTable, EdgePolicy, Semantics};
 
 use crate::source::Source;
-use crate::{sniff, Error, Format, InputKind, OpenOptions};
+use crate::{Error, Format, OpenOptions};
 
 /// One class of a [`ShallowHistogram`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,16 +52,15 @@ pub fn shallow_histogram(
     path: impl AsRef<Path>,
     options: &OpenOptions,
 ) -> Result<ShallowHistogram, Error> {
-    let source = Source::open(path.as_ref(), options)?;
-    if sniff(source.bytes()) == Some(InputKind::Hprof) {
-        let release = |range| source.release_range(range);
-        let histogram = options.with_threads(|| {
-            heapgraph_hprof::shallow_class_histogram_releasing(
-                source.bytes(),
-                &options.hprof,
-                &release,
-            )
-        })??;
+    let source = std::sync::Arc::new(Source::open(path.as_ref(), options)?);
+    #[cfg(feature = "hprof")]
+    if crate::sniff(source.bytes()) == Some(crate::InputKind::Hprof) {
+        let hprof = options
+            .hprof
+            .clone()
+            .with_on_consumed(Source::on_consumed(&source));
+        let histogram = options
+            .with_threads(|| heapgraph_hprof::shallow_class_histogram(source.bytes(), &hprof))??;
         let rows = histogram
             .rows
             .into_iter()
@@ -80,10 +79,7 @@ pub fn shallow_histogram(
     let graph = dump.graph();
     let policy = EdgePolicy::for_format(graph.format());
     let devtools = policy.semantics == Semantics::DevTools;
-    let classes = ClassTable::for_graph_with_dom_state(
-        graph,
-        dump.v8_snapshot().and_then(|s| s.detachedness.as_deref()),
-    );
+    let classes = ClassTable::for_graph_with_dom_state(graph, dump.detachedness());
     let shallow = if devtools {
         heapgraph_analysis::shallow::devtools_shallow_sizes(graph)
     } else {

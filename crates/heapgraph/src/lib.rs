@@ -17,6 +17,22 @@
 //! [`core`].
 
 #![deny(missing_docs)]
+// A build without every format leaves match arms, helpers and imports that
+// only the missing formats use; the full build (the default) keeps every
+// lint.
+#![cfg_attr(
+    not(all(feature = "v8", feature = "hprof", feature = "tracemalloc")),
+    allow(
+        unreachable_patterns,
+        unused_imports,
+        unused_variables,
+        unused_mut,
+        dead_code
+    )
+)]
+
+#[cfg(not(any(feature = "v8", feature = "hprof", feature = "tracemalloc")))]
+compile_error!("heapgraph needs at least one format feature: `v8`, `hprof` or `tracemalloc`");
 
 mod histogram;
 mod sniff;
@@ -28,8 +44,11 @@ use std::path::Path;
 pub use heapgraph_analysis as analysis;
 pub use heapgraph_core as core;
 pub use heapgraph_core::{Format, HeapGraph};
+#[cfg(feature = "hprof")]
 pub use heapgraph_hprof as hprof;
+#[cfg(feature = "tracemalloc")]
 pub use heapgraph_tracemalloc as tracemalloc;
+#[cfg(feature = "v8")]
 pub use heapgraph_v8 as v8;
 pub use histogram::{shallow_histogram, ShallowClassRow, ShallowHistogram};
 pub use sniff::{sniff, InputKind, SNIFF_BYTES};
@@ -89,12 +108,15 @@ pub enum Error {
     #[error(transparent)]
     Build(#[from] heapgraph_core::BuildError),
     /// The HPROF dump is malformed.
+    #[cfg(feature = "hprof")]
     #[error("invalid HPROF dump: {0}")]
     Hprof(#[from] heapgraph_hprof::HprofError),
     /// The V8 snapshot or profile is malformed.
+    #[cfg(feature = "v8")]
     #[error("invalid V8 file: {0}")]
     V8(#[from] heapgraph_v8::V8Error),
     /// The pickle is malformed or not a tracemalloc snapshot.
+    #[cfg(feature = "tracemalloc")]
     #[error("invalid tracemalloc snapshot: {0}")]
     Tracemalloc(#[from] heapgraph_tracemalloc::TracemallocError),
     /// Snapshots compared by a workflow ([`workflows::diff`],
@@ -125,6 +147,7 @@ pub struct OpenOptions {
     /// room for the decompressed dump.
     pub scratch_dir: Option<std::path::PathBuf>,
     /// How HPROF dumps are read (size model, compressed references).
+    #[cfg(feature = "hprof")]
     pub hprof: heapgraph_hprof::HprofOptions,
     /// Bounds on the graph a dump may produce (nodes, edges, string
     /// bytes); a dump beyond them is refused with
@@ -164,6 +187,7 @@ impl Default for OpenOptions {
             memory_map: true,
             max_decompressed_bytes: u64::MAX,
             scratch_dir: None,
+            #[cfg(feature = "hprof")]
             hprof: heapgraph_hprof::HprofOptions::default(),
             limits: heapgraph_core::Limits::default(),
             weak_referents: WeakReferents::Count,
@@ -192,11 +216,12 @@ impl OpenOptions {
 /// A parsed dump: the common graph plus the format's own details.
 #[derive(Debug)]
 pub struct Dump {
-    source: Source,
+    source: std::sync::Arc<Source>,
     parsed: Parsed,
     input: InputKind,
     detached: Option<Vec<bool>>,
     /// The heap dump of an HPROF file that was read (from 1).
+    #[cfg(feature = "hprof")]
     hprof_dump: u32,
     weak_referents: WeakReferents,
     threads: Option<std::num::NonZeroUsize>,
@@ -219,12 +244,16 @@ fn root_only_graph() -> HeapGraph {
 #[non_exhaustive]
 pub enum Parsed {
     /// An HPROF dump with its side tables.
+    #[cfg(feature = "hprof")]
     Hprof(Box<heapgraph_hprof::HprofDump>),
     /// A V8 heap snapshot with its side tables.
+    #[cfg(feature = "v8")]
     V8Snapshot(Box<heapgraph_v8::V8Snapshot>),
     /// A V8 sampling heap profile.
+    #[cfg(feature = "v8")]
     V8Profile(Box<heapgraph_v8::HeapProfile>),
     /// A tracemalloc snapshot.
+    #[cfg(feature = "tracemalloc")]
     Tracemalloc(Box<heapgraph_tracemalloc::TracemallocSnapshot>),
 }
 
@@ -249,9 +278,13 @@ impl Dump {
     /// [`Error::Build`] with the graph builder's refusal.
     pub fn try_graph(&self) -> Result<&HeapGraph, Error> {
         match &self.parsed {
+            #[cfg(feature = "hprof")]
             Parsed::Hprof(dump) => Ok(dump.graph()),
+            #[cfg(feature = "v8")]
             Parsed::V8Snapshot(snapshot) => Ok(&snapshot.graph),
+            #[cfg(feature = "v8")]
             Parsed::V8Profile(profile) => Ok(&profile.graph),
+            #[cfg(feature = "tracemalloc")]
             Parsed::Tracemalloc(snapshot) => Ok(snapshot.graph()?),
         }
     }
@@ -280,12 +313,22 @@ impl Dump {
         &self,
         policy: heapgraph_analysis::EdgePolicy,
     ) -> heapgraph_analysis::HeapAnalysis<'_> {
-        let detachedness = self.v8_snapshot().and_then(|s| s.detachedness.as_deref());
+        let detachedness = self.detachedness();
         let threads = match self.threads {
             Some(threads) => threads.get(),
             None => std::thread::available_parallelism().map_or(1, |n| n.get()),
         };
         heapgraph_analysis::HeapAnalysis::with_threads(self.graph(), policy, detachedness, threads)
+    }
+
+    /// V8's DOM states per node, for snapshots that record them.
+    pub(crate) fn detachedness(&self) -> Option<&[heapgraph_core::DomState]> {
+        match &self.parsed {
+            #[cfg(feature = "v8")]
+            Parsed::V8Snapshot(snapshot) => snapshot.detachedness.as_deref(),
+            #[allow(unreachable_patterns)]
+            _ => None,
+        }
     }
 
     /// Duplicate strings: V8 flat strings, or Java `java.lang.String`
@@ -298,14 +341,16 @@ impl Dump {
     ) -> Option<Vec<heapgraph_analysis::strings::DuplicateString>> {
         use heapgraph_analysis::strings::{duplicate_strings, v8_strings};
         match &self.parsed {
+            #[cfg(feature = "v8")]
             Parsed::V8Snapshot(snapshot) => Some(duplicate_strings(v8_strings(&snapshot.graph))),
+            #[cfg(feature = "hprof")]
             Parsed::Hprof(hprof) => {
-                let strings = java_strings(hprof, self.bytes(), analysis.shallow_sizes());
+                let strings = hprof.java_strings(self.bytes(), analysis.shallow_sizes());
                 Some(duplicate_strings(
                     strings.iter().map(|(n, v, s)| (*n, v.as_slice(), *s)),
                 ))
             }
-            Parsed::V8Profile(_) | Parsed::Tracemalloc(_) => None,
+            _ => None,
         }
     }
 
@@ -315,6 +360,7 @@ impl Dump {
     }
 
     /// The HPROF details, if this is an HPROF dump.
+    #[cfg(feature = "hprof")]
     pub fn hprof(&self) -> Option<&heapgraph_hprof::HprofDump> {
         match &self.parsed {
             Parsed::Hprof(dump) => Some(dump),
@@ -329,6 +375,7 @@ impl Dump {
     }
 
     /// The V8 snapshot details, if this is a V8 heap snapshot.
+    #[cfg(feature = "v8")]
     pub fn v8_snapshot(&self) -> Option<&heapgraph_v8::V8Snapshot> {
         match &self.parsed {
             Parsed::V8Snapshot(snapshot) => Some(snapshot),
@@ -337,6 +384,7 @@ impl Dump {
     }
 
     /// The tracemalloc details, if this is a tracemalloc snapshot.
+    #[cfg(feature = "tracemalloc")]
     pub fn tracemalloc(&self) -> Option<&heapgraph_tracemalloc::TracemallocSnapshot> {
         match &self.parsed {
             Parsed::Tracemalloc(snapshot) => Some(snapshot),
@@ -352,6 +400,7 @@ impl Dump {
         use heapgraph_analysis::sites::Allocations;
         match &self.parsed {
             // The trace table alone: the graph is not built.
+            #[cfg(feature = "tracemalloc")]
             Parsed::Tracemalloc(snapshot) => {
                 let columns = snapshot.columns();
                 Allocations::from_columns(
@@ -375,8 +424,9 @@ impl Dump {
     /// tracemalloc, which has no ids).
     pub fn ids_are_stable(&self) -> bool {
         match &self.parsed {
+            #[cfg(feature = "v8")]
             Parsed::V8Snapshot(snapshot) => snapshot.ids_stable_across_snapshots(),
-            Parsed::Hprof(_) | Parsed::V8Profile(_) | Parsed::Tracemalloc(_) => false,
+            _ => false,
         }
     }
 
@@ -391,6 +441,7 @@ impl Dump {
             unresolved_references: 0,
         };
         match &self.parsed {
+            #[cfg(feature = "tracemalloc")]
             Parsed::Tracemalloc(snapshot) if !snapshot.graph_is_built() => &NONE,
             _ => self.graph().diagnostics(),
         }
@@ -399,6 +450,7 @@ impl Dump {
     /// The file format.
     pub fn format(&self) -> Format {
         match &self.parsed {
+            #[cfg(feature = "tracemalloc")]
             Parsed::Tracemalloc(_) => Format::Tracemalloc,
             _ => self.graph().format(),
         }
@@ -407,6 +459,7 @@ impl Dump {
     /// The producer the file names, e.g. `"Node.js (V8)"`.
     pub fn producer(&self) -> &str {
         match &self.parsed {
+            #[cfg(feature = "tracemalloc")]
             Parsed::Tracemalloc(snapshot) => snapshot.producer(),
             _ => &self.graph().info().producer,
         }
@@ -421,18 +474,19 @@ impl Dump {
     pub fn warnings(&self) -> Vec<String> {
         let mut out = Vec::new();
         match &self.parsed {
+            #[cfg(feature = "v8")]
             Parsed::V8Snapshot(snapshot) => {
                 out.extend(snapshot.warnings.iter().map(ToString::to_string));
             }
-            Parsed::V8Profile(profile) => {
-                if profile.sizes == heapgraph_v8::ProfileSizes::Tree {
-                    out.push(
-                        "the profile has no samples list (Chrome before 76, Node before 12): \
-                         sizes are V8's estimates from the call tree's selfSize"
-                            .to_string(),
-                    );
-                }
+            #[cfg(feature = "v8")]
+            Parsed::V8Profile(profile) if profile.sizes == heapgraph_v8::ProfileSizes::Tree => {
+                out.push(
+                    "the profile has no samples list (Chrome before 76, Node before 12): \
+                     sizes are V8's estimates from the call tree's selfSize"
+                        .to_string(),
+                );
             }
+            #[cfg(feature = "hprof")]
             Parsed::Hprof(hprof) => {
                 let stats = hprof.record_stats();
                 if stats.heap_dumps > 1 {
@@ -466,7 +520,8 @@ impl Dump {
                     out.push(format!("the dump is cut short: {cut}"));
                 }
             }
-            Parsed::Tracemalloc(_) => {}
+            #[allow(unreachable_patterns)]
+            _ => {}
         }
         out
     }
@@ -514,49 +569,51 @@ pub fn open(path: impl AsRef<Path>) -> Result<Dump, Error> {
 /// Opens and parses a heap dump.
 pub fn open_with(path: impl AsRef<Path>, options: &OpenOptions) -> Result<Dump, Error> {
     let source = Source::open(path.as_ref(), options)?;
-    parse_source(source, options)
+    parse_source(std::sync::Arc::new(source), options)
 }
 
 /// Parses a dump already in memory (gzip is decompressed first).
 pub fn parse_bytes(bytes: Vec<u8>, options: &OpenOptions) -> Result<Dump, Error> {
     let source = Source::from_vec(bytes, options)?;
-    parse_source(source, options)
+    parse_source(std::sync::Arc::new(source), options)
 }
 
-fn parse_source(source: Source, options: &OpenOptions) -> Result<Dump, Error> {
+fn parse_source(source: std::sync::Arc<Source>, options: &OpenOptions) -> Result<Dump, Error> {
     options.with_threads(|| parse_in_pool(source, options))?
 }
 
-fn parse_in_pool(source: Source, options: &OpenOptions) -> Result<Dump, Error> {
+fn parse_in_pool(source: std::sync::Arc<Source>, options: &OpenOptions) -> Result<Dump, Error> {
     let bytes = source.bytes();
     let input = sniff(bytes).ok_or_else(|| Error::UnsupportedFormat {
         start: describe_start(bytes),
     })?;
     let parsed = match input {
+        #[cfg(feature = "hprof")]
         InputKind::Hprof => {
-            let hprof = options
-                .hprof
-                .with_limits(options.hprof.limits.tightest(options.limits));
             // Both passes hand back the ranges they are done with, so a
             // mapped multi-gigabyte dump is never resident all at once.
-            let release = |range| source.release_range(range);
-            Parsed::Hprof(Box::new(heapgraph_hprof::parse_releasing(
-                bytes, &hprof, &release,
-            )?))
+            let hprof = options
+                .hprof
+                .clone()
+                .with_limits(options.hprof.limits.tightest(options.limits))
+                .with_on_consumed(Source::on_consumed(&source));
+            Parsed::Hprof(Box::new(heapgraph_hprof::parse(bytes, &hprof)?))
         }
+        #[cfg(feature = "v8")]
         InputKind::V8HeapSnapshot => {
-            let v8 = heapgraph_v8::ParseOptions::default().with_limits(options.limits);
             // The arrays and strings are handed back as they are read, so
             // the mapped JSON is not resident next to the finished graph.
-            let release = |range| source.release_range(range);
-            Parsed::V8Snapshot(Box::new(heapgraph_v8::parse_snapshot_releasing(
-                bytes, &v8, &release,
-            )?))
+            let v8 = heapgraph_v8::ParseOptions::default()
+                .with_limits(options.limits)
+                .with_on_consumed(Source::on_consumed(&source));
+            Parsed::V8Snapshot(Box::new(heapgraph_v8::parse(bytes, &v8)?))
         }
+        #[cfg(feature = "v8")]
         InputKind::V8HeapProfile => {
             let v8 = heapgraph_v8::ParseOptions::default().with_limits(options.limits);
             Parsed::V8Profile(Box::new(heapgraph_v8::parse_heapprofile_with(bytes, &v8)?))
         }
+        #[cfg(feature = "tracemalloc")]
         InputKind::Pickle => {
             // Stream a mapped pickle through the parser's small window
             // rather than faulting the whole mapping in: the snapshot's
@@ -564,25 +621,30 @@ fn parse_in_pool(source: Source, options: &OpenOptions) -> Result<Dump, Error> {
             let tm_options =
                 heapgraph_tracemalloc::ParseOptions::default().with_limits(options.limits);
             let snapshot = match source.stream() {
-                Some(file) => heapgraph_tracemalloc::parse_reader_with(
+                Some(file) => heapgraph_tracemalloc::parse_reader(
                     file,
                     Some(bytes.len() as u64),
                     &tm_options,
                 )?,
-                None => heapgraph_tracemalloc::parse_with(bytes, &tm_options)?,
+                None => heapgraph_tracemalloc::parse(bytes, &tm_options)?,
             };
             Parsed::Tracemalloc(Box::new(snapshot))
         }
         // Source::open decompresses gzip, so nested gzip is the only way here.
         InputKind::Gzip => return Err(Error::NoParser("nested gzip")),
+        // `sniff` recognises only the formats this build reads.
+        #[allow(unreachable_patterns)]
+        other => return Err(Error::NoParser(other.as_str())),
     };
     source.release_resident_pages();
     let detached = match &parsed {
+        #[cfg(feature = "v8")]
         Parsed::V8Snapshot(snapshot) => snapshot.detachedness.as_ref().map(|d| {
             d.iter()
                 .map(|&state| state == heapgraph_core::DomState::Detached)
                 .collect()
         }),
+        #[allow(unreachable_patterns)]
         _ => None,
     };
     Ok(Dump {
@@ -590,45 +652,12 @@ fn parse_in_pool(source: Source, options: &OpenOptions) -> Result<Dump, Error> {
         parsed,
         input,
         detached,
+        #[cfg(feature = "hprof")]
         hprof_dump: options.hprof.dump,
         weak_referents: options.weak_referents,
         threads: options.threads,
         root_only: std::sync::OnceLock::new(),
     })
-}
-
-/// The `java.lang.String` instances of an HPROF dump as `(node, text, bytes
-/// of the String plus its value array)`.
-fn java_strings(
-    hprof: &heapgraph_hprof::HprofDump,
-    file: &[u8],
-    shallow: &[u64],
-) -> Vec<(heapgraph_core::NodeIndex, Vec<u8>, u64)> {
-    use heapgraph_core::{EdgeKind, EdgeLabel, NodeKind};
-    let graph = hprof.graph();
-    let Some(value_name) = graph.strings().find(b"value") else {
-        return Vec::new();
-    };
-    let Some(string_class) = graph.strings().find(b"java.lang.String") else {
-        return Vec::new();
-    };
-    let size = |n: heapgraph_core::NodeIndex| shallow.get(n.index()).copied().unwrap_or(0);
-    graph
-        .nodes()
-        .filter(|&n| graph.kind(n) == NodeKind::Object && graph.name(n) == string_class)
-        .filter_map(|n| {
-            let text = hprof.java_string_value(file, n)?;
-            let array = graph
-                .edges(n)
-                .find(|e| e.kind == EdgeKind::Property && e.label == EdgeLabel::Name(value_name))
-                .map(|e| e.target);
-            Some((
-                n,
-                text.into_bytes(),
-                size(n).saturating_add(array.map_or(0, size)),
-            ))
-        })
-        .collect()
 }
 
 /// "cannot compare v8 with hprof and v8: all three snapshots must be of the

@@ -34,8 +34,9 @@ impl InputKind {
 /// without being read.
 pub const SNIFF_BYTES: usize = 4096;
 
-/// Detects the kind of input from its first bytes (at most
-/// [`SNIFF_BYTES`] of `bytes` are read), with each parser's own sniffer:
+/// Detects the kind of input from its first bytes (at most [`SNIFF_BYTES`]
+/// of `bytes` are read), with the sniffer of each parser this build has
+/// (one cargo feature per format, all on by default):
 /// the HPROF magic, a pickle's first opcode, and for JSON the structure of
 /// its first keys (`{"snapshot": {` for snapshots; `{"head": {"callFrame"`
 /// or `{"samples": [{"size"` for profiles).
@@ -44,29 +45,23 @@ pub fn sniff(bytes: &[u8]) -> Option<InputKind> {
     if prefix.starts_with(&[0x1F, 0x8B]) {
         return Some(InputKind::Gzip);
     }
-    if heapgraph_hprof::is_hprof(prefix) {
+    #[cfg(feature = "hprof")]
+    if heapgraph_hprof::sniff(prefix) {
         return Some(InputKind::Hprof);
     }
     // Any pickle goes to the tracemalloc reader, which refuses one that is
     // not a snapshot by what it holds (a clearer message than "unknown").
-    if heapgraph_tracemalloc::is_tracemalloc_pickle(prefix) || is_pickle(prefix) {
+    #[cfg(feature = "tracemalloc")]
+    if heapgraph_tracemalloc::sniff(prefix) {
         return Some(InputKind::Pickle);
     }
-    if heapgraph_v8::is_heapsnapshot(prefix) {
-        return Some(InputKind::V8HeapSnapshot);
-    }
-    if heapgraph_v8::is_heapprofile(prefix) {
-        return Some(InputKind::V8HeapProfile);
+    #[cfg(feature = "v8")]
+    match heapgraph_v8::sniff(prefix) {
+        Some(heapgraph_v8::V8Input::HeapSnapshot) => return Some(InputKind::V8HeapSnapshot),
+        Some(heapgraph_v8::V8Input::HeapProfile) => return Some(InputKind::V8HeapProfile),
+        None => {}
     }
     None
-}
-
-/// Pickle protocol 2+ starts with PROTO; protocols 0 and 1 with a GLOBAL
-/// opcode naming the class (`c<module>\n<name>\n`).
-fn is_pickle(prefix: &[u8]) -> bool {
-    matches!(prefix, [0x80, protocol, ..] if *protocol <= 5)
-        || prefix.starts_with(b"ccopy_reg\n")
-        || prefix.starts_with(b"ctracemalloc\n")
 }
 
 #[cfg(test)]

@@ -150,6 +150,15 @@ impl Source {
     /// whole pages inside `range` only: a parser reports the ranges it is
     /// done with as it goes, so a multi-gigabyte input never becomes
     /// resident all at once.
+    /// A parser hook ([`heapgraph_core::OnConsumed`]) that releases each
+    /// range the parser reports done with, as
+    /// [`release_range`](Self::release_range) does. It holds the source
+    /// alive until the options that carry it are dropped.
+    pub(crate) fn on_consumed(source: &std::sync::Arc<Source>) -> heapgraph_core::OnConsumed {
+        let source = std::sync::Arc::clone(source);
+        heapgraph_core::OnConsumed::new(move |range| source.release_range(range))
+    }
+
     pub(crate) fn release_range(&self, range: std::ops::Range<usize>) {
         #[cfg(target_os = "linux")]
         if let Inner::Mapped(map, _) = &self.0 {

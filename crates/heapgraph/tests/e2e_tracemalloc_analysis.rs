@@ -17,7 +17,9 @@ fn blocks_retain_themselves_and_classes_are_sites() {
             env!("CARGO_MANIFEST_DIR")
         );
         let bytes = std::fs::read(&path).unwrap();
-        let snapshot = heapgraph_tracemalloc::parse(&bytes).unwrap();
+        let snapshot =
+            heapgraph_tracemalloc::parse(&bytes, &heapgraph_tracemalloc::ParseOptions::default())
+                .unwrap();
         let graph = snapshot.graph().unwrap();
         let analysis = HeapAnalysis::new(graph);
         assert_eq!(analysis.policy().semantics, Semantics::StrongOnly);
