@@ -45,6 +45,7 @@
 #![deny(missing_docs)]
 
 mod builder;
+pub mod columns;
 mod consumed;
 pub mod csr;
 mod graph;

@@ -146,10 +146,6 @@ impl Source {
         self.release_range(0..self.bytes().len());
     }
 
-    /// As [`release_resident_pages`](Self::release_resident_pages) for the
-    /// whole pages inside `range` only: a parser reports the ranges it is
-    /// done with as it goes, so a multi-gigabyte input never becomes
-    /// resident all at once.
     /// A parser hook ([`heapgraph_core::OnConsumed`]) that releases each
     /// range the parser reports done with, as
     /// [`release_range`](Self::release_range) does. It holds the source
@@ -159,6 +155,10 @@ impl Source {
         heapgraph_core::OnConsumed::new(move |range| source.release_range(range))
     }
 
+    /// As [`release_resident_pages`](Self::release_resident_pages) for the
+    /// whole pages inside `range` only: a parser reports the ranges it is
+    /// done with as it goes, so a multi-gigabyte input never becomes
+    /// resident all at once.
     pub(crate) fn release_range(&self, range: std::ops::Range<usize>) {
         #[cfg(target_os = "linux")]
         if let Inner::Mapped(map, _) = &self.0 {
