@@ -44,7 +44,8 @@ fn second_thread_allowed() -> bool {
 pub struct HeapAnalysis<'g> {
     graph: &'g HeapGraph,
     policy: EdgePolicy,
-    shallow: Vec<u64>,
+    /// The graph's own self sizes, or DevTools' shown sizes for V8.
+    shallow: std::borrow::Cow<'g, [u64]>,
     tree: DominatorTree,
     retained: Vec<u64>,
     /// DevTools' distances (V8 only; other formats use `path_distances`),
@@ -127,11 +128,12 @@ impl<'g> HeapAnalysis<'g> {
                 reach.as_ref(),
             )
         };
-        let build_shallow = || {
+        // Other formats show the graph's self sizes: borrowed, not copied.
+        let build_shallow = || -> std::borrow::Cow<'g, [u64]> {
             if devtools {
-                devtools_shallow_sizes(graph)
+                std::borrow::Cow::Owned(devtools_shallow_sizes(graph))
             } else {
-                graph.self_sizes().to_vec()
+                std::borrow::Cow::Borrowed(graph.self_sizes())
             }
         };
         let (tree, classes, shallow) = if two_threads {

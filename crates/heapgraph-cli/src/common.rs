@@ -79,6 +79,7 @@ pub(crate) fn open_options(options: &GlobalOptions) -> OpenOptions {
         .threads
         .and_then(|n| std::num::NonZeroUsize::new(usize::from(n)));
     open.scratch_dir = options.scratch.clone();
+    open.memory_check = !options.no_memory_check;
     open
 }
 

@@ -73,6 +73,13 @@ pub(crate) struct GlobalOptions {
     #[arg(long, global = true, value_name = "N",
           value_parser = clap::value_parser!(u16).range(1..))]
     pub(crate) threads: Option<u16>,
+
+    /// Open V8 and HPROF dumps even when their analysis is estimated to need
+    /// more memory than is available (the machine's, or the memory
+    /// cgroup's limit); by default such a dump is refused up front with
+    /// the estimate, rather than killed by the kernel partway.
+    #[arg(long, global = true)]
+    pub(crate) no_memory_check: bool,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]

@@ -35,6 +35,7 @@
 compile_error!("heapgraph needs at least one format feature: `v8`, `hprof` or `tracemalloc`");
 
 mod histogram;
+pub mod memory;
 mod sniff;
 mod source;
 pub mod workflows;
@@ -126,6 +127,29 @@ pub enum Error {
         /// The snapshots' formats, in order.
         formats: Vec<&'static str>,
     },
+    /// The dump would need more memory to analyse than this process may use
+    /// (see [`OpenOptions::memory_check`] and [`memory`]): refused before
+    /// parsing, instead of being killed by the kernel halfway through.
+    #[error(
+        "this {kind} of {} needs about {} of memory to analyse, but only {} is available \
+         ({limited_by}); run it where more memory is available, or skip this check \
+         (--no-memory-check) to try anyway",
+        memory::human(*input_bytes),
+        memory::human(*needed),
+        memory::human(*available)
+    )]
+    NotEnoughMemory {
+        /// The kind of input.
+        kind: &'static str,
+        /// Its size (decompressed).
+        input_bytes: u64,
+        /// The estimated peak of a full analysis.
+        needed: u64,
+        /// What this process may still allocate.
+        available: u64,
+        /// Where `available` comes from.
+        limited_by: &'static str,
+    },
     /// The thread pool asked for by [`OpenOptions::threads`] could not be
     /// started.
     #[error("cannot start the thread pool: {0}")]
@@ -167,6 +191,13 @@ pub struct OpenOptions {
     /// per core, and a second analysis thread when the machine has two
     /// cores.
     pub threads: Option<std::num::NonZeroUsize>,
+    /// Refuse, before parsing, a dump whose full analysis is estimated to
+    /// need more memory than this process may use (the machine's available
+    /// memory, or its memory cgroup's limit), with
+    /// [`Error::NotEnoughMemory`] saying how much it needs, rather than be
+    /// killed by the kernel partway (default: true). The estimate is per
+    /// byte of input, measured on real dumps (see [`memory`]).
+    pub memory_check: bool,
 }
 
 /// Whether weak referents count for retained sizes (see
@@ -192,6 +223,7 @@ impl Default for OpenOptions {
             limits: heapgraph_core::Limits::default(),
             weak_referents: WeakReferents::Count,
             threads: None,
+            memory_check: true,
         }
     }
 }
@@ -587,6 +619,9 @@ fn parse_in_pool(source: std::sync::Arc<Source>, options: &OpenOptions) -> Resul
     let input = sniff(bytes).ok_or_else(|| Error::UnsupportedFormat {
         start: describe_start(bytes),
     })?;
+    if options.memory_check {
+        memory::check(input, bytes.len() as u64)?;
+    }
     let parsed = match input {
         #[cfg(feature = "hprof")]
         InputKind::Hprof => {
