@@ -32,7 +32,6 @@
 //! size, but still retainers of what they reference). Whatever the rule,
 //! they are listed in [`DominatorTree::unreachable`].
 
-use heapgraph_core::columns::{column, with_capacity};
 use heapgraph_core::{HeapGraph, NodeIndex};
 
 use crate::policy::{EdgeSet, UnreachableNodes};
@@ -128,10 +127,10 @@ impl DominatorTree {
 
         // Iterative depth-first search in edge order.
         let mut search = Search {
-            pre: column(n, NONE),
-            vertex: with_capacity(n),
-            parent: with_capacity(n),
-            cursor: with_capacity(n),
+            pre: vec![NONE; n],
+            vertex: Vec::with_capacity(n),
+            parent: Vec::with_capacity(n),
+            cursor: Vec::with_capacity(n),
         };
         search.run(0, 0, starts, targets, edges);
         for &x in extra_roots {
@@ -190,12 +189,15 @@ impl DominatorTree {
         // predecessor numbered below it (its parent at worst): such
         // predecessors are semidominator candidates as they are, so only
         // predecessors numbered above a node go into its list.
-        let mut info: Vec<Link> = with_capacity(parent.len());
-        info.extend(parent.iter().enumerate().map(|(i, &p)| Link {
-            ancestor: p,
-            label: i as u32,
-            semi: p,
-        }));
+        let mut info: Vec<Link> = parent
+            .iter()
+            .enumerate()
+            .map(|(i, &p)| Link {
+                ancestor: p,
+                label: i as u32,
+                semi: p,
+            })
+            .collect();
         if unreachable == UnreachableNodes::KeepAsRetainers {
             // The root points to every unreached node.
             for v in &report.nodes {
@@ -318,14 +320,18 @@ impl DominatorTree {
     /// outside the tree, and unreached nodes kept as retainers, get 0. Sums
     /// saturate at `u64::MAX`.
     pub fn retained_sizes(&self, shallow: &[u64]) -> Vec<u64> {
-        let mut retained: Vec<u64> = with_capacity(self.idom.len());
-        retained.extend(self.idom.iter().enumerate().map(|(v, &d)| {
-            if d == NONE {
-                0
-            } else {
-                shallow.get(v).copied().unwrap_or(0)
-            }
-        }));
+        let mut retained: Vec<u64> = self
+            .idom
+            .iter()
+            .enumerate()
+            .map(|(v, &d)| {
+                if d == NONE {
+                    0
+                } else {
+                    shallow.get(v).copied().unwrap_or(0)
+                }
+            })
+            .collect();
         if self.unreachable.rule == UnreachableNodes::KeepAsRetainers {
             for v in &self.unreachable.nodes {
                 retained[v.index()] = 0;
@@ -523,7 +529,7 @@ fn later_predecessors(
     for i in 0..count {
         start[i + 1] += start[i];
     }
-    let mut source = column(start[count] as usize, 0u32);
+    let mut source = vec![0u32; start[count] as usize];
     for v in graph.nodes() {
         let js = pre[v.index()];
         if js >= limit {

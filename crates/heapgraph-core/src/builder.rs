@@ -216,16 +216,6 @@ impl GraphBuilder {
         self.edge_target.reserve(edges);
         self.edge_kind.reserve(edges);
         self.edge_label.reserve(edges);
-        // The analyses read these columns in random order: ask for huge
-        // pages before they are filled (see `columns`).
-        use crate::columns::advise_huge_pages;
-        advise_huge_pages(&self.kind);
-        advise_huge_pages(&self.name);
-        advise_huge_pages(&self.object_id);
-        advise_huge_pages(&self.self_size);
-        advise_huge_pages(&self.edge_target);
-        advise_huge_pages(&self.edge_kind);
-        advise_huge_pages(&self.edge_label);
     }
 
     /// Sets the producer description (see [`GraphInfo::producer`]).
@@ -532,7 +522,7 @@ impl GraphBuilder {
                 out_target.truncate(write);
                 out_kind.truncate(write);
                 out_label.truncate(write);
-                let mut edge_start = crate::columns::with_capacity(n + 1);
+                let mut edge_start = Vec::with_capacity(n + 1);
                 let mut total = 0u32;
                 edge_start.push(0);
                 for i in 0..n {
@@ -551,7 +541,7 @@ impl GraphBuilder {
             }
             Some(sources) => {
                 // Counting sort by source, stable.
-                let mut edge_start = crate::columns::column(n + 1, 0u32);
+                let mut edge_start = vec![0u32; n + 1];
                 let mut kept = 0usize;
                 for (i, (&source, &target)) in sources.iter().zip(&targets).enumerate() {
                     if valid(i, source, target) {

@@ -45,7 +45,6 @@
 #![deny(missing_docs)]
 
 mod builder;
-pub mod columns;
 mod consumed;
 pub mod csr;
 mod graph;
