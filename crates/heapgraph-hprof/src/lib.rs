@@ -75,6 +75,7 @@
 #![deny(missing_docs)]
 
 mod build;
+mod compressed;
 mod dump;
 mod error;
 mod histogram;
