@@ -191,7 +191,7 @@ pub(crate) fn trend(
     weak_referents: &str,
     memory_map: bool,
 ) -> PyResult<ArrowStream> {
-    let options = Options::parse(size_model, weak_referents, memory_map, 1)?;
+    let options = Options::parse(size_model, weak_referents, memory_map, 1, true)?;
     let mut items = Vec::with_capacity(snapshots.len());
     for s in &snapshots {
         if let Ok(snapshot) = s.cast::<Snapshot>() {

@@ -23,6 +23,8 @@ pub(crate) enum ErrorClass {
     ObjectNotFound,
     /// The analysis cannot be done on these inputs.
     Analysis,
+    /// The dump would not fit in the memory available (`MemoryError`).
+    NotEnoughMemory,
 }
 
 impl ErrorClass {
@@ -33,6 +35,7 @@ impl ErrorClass {
             ErrorClass::UnsupportedFormat => "UnsupportedFormatError",
             ErrorClass::ObjectNotFound => "ObjectNotFoundError",
             ErrorClass::Analysis => "AnalysisError",
+            ErrorClass::NotEnoughMemory => "NotEnoughMemoryError",
         }
     }
 }
@@ -61,6 +64,7 @@ impl Failure {
             heapgraph::Error::UnsupportedFormat { .. } | heapgraph::Error::NoParser(_) => {
                 ErrorClass::UnsupportedFormat
             }
+            heapgraph::Error::NotEnoughMemory { .. } => ErrorClass::NotEnoughMemory,
             _ => ErrorClass::InvalidDump,
         };
         let message = match error {

@@ -49,6 +49,8 @@ pub(crate) struct Options {
     memory_map: bool,
     /// The HPROF heap dump to read, from 1.
     dump: u32,
+    /// Refuse up front a dump that would not fit in memory.
+    memory_check: bool,
 }
 
 impl Options {
@@ -57,6 +59,7 @@ impl Options {
         weak_referents: &str,
         memory_map: bool,
         dump: u32,
+        memory_check: bool,
     ) -> PyResult<Options> {
         if dump == 0 {
             return Err(pyo3::exceptions::PyValueError::new_err(
@@ -86,12 +89,14 @@ impl Options {
             ignore_weak,
             memory_map,
             dump,
+            memory_check,
         })
     }
 
     pub(crate) fn open(&self, path: &Path) -> Result<Loaded, Failure> {
         let mut open = OpenOptions::default();
         open.memory_map = self.memory_map;
+        open.memory_check = self.memory_check;
         open.hprof = open
             .hprof
             .with_size_model(self.size_model)

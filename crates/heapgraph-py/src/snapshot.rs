@@ -25,7 +25,7 @@ pub(crate) struct Snapshot {
 
 /// Opens and parses a dump (see `heapgraph.open`).
 #[pyfunction]
-#[pyo3(signature = (path, size_model = "mat", weak_referents = "count", memory_map = true, dump = 1))]
+#[pyo3(signature = (path, size_model = "mat", weak_referents = "count", memory_map = true, dump = 1, memory_check = true))]
 pub(crate) fn open(
     py: Python<'_>,
     path: PathBuf,
@@ -33,8 +33,9 @@ pub(crate) fn open(
     weak_referents: &str,
     memory_map: bool,
     dump: u32,
+    memory_check: bool,
 ) -> PyResult<Snapshot> {
-    let options = Options::parse(size_model, weak_referents, memory_map, dump)?;
+    let options = Options::parse(size_model, weak_referents, memory_map, dump, memory_check)?;
     let loaded = detached(py, || options.open(&path))?;
     Ok(Snapshot {
         inner: Arc::new(loaded),

@@ -110,6 +110,29 @@ def test_truncated_dumps_raise_the_cli_message(cli, tmp_path: Path, path: Path) 
     assert done.stderr.strip() == f"heapgraph: error: {err}"
 
 
+def test_a_dump_larger_than_memory_is_refused_up_front(cli, tmp_path: Path) -> None:
+    # A sparse terabyte that starts like an HPROF dump: refused from its
+    # first bytes with the estimate, as the command line refuses it.
+    huge = tmp_path / "huge.hprof"
+    with huge.open("wb") as f:
+        f.write(b"JAVA PROFILE 1.0.2\0" + (8).to_bytes(4, "big") + bytes(8))
+        try:
+            f.truncate(1 << 40)
+        except OSError as e:
+            pytest.skip(f"this filesystem cannot hold a sparse terabyte: {e}")
+    started = time.monotonic()
+    with pytest.raises(heapgraph.NotEnoughMemoryError) as info:
+        heapgraph.open(huge)
+    assert time.monotonic() - started < 5
+    err = info.value
+    assert isinstance(err, MemoryError) and isinstance(err, heapgraph.HeapgraphError)
+    assert "needs about 1.1 TB of memory to analyse" in str(err)
+    assert err.path == str(huge)
+    done = cli.run("summary", huge)
+    assert done.returncode == 1
+    assert done.stderr.strip() == f"heapgraph: error: {err}"
+
+
 def test_unsupported_and_missing_files(cli, tmp_path: Path) -> None:
     text = tmp_path / "notes.txt"
     text.write_text("hello, world\n")

@@ -26,6 +26,7 @@ from ._errors import (
     AnalysisError,
     HeapgraphError,
     InvalidDumpError,
+    NotEnoughMemoryError,
     ObjectNotFoundError,
     ReadError,
     UnsupportedFormatError,
@@ -281,6 +282,7 @@ def open(
     weak_referents: str = "count",
     memory_map: bool = True,
     dump: int = 1,
+    memory_check: bool = True,
 ) -> Snapshot:
     """Opens and parses a heap dump of any supported format (``.gz`` fine).
 
@@ -291,6 +293,10 @@ def open(
     files instead of reading them (the file must not change while open).
     ``dump`` (HPROF): for files holding several heap dumps (the JVMTI
     ``hprof`` agent writes one per request), which one to read, from 1.
+    ``memory_check``: refuse up front, with :class:`NotEnoughMemoryError`
+    (a ``MemoryError``) saying how much it needs, a V8 or HPROF dump whose
+    analysis is estimated not to fit in the memory available; ``False``
+    tries anyway.
 
     Raises :class:`ReadError`, :class:`InvalidDumpError` or
     :class:`UnsupportedFormatError` with the command line's message.
@@ -298,7 +304,9 @@ def open(
     options = dict(
         size_model=size_model, weak_referents=weak_referents, memory_map=memory_map
     )
-    native = _native.open(os.fspath(path), size_model, weak_referents, memory_map, dump)
+    native = _native.open(
+        os.fspath(path), size_model, weak_referents, memory_map, dump, memory_check
+    )
     return Snapshot(native, options)
 
 
@@ -396,4 +404,5 @@ __all__ = [
     "UnsupportedFormatError",
     "ObjectNotFoundError",
     "AnalysisError",
+    "NotEnoughMemoryError",
 ]

@@ -50,6 +50,12 @@ class AnalysisError(HeapgraphError, ValueError):
     """The analysis cannot be done on these inputs (e.g. mixed formats)."""
 
 
+class NotEnoughMemoryError(HeapgraphError, MemoryError):
+    """The dump's analysis is estimated to need more memory than is available
+    (the machine's, or the memory cgroup's limit); the message says how much.
+    Refused before parsing; ``open(..., memory_check=False)`` tries anyway."""
+
+
 __all__ = [
     "HeapgraphError",
     "ReadError",
@@ -57,4 +63,5 @@ __all__ = [
     "UnsupportedFormatError",
     "ObjectNotFoundError",
     "AnalysisError",
+    "NotEnoughMemoryError",
 ]

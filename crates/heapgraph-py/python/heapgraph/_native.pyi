@@ -54,6 +54,7 @@ def open(
     weak_referents: str = "count",
     memory_map: bool = True,
     dump: int = 1,
+    memory_check: bool = True,
 ) -> Snapshot: ...
 def diff(old: Snapshot, new: Snapshot, top: int = 0) -> ArrowStream: ...
 def leaks(
