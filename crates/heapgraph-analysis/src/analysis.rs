@@ -305,7 +305,7 @@ impl<'g> HeapAnalysis<'g> {
     pub fn is_instance(&self, node: NodeIndex) -> bool {
         self.classes().class_of(node).is_some()
             && self.tree.contains(node)
-            && (self.policy.semantics != Semantics::DevTools || self.shallow_size(node) != 0)
+            && crate::classes::listed_in_histogram(self.policy.semantics, self.shallow_size(node))
     }
 
     /// The instances of `class`, in node order.
@@ -321,24 +321,19 @@ impl<'g> HeapAnalysis<'g> {
     /// dominates (MAT's and DevTools' definition).
     pub fn class_histogram(&self) -> ClassHistogram {
         let classes = self.classes();
-        let mut rows: Vec<ClassStats> = (0..classes.len())
-            .map(|i| ClassStats {
-                class: ClassId(i as u32),
-                count: 0,
-                shallow_size: 0,
+        let sums = classes.sum_by_class(
+            &self.shallow,
+            self.graph.nodes().filter(|&n| self.is_instance(n)),
+        );
+        let mut rows: Vec<ClassStats> = sums
+            .into_iter()
+            .map(|(class, count, shallow_size)| ClassStats {
+                class,
+                count,
+                shallow_size,
                 retained_size: 0,
             })
             .collect();
-        for node in self.graph.nodes() {
-            if !self.is_instance(node) {
-                continue;
-            }
-            if let Some(class) = classes.class_of(node) {
-                let row = &mut rows[class.index()];
-                row.count += 1;
-                row.shallow_size = row.shallow_size.saturating_add(self.shallow_size(node));
-            }
-        }
         // Walk the dominator tree, counting an instance only when no
         // instance of its class is above it.
         let dominated = self.dominated();

@@ -84,6 +84,33 @@ impl ClassTable {
         self.names.get(class.index()).map_or("", String::as_str)
     }
 
+    /// `(class, count, summed shallow size)` for every class of the table,
+    /// in [`ClassId`] order, over the `nodes` that have a class, with sizes from
+    /// `shallow` (indexed by node; sums saturate). The histogram's first
+    /// half, shared by [`HeapAnalysis::class_histogram`](crate::HeapAnalysis::class_histogram)
+    /// (over its instances) and the facade's shallow histogram (over every
+    /// node [`listed_in_histogram`] accepts).
+    pub fn sum_by_class(
+        &self,
+        shallow: &[u64],
+        nodes: impl IntoIterator<Item = NodeIndex>,
+    ) -> Vec<(ClassId, u64, u64)> {
+        let mut sums: Vec<(ClassId, u64, u64)> =
+            (0..self.len() as u32).map(|i| (ClassId(i), 0, 0)).collect();
+        for node in nodes {
+            let Some(class) = self.class_of(node) else {
+                continue;
+            };
+            if let Some(sum) = sums.get_mut(class.index()) {
+                sum.1 += 1;
+                sum.2 = sum
+                    .2
+                    .saturating_add(shallow.get(node.index()).copied().unwrap_or(0));
+            }
+        }
+        sums
+    }
+
     /// The number of classes.
     pub fn len(&self) -> usize {
         self.names.len()
@@ -552,6 +579,13 @@ mod tests {
         assert_eq!(format_property_name("a,b"), "\"a,b\"");
         assert_eq!(format_property_name("say \"hi\""), "\"say \\\"hi\\\"\"");
     }
+}
+
+/// Whether a node of this shown shallow size is listed in a class
+/// histogram under `semantics`: DevTools lists no empty objects; the other
+/// tools list every instance.
+pub fn listed_in_histogram(semantics: crate::Semantics, shallow_size: u64) -> bool {
+    semantics != crate::Semantics::DevTools || shallow_size != 0
 }
 
 /// Whether a class name matches a shell-style pattern: `*` matches any run

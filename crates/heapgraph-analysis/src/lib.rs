@@ -29,7 +29,7 @@ pub mod sites;
 pub mod suspects;
 
 pub use analysis::{ClassHistogram, ClassStats, HeapAnalysis, HistogramOrder};
-pub use classes::{class_name_matches, ClassId, ClassTable};
+pub use classes::{class_name_matches, listed_in_histogram, ClassId, ClassTable};
 pub use distance::{NO_DISTANCE, SYSTEM_DISTANCE};
 pub use dominators::{DominatedNodes, DominatorTree, UnreachableReport};
 pub use paths::{PathStep, Retainer, RetentionPath};

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use heapgraph_analysis::{ClassId, ClassTable, EdgePolicy, Semantics};
+use heapgraph_analysis::{listed_in_histogram, ClassTable, EdgePolicy, Semantics};
 
 use crate::source::Source;
 use crate::{Error, Format, OpenOptions};
@@ -78,36 +78,28 @@ pub fn shallow_histogram(
     let dump = crate::parse_source(source, options)?;
     let graph = dump.graph();
     let policy = EdgePolicy::for_format(graph.format());
-    let devtools = policy.semantics == Semantics::DevTools;
     let classes = ClassTable::for_graph_with_dom_state(graph, dump.detachedness());
-    let shallow = if devtools {
-        heapgraph_analysis::shallow::devtools_shallow_sizes(graph)
+    let owned;
+    let shallow: &[u64] = if policy.semantics == Semantics::DevTools {
+        owned = heapgraph_analysis::shallow::devtools_shallow_sizes(graph);
+        &owned
     } else {
-        graph.self_sizes().to_vec()
+        graph.self_sizes()
     };
-    let mut sums: Vec<(u64, u64, Option<ClassId>)> = vec![(0, 0, None); classes.len()];
-    for node in graph.nodes() {
-        let Some(class) = classes.class_of(node) else {
-            continue;
-        };
-        let size = shallow.get(node.index()).copied().unwrap_or(0);
-        if devtools && size == 0 {
-            continue;
-        }
-        if let Some(sum) = sums.get_mut(class.index()) {
-            sum.0 += 1;
-            sum.1 = sum.1.saturating_add(size);
-            sum.2 = Some(class);
-        }
-    }
+    let listed = |n: heapgraph_core::NodeIndex| {
+        listed_in_histogram(
+            policy.semantics,
+            shallow.get(n.index()).copied().unwrap_or(0),
+        )
+    };
+    let sums = classes.sum_by_class(shallow, graph.nodes().filter(|&n| listed(n)));
     let mut rows: Vec<ShallowClassRow> = sums
-        .iter()
-        .filter_map(|&(count, shallow_size, class)| {
-            Some(ShallowClassRow {
-                class_name: classes.name(class?).to_string(),
-                count,
-                shallow_size,
-            })
+        .into_iter()
+        .filter(|&(_, count, _)| count > 0)
+        .map(|(class, count, shallow_size)| ShallowClassRow {
+            class_name: classes.name(class).to_string(),
+            count,
+            shallow_size,
         })
         .collect();
     rows.sort_by(|a, b| {
