@@ -3,9 +3,12 @@
 #
 #   benches/compare/run.sh                 default scale (V8 ≈ 100 MB, HPROF ≈ 300 MB, tracemalloc 35 + 65 MB)
 #   SCALE=full benches/compare/run.sh      the issue's scale (V8 ≈ 550 MB, HPROF ≈ 2 GB, tracemalloc 35 + 65 MB)
+#   SCALE=ram benches/compare/run.sh       HPROF ≈ 2 GB and ≈ 6 GB, heapgraph alone, unconstrained and in a
+#                                          memory cgroup of RAM_LIMIT (default 2G; needs root and cgroup v1 or v2)
 #
 # Environment:
-#   SCALE               default | full | huge (full, but a 2.5 GB V8 snapshot and no JS tools) | small (a smoke test of the script itself)
+#   SCALE               default | full | huge (full, but a 2.5 GB V8 snapshot and no JS tools) | ram | small (a smoke test of the script itself)
+#   RAM_LIMIT           the memory cgroup's limit for SCALE=ram (default 2G)
 #   HEAPGRAPH_BENCH_DIR scratch dir for tools, dumps and results (default ~/.cache/heapgraph/bench);
 #                       nothing is written into the repository
 #   ONLY                formats to run, comma separated: v8,hprof,tm (default all three)
@@ -44,7 +47,13 @@ case "$SCALE" in
   # The issue's 2.5 GB V8 snapshot: heapgraph alone (not the JavaScript
   # tools, which take ~4.4x the JSON in heap), to show it completes in RAM.
   huge)    V8_OBJECTS=7500000; HP_ENTRIES=1000000; HP_CHAIN=1000000; HP_EXTRA=12500000; HP_HEAP=4g;   TM_REPS="50 203"; JS_TOOLS=0 ;;
-  *) echo "run.sh: SCALE must be small, default, full or huge" >&2; exit 2 ;;
+  # A dump larger than the memory it is given: the full-scale HPROF and one
+  # three times its size, each run unconstrained and in a memory cgroup of
+  # RAM_LIMIT, heapgraph alone (HPROF only).
+  ram)     V8_OBJECTS=0;       HP_ENTRIES=1000000; HP_CHAIN=1000000; HP_EXTRA=12500000; HP_HEAP=4g;   TM_REPS="50 203"
+           ONLY=hprof; RAM_LIMIT="${RAM_LIMIT:-2G}"
+           HP_BIG_ENTRIES=3000000; HP_BIG_CHAIN=3000000; HP_BIG_EXTRA=37500000; HP_BIG_HEAP=12g ;;
+  *) echo "run.sh: SCALE must be small, default, full, huge or ram" >&2; exit 2 ;;
 esac
 
 has() { [[ ",$ONLY," == *",$1,"* ]]; }
@@ -118,7 +127,7 @@ if step install; then
     log "cargo build --release -p heapgraph-cli"
     (cd "$REPO" && cargo build --release --quiet -p heapgraph-cli)
   fi
-  if has hprof; then
+  if has hprof && [[ "$SCALE" != ram ]]; then
     cargo_tool hprof-analyzer "$HPROF_ANALYZER_VERSION"
     cargo_tool hprof-slurp "$HPROF_SLURP_VERSION"
   fi
@@ -145,6 +154,13 @@ fi
 if step generate && has hprof && [[ ! -s "$HP_FILE" ]]; then
   log "generating $HP_FILE"
   "$HERE/gen-hprof.sh" "$HP_FILE" "$HP_ENTRIES" "$HP_CHAIN" "$HP_EXTRA" "$HP_HEAP" >/dev/null
+fi
+if [[ "$SCALE" == ram ]]; then
+  HP_BIG_FILE="$DATA/hotspot17-$HP_BIG_ENTRIES-$HP_BIG_CHAIN-$HP_BIG_EXTRA.hprof"
+  if step generate && [[ ! -s "$HP_BIG_FILE" ]]; then
+    log "generating $HP_BIG_FILE"
+    "$HERE/gen-hprof.sh" "$HP_BIG_FILE" "$HP_BIG_ENTRIES" "$HP_BIG_CHAIN" "$HP_BIG_EXTRA" "$HP_BIG_HEAP" >/dev/null
+  fi
 fi
 if step generate && has tm; then
   for pair in "$TM_OLD_REPS:0:$TM_OLD" "$TM_NEW_REPS:1:$TM_NEW"; do
@@ -236,7 +252,35 @@ if has v8; then
       node --max-old-space-size="$NODE_HEAP_MB" "$HERE/memlab-driver.js" "$V8_FILE"
   fi
 fi
-if has hprof; then
+# A memory cgroup limited to $RAM_LIMIT (v1 or v2): inside it only
+# file-backed pages can be given back under pressure (these machines have
+# no swap). Prints its directory.
+memory_cgroup() {
+  local group
+  if [[ -d /sys/fs/cgroup/memory ]]; then
+    group=/sys/fs/cgroup/memory/heapgraph-bench
+    mkdir -p "$group" && echo "$RAM_LIMIT" > "$group/memory.limit_in_bytes"
+  else
+    group=/sys/fs/cgroup/heapgraph-bench
+    mkdir -p "$group" && echo "$RAM_LIMIT" > "$group/memory.max"
+  fi
+  echo "$group"
+}
+if [[ "$SCALE" == ram ]]; then
+  for file in "$HP_FILE" "$HP_BIG_FILE"; do
+    measure "$file" "full analysis" heapgraph 2 -- "$HG" --quiet summary "$file"
+    cp "$RESULTS/logs/$(printf '%02d' "$RUN")-"*.out "$RESULTS/unconstrained.out"
+    group=$(memory_cgroup)
+    # The shell moves itself into the cgroup, then becomes heapgraph.
+    measure "$file" "full analysis" "heapgraph, $RAM_LIMIT cgroup" 2 -- \
+      bash -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$group" "$HG" --quiet summary "$file"
+    if cmp -s "$RESULTS/unconstrained.out" "$RESULTS/logs/$(printf '%02d' "$RUN")-"*.out; then
+      log "  same output as unconstrained"
+    else
+      log "  output differs from the unconstrained run (or the run failed)"
+    fi
+  done
+elif has hprof; then
   heapgraph_runs "$HP_FILE" "full analysis" -- summary "$HP_FILE"
   [[ -x "$TOOLS/bin/hprof-analyzer" ]] || log "hprof-analyzer is not installed: its rows will fail"
   measure "$HP_FILE" "full analysis" "hprof-analyzer" 1 -- "$TOOLS/bin/hprof-analyzer" "$HP_FILE" "$RESULTS/logs/hprof-analyzer.report.json"
