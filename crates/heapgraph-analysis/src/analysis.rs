@@ -114,8 +114,6 @@ impl<'g> HeapAnalysis<'g> {
     ) -> HeapAnalysis<'g> {
         let devtools = policy.semantics == Semantics::DevTools;
         let build_classes = || ClassTable::for_graph_with_dom_state(graph, detachedness);
-        // The tree first: its scratch columns are freed before the per-node
-        // size columns are allocated, which keeps the peak low.
         let build_tree = || {
             let edges = policy.dominator_edges(graph);
             let extra_roots = policy.extra_roots(graph);
@@ -136,37 +134,31 @@ impl<'g> HeapAnalysis<'g> {
                 std::borrow::Cow::Borrowed(graph.self_sizes())
             }
         };
-        let (tree, classes, shallow) = if two_threads {
+        // The tree comes first and alone: its scratch columns are the peak
+        // of a whole analysis, and nothing else is allocated beside them.
+        // Then, with a second core, the class table is built beside the
+        // shown sizes and the retained sizes.
+        let tree = build_tree();
+        let (classes, shallow, retained) = if two_threads {
             std::thread::scope(|scope| {
-                // DevTools' shallow sizes take a pass over the edges: the
-                // second thread does them too (their 8 bytes per node then
-                // coexist with the tree's scratch, still below the peak of
-                // a full V8 summary, which comes later).
-                let side = scope.spawn(|| {
-                    let classes = build_classes();
-                    let shallow = devtools.then(build_shallow);
-                    (classes, shallow)
-                });
-                let tree = build_tree();
+                let side = scope.spawn(build_classes);
+                let shallow = build_shallow();
+                let retained = tree.retained_sizes(&shallow);
                 match side.join() {
-                    Ok((classes, shallow)) => (
-                        tree,
-                        OnceLock::from(classes),
-                        shallow.unwrap_or_else(build_shallow),
-                    ),
+                    Ok(classes) => (OnceLock::from(classes), shallow, retained),
                     Err(panic) => std::panic::resume_unwind(panic),
                 }
             })
         } else {
-            let tree = build_tree();
             // Without a DOM state the table waits for its first use.
             let classes = match detachedness {
                 Some(_) => OnceLock::from(build_classes()),
                 None => OnceLock::new(),
             };
-            (tree, classes, build_shallow())
+            let shallow = build_shallow();
+            let retained = tree.retained_sizes(&shallow);
+            (classes, shallow, retained)
         };
-        let retained = tree.retained_sizes(&shallow);
         HeapAnalysis {
             graph,
             policy,
