@@ -209,7 +209,7 @@ fn path_shape(analysis: &HeapAnalysis<'_>, path: &RetentionPath) -> String {
 }
 
 fn sorted_ids(graph: &HeapGraph) -> Vec<u64> {
-    let mut ids = graph.object_ids().to_vec();
+    let mut ids: Vec<u64> = graph.object_ids().collect();
     ids.sort_unstable();
     ids.dedup();
     ids

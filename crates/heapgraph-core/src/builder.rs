@@ -406,11 +406,10 @@ impl GraphBuilder {
         });
         let mut kind = self.kind;
         let mut name = self.name;
-        let mut object_id = self.object_id;
+        let object_id = crate::object_ids::ObjectIds::new(self.object_id);
         let mut self_size = self.self_size;
         kind.shrink_to_fit();
         name.shrink_to_fit();
-        object_id.shrink_to_fit();
         self_size.shrink_to_fit();
 
         Ok(HeapGraph {

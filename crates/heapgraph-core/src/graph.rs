@@ -78,15 +78,17 @@ pub struct EdgeRef {
 /// Node 0 is always the synthetic root. GC roots hang off it, directly or
 /// through root-group nodes (see [`HeapGraph::root_groups`]).
 ///
-/// The frozen graph costs 25 bytes per node (kind 1, name 4, object id 8,
-/// self size 8, edge start 4) and 9 bytes per edge (target 4, kind 1, label 4),
-/// plus 4 bytes per node when allocation stacks are linked, plus strings.
+/// The frozen graph costs 21 bytes per node (kind 1, name 4, object id 4,
+/// self size 8, edge start 4; the id takes 8 when the dump's ids are too
+/// spread out for a 32-bit offset from the smallest) and 9 bytes per edge
+/// (target 4, kind 1, label 4), plus 4 bytes per node when allocation stacks
+/// are linked, plus strings.
 #[derive(Debug)]
 pub struct HeapGraph {
     pub(crate) info: GraphInfo,
     pub(crate) kind: Vec<NodeKind>,
     pub(crate) name: Vec<StringId>,
-    pub(crate) object_id: Vec<u64>,
+    pub(crate) object_id: crate::object_ids::ObjectIds,
     pub(crate) self_size: Vec<u64>,
     /// `node_count + 1` monotone offsets into the edge columns.
     pub(crate) edge_start: Vec<u32>,
@@ -158,7 +160,7 @@ impl HeapGraph {
     /// tracemalloc trace index). Synthetic nodes made by heapgraph have 0.
     #[inline]
     pub fn object_id(&self, node: NodeIndex) -> u64 {
-        self.object_id[node.index()]
+        self.object_id.get(node.index())
     }
 
     /// The node's own size in bytes, as the file states it.
@@ -184,9 +186,10 @@ impl HeapGraph {
         &self.name
     }
 
-    /// The object-id column.
-    pub fn object_ids(&self) -> &[u64] {
-        &self.object_id
+    /// Every node's object id, in node order (the column is stored in 4
+    /// bytes per node where the ids allow, so it is read, not borrowed).
+    pub fn object_ids(&self) -> impl ExactSizeIterator<Item = u64> + '_ {
+        (0..self.object_id.len()).map(|i| self.object_id.get(i))
     }
 
     /// The self-size column.
@@ -319,10 +322,9 @@ impl HeapGraph {
     pub fn node_by_object_id(&self, object_id: u64) -> Option<NodeIndex> {
         let index = self.id_index.get_or_init(|| {
             let mut index: Vec<(u64, NodeIndex)> = self
-                .object_id
-                .iter()
+                .object_ids()
                 .enumerate()
-                .map(|(i, &id)| (id, NodeIndex(i as u32)))
+                .map(|(i, id)| (id, NodeIndex(i as u32)))
                 .collect();
             index.sort_unstable();
             index
@@ -357,7 +359,7 @@ impl HeapGraph {
         let n = self.node_count();
         let per_node_columns = self.kind.capacity()
             + self.name.capacity() * 4
-            + self.object_id.capacity() * 8
+            + self.object_id.heap_bytes()
             + self.self_size.capacity() * 8
             + self.edge_start.capacity() * 4
             + self.node_stack.as_ref().map_or(0, |s| s.capacity() * 4);

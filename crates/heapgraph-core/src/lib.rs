@@ -50,6 +50,7 @@ pub mod csr;
 mod graph;
 mod ids;
 mod kinds;
+mod object_ids;
 mod stacks;
 mod strings;
 

@@ -32,7 +32,7 @@ fn digest(result: &Result<V8Snapshot, V8Error>) -> String {
         (
             g.kinds(),
             g.names(),
-            g.object_ids(),
+            g.object_ids().collect::<Vec<u64>>(),
             g.self_sizes(),
             g.edge_starts(),
             g.edge_targets(),
