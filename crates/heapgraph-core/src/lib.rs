@@ -4,7 +4,9 @@
 //!
 //! * **Nodes** are struct-of-arrays columns indexed by [`NodeIndex`] (a `u32`):
 //!   [`NodeKind`], name ([`StringId`]), the dump's own object id (`u64`) and
-//!   self size (`u64` bytes). No per-node allocation, 25 bytes per node.
+//!   self size (`u64` bytes). No per-node allocation, 21 bytes per node
+//!   (25 where the dump's object ids are too spread out to be kept as 32-bit
+//!   offsets).
 //! * **Edges** are in CSR form: `node_count + 1` offsets, then per edge its
 //!   target, [`EdgeKind`] and label (a name or an element index), 9 bytes per
 //!   edge. Reverse edges ([`Retainers`]) are built on demand.

@@ -8,9 +8,9 @@ use crate::InputKind;
 
 /// Peak resident memory of a full analysis (`summary`: graph, dominator
 /// tree, retained sizes, class histogram) per byte of input, as measured on
-/// real dumps (README, "How big"; `benches/README.md`): HotSpot HPROF 0.93×
-/// (a 1.91 GB dump, 22.7 M objects, and a 5.73 GB one, 68 M), Node.js
-/// snapshots 1.34× (550 MB) and up to 1.36× (2.5 GB). Rounded up, so the
+/// real dumps (README, "How big"; `benches/README.md`): HotSpot HPROF 0.89×
+/// to 0.93× (a 1.91 GB dump, 22.7 M objects; a 5.73 GB one, 68 M), Node.js
+/// snapshots 1.29× (550 MB) and up to 1.36× (2.5 GB). Rounded up, so the
 /// estimate errs on the side of enough.
 const HPROF_PEAK_PER_INPUT_BYTE: f64 = 1.0;
 const V8_SNAPSHOT_PEAK_PER_INPUT_BYTE: f64 = 1.4;
