@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side comparison of heapgraph with the tools people use today (issue 11).
 #
-#   benches/compare/run.sh                 default scale (V8 ≈ 100 MB, HPROF ≈ 300 MB, tracemalloc 35 + 65 MB)
+#   benches/compare/run.sh                 default scale (V8 ≈ 100 MB, HPROF ≈ 300 MB, tracemalloc 35 + 65 MB, app 51 + 63 MB)
 #   SCALE=full benches/compare/run.sh      the issue's scale (V8 ≈ 550 MB, HPROF ≈ 2 GB, tracemalloc 35 + 65 MB)
 #   SCALE=ram benches/compare/run.sh       HPROF ≈ 2 GB and ≈ 6 GB, heapgraph alone, unconstrained and in a
 #                                          memory cgroup of RAM_LIMIT (default 2G; needs root and cgroup v1 or v2)
@@ -55,6 +55,9 @@ case "$SCALE" in
            HP_BIG_ENTRIES=3000000; HP_BIG_CHAIN=3000000; HP_BIG_EXTRA=37500000; HP_BIG_HEAP=12g ;;
   *) echo "run.sh: SCALE must be small, default, full, huge or ram" >&2; exit 2 ;;
 esac
+# tracemalloc, application-shaped (app_gen.py SCALE: thousands of requests):
+# 8 is ~1.4 M traces, 300 k distinct tracebacks, ~63 MB; 6.5 the same run earlier.
+if [[ "$SCALE" == small ]]; then TM_APP_SCALES="0.3 0.4"; else TM_APP_SCALES="6.5 8"; fi
 
 has() { [[ ",$ONLY," == *",$1,"* ]]; }
 step() { [[ ",$STEPS," == *",$1,"* ]]; }
@@ -145,6 +148,9 @@ HP_FILE="$DATA/hotspot17-$HP_ENTRIES-$HP_CHAIN-$HP_EXTRA.hprof"
 read -r TM_OLD_REPS TM_NEW_REPS <<< "$TM_REPS"
 TM_OLD="$DATA/tracemalloc-reps$TM_OLD_REPS-seed0.pickle"
 TM_NEW="$DATA/tracemalloc-reps$TM_NEW_REPS-seed1.pickle"
+read -r TM_APP_OLD_SCALE TM_APP_NEW_SCALE <<< "$TM_APP_SCALES"
+TM_APP_OLD="$DATA/tracemalloc-app$TM_APP_OLD_SCALE-seed0.pickle"
+TM_APP_NEW="$DATA/tracemalloc-app$TM_APP_NEW_SCALE-seed0.pickle"
 
 if step generate && has v8 && [[ ! -s "$V8_FILE" ]]; then
   log "generating $V8_FILE"
@@ -168,6 +174,16 @@ if step generate && has tm; then
     if [[ ! -s "$file" ]]; then
       log "generating $file"
       python3 "$REPO/testdata/tracemalloc/bench_gen.py" "$file.tmp" "$reps" "$seed" >/dev/null
+      mv "$file.tmp" "$file"
+    fi
+  done
+  # The application-shaped pair (app_gen.py): distinct deep tracebacks; the
+  # old dump is the same process earlier (a prefix of the same requests).
+  for pair in "$TM_APP_OLD_SCALE:$TM_APP_OLD" "$TM_APP_NEW_SCALE:$TM_APP_NEW"; do
+    IFS=: read -r scale file <<< "$pair"
+    if [[ ! -s "$file" ]]; then
+      log "generating $file"
+      python3 "$REPO/testdata/tracemalloc/app_gen.py" "$file.tmp" "$scale" 0 >/dev/null
       mv "$file.tmp" "$file"
     fi
   done
@@ -242,6 +258,10 @@ if has tm; then
   measure "$TM_NEW" "statistics('lineno')" "CPython tracemalloc" 1 -- python3 "$HERE/tm_stats.py" "$TM_NEW"
   heapgraph_runs "$TM_OLD|$TM_NEW" "compare_to" -- sites --compare "$TM_OLD" "$TM_NEW"
   measure "$TM_OLD|$TM_NEW" "compare_to" "CPython tracemalloc" 1 -- python3 "$HERE/tm_stats.py" --compare "$TM_OLD" "$TM_NEW"
+  heapgraph_runs "$TM_APP_NEW" "statistics('lineno')" -- sites "$TM_APP_NEW"
+  measure "$TM_APP_NEW" "statistics('lineno')" "CPython tracemalloc" 1 -- python3 "$HERE/tm_stats.py" "$TM_APP_NEW"
+  heapgraph_runs "$TM_APP_OLD|$TM_APP_NEW" "compare_to" -- sites --compare "$TM_APP_OLD" "$TM_APP_NEW"
+  measure "$TM_APP_OLD|$TM_APP_NEW" "compare_to" "CPython tracemalloc" 1 -- python3 "$HERE/tm_stats.py" --compare "$TM_APP_OLD" "$TM_APP_NEW"
 fi
 if has v8; then
   heapgraph_runs "$V8_FILE" "full analysis" -- summary "$V8_FILE"
