@@ -35,7 +35,7 @@ pub(crate) fn with_progress<T>(
 /// name the file. Warnings about the dump's contents (dangling references,
 /// what the parser noticed) go to stderr unless `--quiet`.
 pub(crate) fn open_dump(options: &GlobalOptions, file: &Path) -> Result<Dump, Failure> {
-    let dump = open_allocations(options, file)?;
+    let dump = open_allocations(options, file, false)?;
     // A tracemalloc snapshot's graph is built on first use: build it now,
     // so that a failure is an error here rather than an empty graph later.
     graph_of(&dump, file)?;
@@ -44,9 +44,18 @@ pub(crate) fn open_dump(options: &GlobalOptions, file: &Path) -> Result<Dump, Fa
 
 /// Opens a dump for its allocations (`sites`, allocation flame graphs):
 /// a tracemalloc snapshot's graph is not built.
-pub(crate) fn open_allocations(options: &GlobalOptions, file: &Path) -> Result<Dump, Failure> {
+/// `innermost_frame_only`: the statistics asked for look at each
+/// traceback's innermost frame alone (see
+/// [`OpenOptions::innermost_frame_only`]).
+pub(crate) fn open_allocations(
+    options: &GlobalOptions,
+    file: &Path,
+    innermost_frame_only: bool,
+) -> Result<Dump, Failure> {
     let dump = with_progress(options, format!("reading {}", file.display()), || {
-        open_dump_quietly(options, file)
+        let mut open = open_options(options);
+        open.innermost_frame_only = innermost_frame_only;
+        open_with_quietly(file, &open)
     })?;
     warn_diagnostics(options, file, &dump);
     Ok(dump)
@@ -83,8 +92,8 @@ pub(crate) fn open_options(options: &GlobalOptions) -> OpenOptions {
     open
 }
 
-fn open_dump_quietly(options: &GlobalOptions, file: &Path) -> Result<Dump, Failure> {
-    heapgraph::open_with(file, &open_options(options)).map_err(|e| match e {
+fn open_with_quietly(file: &Path, open: &OpenOptions) -> Result<Dump, Failure> {
+    heapgraph::open_with(file, open).map_err(|e| match e {
         // The I/O error already names the path.
         heapgraph::Error::Io { .. } => Failure(e.to_string()),
         other => Failure(format!("{}: {other}", file.display())),

@@ -346,12 +346,29 @@ pub struct ParseOptions {
     /// (filenames) beyond `max_string_bytes` in all; the error names the
     /// offset of the trace or string that went over.
     pub limits: Limits,
+    /// Keep only each traceback's innermost frame (default `false`: every
+    /// frame). Every frame is still read and checked, but each traceback's
+    /// stack is its most recent frame alone, which spares building the
+    /// trie of call stacks (the bulk of reading a dump of deep, distinct
+    /// tracebacks). Enough, and exactly the same, for what looks only at
+    /// that frame: `statistics` and `compare_to` by `'lineno'` or
+    /// `'filename'` without `cumulative`, and filters without `all_frames`.
+    /// A snapshot read this way has one-frame stacks and no
+    /// [`TracemallocSnapshot::total_nframe`].
+    pub innermost_frame_only: bool,
 }
 
 impl ParseOptions {
     /// These options with `limits`.
     pub fn with_limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
+        self
+    }
+
+    /// These options keeping only each traceback's innermost frame (see
+    /// [`ParseOptions::innermost_frame_only`]).
+    pub fn with_innermost_frame_only(mut self, innermost_frame_only: bool) -> Self {
+        self.innermost_frame_only = innermost_frame_only;
         self
     }
 }

@@ -247,6 +247,98 @@ fn check_compare_via(new: &str, old: &str, golden: &str, new_path: Path, old_pat
     compared
 }
 
+/// Whether a golden section looks only at each traceback's innermost
+/// frame (what `ParseOptions::innermost_frame_only` keeps), so that a
+/// snapshot read that way must give exactly CPython's lines for it.
+fn innermost_section(header: &str) -> bool {
+    let words: Vec<&str> = header.splitn(3, ' ').collect();
+    match words[0] {
+        "count" | "total" => true,
+        "stats" | "compare" => words[1] != "traceback" && words.get(2) == Some(&"0"),
+        "filter" => {
+            words[1] != "traceback"
+                && parse_filters(words[2]).iter().all(|f| match f {
+                    TraceFilter::Filter(f) => !f.all_frames,
+                    _ => true,
+                })
+        }
+        _ => false,
+    }
+}
+
+/// Every section that looks only at innermost frames, from snapshots read
+/// with `innermost_frame_only`: the same lines as CPython's.
+fn check_innermost(file: &str, golden: &str, old: Option<&str>) -> usize {
+    let read = |name: &str| {
+        let bytes = std::fs::read(testdata(name)).unwrap();
+        let options = ParseOptions::default().with_innermost_frame_only(true);
+        parse(&bytes, &options).unwrap_or_else(|e| panic!("{name}: {e}"))
+    };
+    let snap = read(file);
+    assert_eq!(
+        snap.total_nframe(0),
+        None,
+        "{file}: total_nframe is not kept"
+    );
+    let old_snap = old.map(read);
+    let all = allocations(&snap, Path::Table);
+    let old_all = old_snap.as_ref().map(|o| allocations(o, Path::Table));
+    let mut compared = 0;
+    for (header, want) in sections(&format!("{golden}.golden")) {
+        if !innermost_section(&header) {
+            continue;
+        }
+        let words: Vec<&str> = header.splitn(3, ' ').collect();
+        let got: Vec<String> = match (words[0], &old_all) {
+            ("count", _) => vec![all.len().to_string()],
+            ("total", _) => vec![all.total_size().to_string()],
+            ("stats", _) => all
+                .statistics(key_type(words[1]), false)
+                .unwrap()
+                .iter()
+                .map(|s| esc(&s.to_bytes()))
+                .collect(),
+            ("filter", _) => all
+                .filter_traces(&parse_filters(words[2]))
+                .statistics(key_type(words[1]), false)
+                .unwrap()
+                .iter()
+                .map(|s| esc(&s.to_bytes()))
+                .collect(),
+            ("compare", Some(old_all)) => all
+                .compare_to(old_all, key_type(words[1]), false)
+                .unwrap()
+                .iter()
+                .map(|s| esc(&s.to_bytes()))
+                .collect(),
+            (other, _) => panic!("unexpected section {other}"),
+        };
+        compared += want.len();
+        assert_lines(&format!("{file} innermost only [{header}]"), got, &want);
+    }
+    compared
+}
+
+#[test]
+fn innermost_frames_alone_give_python_s_lines_by_line_and_file() {
+    // Lines of the golden sections that look at innermost frames only
+    // (counts, totals, lineno and filename statistics and comparisons,
+    // filters without all_frames).
+    for (file, golden, lines) in [
+        ("app_a.p5.pickle", "app_a", 14),
+        ("app_a.p2.pickle", "app_a", 14),
+        ("app_b.p5.pickle", "app_b", 24),
+        ("mixed_1.p0.pickle", "mixed_1", 42),
+        ("mixed_1.t3.pickle", "mixed_1", 42),
+    ] {
+        assert_eq!(check_innermost(file, golden, None), lines, "{file}");
+    }
+    assert_eq!(
+        check_innermost("app_b.p5.pickle", "app_b_vs_a", Some("app_a.p5.pickle")),
+        5
+    );
+}
+
 #[test]
 fn app_snapshots_match_python_line_for_line() {
     let a = check_snapshot("app_a.p5.pickle", "app_a");

@@ -107,7 +107,7 @@ pub(crate) fn run(
     by: Option<FlameBy>,
     out: &mut impl Write,
 ) -> Result<(), Outcome> {
-    let dump = open_allocations(options, file)?;
+    let dump = open_allocations(options, file, false)?;
     let allocations = dump.allocations();
     let by = by.unwrap_or(if allocations.is_empty() {
         FlameBy::Retained

@@ -98,10 +98,14 @@ pub(crate) fn run(
                 .map(|p| TraceFilter::Filter(Filter::new(false, p.clone()))),
         )
         .collect();
-    let dump = open_allocations(options, args.file)?;
+    // By line or file, without cumulative, tracemalloc looks at each
+    // traceback's innermost frame alone (and the filters here are on that
+    // frame too): the rest of each traceback need not be kept.
+    let innermost = key_type != KeyType::Traceback && !args.cumulative;
+    let dump = open_allocations(options, args.file, innermost)?;
     let old_dump = match args.compare {
         Some(old) => {
-            let old_dump = open_allocations(options, old)?;
+            let old_dump = open_allocations(options, old, innermost)?;
             if old_dump.format() != dump.format() {
                 return Err(Failure(format!(
                     "cannot compare {} with {}: both dumps must be of the same format",

@@ -162,6 +162,9 @@ struct Vm<'a, R> {
     /// Whether the frame and trace fast paths run (off only in tests that
     /// check them against the opcode-by-opcode path).
     fast_paths: bool,
+    /// Each traceback's stack is its innermost frame alone
+    /// ([`ParseOptions::innermost_frame_only`]).
+    innermost_frame_only: bool,
 }
 
 fn err_at(offset: u64, opcode: Option<u8>, kind: Kind) -> TracemallocError {
@@ -241,6 +244,7 @@ impl<'a, R: Read> Vm<'a, R> {
             shape: None,
             result: None,
             fast_paths: true,
+            innermost_frame_only: options.innermost_frame_only,
         }
     }
 

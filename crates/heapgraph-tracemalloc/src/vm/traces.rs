@@ -87,6 +87,9 @@ impl<R: Read> Vm<'_, R> {
                 limit: MAX_FRAMES as u64,
             }));
         }
+        if self.innermost_frame_only {
+            return self.make_innermost_traceback(items);
+        }
         let mut frames = std::mem::take(&mut self.frame_scratch);
         frames.clear();
         frames.extend(items.iter().filter_map(|v| match v {
@@ -131,6 +134,42 @@ impl<R: Read> Vm<'_, R> {
         self.frame_scratch = frames;
         self.tracebacks.push(Tb {
             stack: stack.map_or(NO_STACK, StackId::as_u32),
+            depth: items.len() as u32,
+        });
+        Ok(Val::Traceback((self.tracebacks.len() - 1) as u32))
+    }
+
+    /// [`make_traceback`](Self::make_traceback) keeping the innermost frame
+    /// (the first in the file) alone: one stack per distinct frame.
+    fn make_innermost_traceback(&mut self, items: &[Val]) -> Result<Val, TracemallocError> {
+        let innermost = items.iter().find_map(|v| match v {
+            Val::Frame(f) => Some(*f),
+            _ => None,
+        });
+        let stack = match innermost {
+            None => NO_STACK,
+            Some(frame) => {
+                let key = (u64::from(u32::MAX) << 32) | u64::from(frame.as_u32());
+                let slot =
+                    (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - self.cache_bits)) as usize;
+                match self.edge_cache.get(slot) {
+                    Some(&(k, s)) if k == key => s,
+                    _ => {
+                        let (op_start, op) = (self.op_start, self.op);
+                        let s = self
+                            .stack_table
+                            .push_frame(None, frame)
+                            .map_err(|e| err_at(op_start, op, Kind::Graph(e.into())))?;
+                        if let Some(entry) = self.edge_cache.get_mut(slot) {
+                            *entry = (key, s.as_u32());
+                        }
+                        s.as_u32()
+                    }
+                }
+            }
+        };
+        self.tracebacks.push(Tb {
+            stack,
             depth: items.len() as u32,
         });
         Ok(Val::Traceback((self.tracebacks.len() - 1) as u32))
@@ -205,7 +244,9 @@ impl<R: Read> Vm<'_, R> {
         if let Some(domains) = &mut self.domains {
             domains.push(domain);
         }
-        if let Some(n) = nframe {
+        // With the innermost frame alone, a traceback's length is not kept,
+        // so neither is `total_nframe` (see `ParseOptions`).
+        if let Some(n) = nframe.filter(|_| !self.innermost_frame_only) {
             // Usually the traceback's own length: keep only the others.
             let exceptions = self.total_nframe.get_or_insert_with(Vec::new);
             if n != depth {
