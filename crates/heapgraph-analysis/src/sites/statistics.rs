@@ -191,44 +191,21 @@ impl<'g> Allocations<'g> {
                 }
             }
             KeyType::Lineno | KeyType::Filename => {
-                // Accumulate per frame id first (dense), then fold to keys.
+                // Cumulative (the other case returned above): every frame
+                // of each stack, per frame id first (dense), then to keys.
                 let mut per_frame = vec![(0u64, 0u64); stacks.frame_count()];
                 for (i, &sc) in per_stack.iter().enumerate() {
                     if sc.1 == 0 {
                         continue;
                     }
-                    let id = StackId::new(i as u32);
-                    if cumulative {
-                        for f in stacks.frames_innermost_first(id) {
-                            if let Some(slot) = per_frame.get_mut(f.index()) {
-                                slot.0 = slot.0.saturating_add(sc.0);
-                                slot.1 = slot.1.saturating_add(sc.1);
-                            }
+                    for f in stacks.frames_innermost_first(StackId::new(i as u32)) {
+                        if let Some(slot) = per_frame.get_mut(f.index()) {
+                            slot.0 = slot.0.saturating_add(sc.0);
+                            slot.1 = slot.1.saturating_add(sc.1);
                         }
-                    } else if let Some(slot) = per_frame.get_mut(stacks.innermost_frame(id).index())
-                    {
-                        slot.0 = slot.0.saturating_add(sc.0);
-                        slot.1 = slot.1.saturating_add(sc.1);
                     }
                 }
-                for (i, &fc) in per_frame.iter().enumerate() {
-                    if fc.1 == 0 {
-                        continue;
-                    }
-                    let frame = stacks.frame(FrameId::new(i as u32));
-                    let line = if key_type == KeyType::Lineno {
-                        frame.line
-                    } else {
-                        0
-                    };
-                    add(
-                        Key::Frame {
-                            file: frame.file,
-                            line,
-                        },
-                        fc,
-                    );
-                }
+                self.fold_frames(&per_frame, key_type, &mut add);
             }
         }
         Ok(groups)
@@ -266,11 +243,23 @@ impl<'g> Allocations<'g> {
         if empty.1 > 0 {
             add(Key::Empty, empty);
         }
+        self.fold_frames(&per_frame, key_type, &mut add);
+        groups
+    }
+
+    /// Adds each frame's `(size, count)` under its `'lineno'` or
+    /// `'filename'` key (frames of one file and line share a key).
+    fn fold_frames(
+        &self,
+        per_frame: &[(u64, u64)],
+        key_type: KeyType,
+        add: &mut impl FnMut(Key, (u64, u64)),
+    ) {
         for (i, &fc) in per_frame.iter().enumerate() {
             if fc.1 == 0 {
                 continue;
             }
-            let frame = stacks.frame(FrameId::new(i as u32));
+            let frame = self.stacks.frame(FrameId::new(i as u32));
             let line = if key_type == KeyType::Lineno {
                 frame.line
             } else {
@@ -284,7 +273,6 @@ impl<'g> Allocations<'g> {
                 fc,
             );
         }
-        groups
     }
 
     /// Whether frames are identified by file and line alone (no function
