@@ -628,7 +628,7 @@ fn parse_in_pool(source: std::sync::Arc<Source>, options: &OpenOptions) -> Resul
         start: describe_start(bytes),
     })?;
     if options.memory_check {
-        memory::check(input, bytes.len() as u64)?;
+        memory::check(input, bytes.len() as u64, !source.is_mapped())?;
     }
     let parsed = match input {
         #[cfg(feature = "hprof")]

@@ -138,18 +138,29 @@ fn anonymous_usage_v2(dir: &Path) -> Option<u64> {
 }
 
 /// Refuses an input whose estimated peak is over what is available.
-pub(crate) fn check(kind: InputKind, input_bytes: u64) -> Result<(), crate::Error> {
-    refuse_if_short(kind, input_bytes, available_memory())
+/// `resident_input`: the input is owned memory (read, not mapped), which
+/// stays resident beside the analysis and so counts on top of the estimate;
+/// a mapped input is handed back as it is parsed.
+pub(crate) fn check(
+    kind: InputKind,
+    input_bytes: u64,
+    resident_input: bool,
+) -> Result<(), crate::Error> {
+    refuse_if_short(kind, input_bytes, resident_input, available_memory())
 }
 
 fn refuse_if_short(
     kind: InputKind,
     input_bytes: u64,
+    resident_input: bool,
     available: Option<AvailableMemory>,
 ) -> Result<(), crate::Error> {
-    let Some(needed) = estimated_peak_bytes(kind, input_bytes) else {
+    let Some(mut needed) = estimated_peak_bytes(kind, input_bytes) else {
         return Ok(());
     };
+    if resident_input {
+        needed = needed.saturating_add(input_bytes);
+    }
     match available {
         Some(available) if needed > available.bytes => Err(crate::Error::NotEnoughMemory {
             kind: kind.as_str(),
@@ -208,10 +219,15 @@ mod tests {
             })
         };
         let gb = 1_000_000_000;
-        assert!(refuse_if_short(InputKind::Hprof, 2 * gb, cgroup(2 * gb)).is_ok());
-        assert!(refuse_if_short(InputKind::Hprof, 2 * gb, None).is_ok());
-        assert!(refuse_if_short(InputKind::Pickle, 100 * gb, cgroup(gb)).is_ok());
-        match refuse_if_short(InputKind::V8HeapSnapshot, 2 * gb, cgroup(2 * gb)) {
+        assert!(refuse_if_short(InputKind::Hprof, 2 * gb, false, cgroup(2 * gb)).is_ok());
+        assert!(refuse_if_short(InputKind::Hprof, 2 * gb, false, None).is_ok());
+        assert!(refuse_if_short(InputKind::Pickle, 100 * gb, false, cgroup(gb)).is_ok());
+        // Read into memory rather than mapped, the input counts too.
+        match refuse_if_short(InputKind::Hprof, 2 * gb, true, cgroup(3 * gb)) {
+            Err(crate::Error::NotEnoughMemory { needed, .. }) => assert_eq!(needed, 4 * gb),
+            other => panic!("{other:?}"),
+        }
+        match refuse_if_short(InputKind::V8HeapSnapshot, 2 * gb, false, cgroup(2 * gb)) {
             Err(crate::Error::NotEnoughMemory {
                 needed,
                 available,
@@ -225,7 +241,7 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        let message = refuse_if_short(InputKind::Hprof, 1_914_170_055, cgroup(gb))
+        let message = refuse_if_short(InputKind::Hprof, 1_914_170_055, false, cgroup(gb))
             .unwrap_err()
             .to_string();
         assert!(

@@ -200,6 +200,12 @@ impl Source {
     /// for parsers that can stream (tracemalloc's pickle reader) and so
     /// never fault the whole mapping in. `None` for owned bytes (and off
     /// Unix, where positioned reads are not available).
+    /// Whether the bytes are a file mapping (which the parsers hand back to
+    /// the kernel as they go), rather than owned memory that stays resident.
+    pub(crate) fn is_mapped(&self) -> bool {
+        matches!(self.0, Inner::Mapped(..))
+    }
+
     pub(crate) fn stream(&self) -> Option<FileStream<'_>> {
         match &self.0 {
             #[cfg(unix)]
