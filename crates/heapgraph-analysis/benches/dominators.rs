@@ -11,6 +11,9 @@
 //! ```text
 //! HEAPGRAPH_BENCH_LARGE=1 cargo bench -p heapgraph-analysis --bench dominators
 //! ```
+//!
+//! `HEAPGRAPH_BENCH_LARGE=N` (a number above 1) runs the one-shot cases at
+//! `N` nodes instead, e.g. `100000000` for the 10^8-node case.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // may panic: not library code
 
 use std::hint::black_box;
@@ -107,8 +110,7 @@ fn cpu_seconds() -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
-fn one_shot_large(local: bool) {
-    let n = 10_000_000u32;
+fn one_shot_large(n: u32, local: bool) {
     let start = Instant::now();
     let graph = synthetic_graph(n, 0x5eed, local);
     println!(
@@ -167,8 +169,13 @@ fn main() {
     }
     group.finish();
     criterion.final_summary();
-    if std::env::var_os("HEAPGRAPH_BENCH_LARGE").is_some() {
-        one_shot_large(false);
-        one_shot_large(true);
+    if let Some(large) = std::env::var_os("HEAPGRAPH_BENCH_LARGE") {
+        let n = large
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+            .filter(|&n| n > 1)
+            .unwrap_or(10_000_000);
+        one_shot_large(n, false);
+        one_shot_large(n, true);
     }
 }
