@@ -46,6 +46,26 @@ impl SnapshotMeta {
     pub(crate) fn column(list: &[String], name: &str) -> Option<usize> {
         list.iter().position(|field| field == name)
     }
+
+    /// The position of the required column `name` in the meta list `list`
+    /// (called `list_name` in the error), or the error naming what is
+    /// missing at `offset`, the start of the section that needs it.
+    pub(crate) fn required_column(
+        list: &[String],
+        list_name: &'static str,
+        name: &'static str,
+        offset: usize,
+    ) -> Result<usize, V8Error> {
+        SnapshotMeta::column(list, name).ok_or_else(|| {
+            V8Error::new(
+                offset,
+                V8ErrorKind::MissingColumn {
+                    list: list_name,
+                    column: name,
+                },
+            )
+        })
+    }
 }
 
 /// One entry of a meta list: a string, or a list of strings (type names).

@@ -77,17 +77,7 @@ impl Reader<'_> {
     ) -> Result<(), V8Error> {
         const SECTION: &str = "edges";
         let fields = &meta.edge_fields;
-        let col = |name: &'static str| {
-            SnapshotMeta::column(fields, name).ok_or_else(|| {
-                V8Error::new(
-                    pos,
-                    V8ErrorKind::MissingColumn {
-                        list: "edge_fields",
-                        column: name,
-                    },
-                )
-            })
-        };
+        let col = |name| SnapshotMeta::required_column(fields, "edge_fields", name, pos);
         let c_type = col("type")?;
         let c_label = col("name_or_index")?;
         let c_target = col("to_node")?;

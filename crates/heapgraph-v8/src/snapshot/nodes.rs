@@ -21,17 +21,7 @@ impl Reader<'_> {
         const SECTION: &str = "nodes";
         const LIST: &str = "node_fields";
         let fields = &meta.node_fields;
-        let col = |name: &'static str| {
-            SnapshotMeta::column(fields, name).ok_or_else(|| {
-                V8Error::new(
-                    pos,
-                    V8ErrorKind::MissingColumn {
-                        list: LIST,
-                        column: name,
-                    },
-                )
-            })
-        };
+        let col = |name| SnapshotMeta::required_column(fields, LIST, name, pos);
         let c_type = col("type")?;
         let c_name = col("name")?;
         let c_id = col("id")?;

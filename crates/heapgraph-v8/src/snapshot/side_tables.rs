@@ -26,17 +26,7 @@ impl Reader<'_> {
                 return Ok(Vec::new());
             }
         }
-        let col = |name: &'static str| {
-            SnapshotMeta::column(fields, name).ok_or_else(|| {
-                V8Error::new(
-                    pos,
-                    V8ErrorKind::MissingColumn {
-                        list: "location_fields",
-                        column: name,
-                    },
-                )
-            })
-        };
+        let col = |name| SnapshotMeta::required_column(fields, "location_fields", name, pos);
         let (c_object, c_script, c_line, c_column) = (
             col("object_index")?,
             col("script_id")?,

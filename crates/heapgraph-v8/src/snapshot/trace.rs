@@ -26,17 +26,7 @@ impl Reader<'_> {
                 return Ok(Vec::new());
             }
         }
-        let col = |name: &'static str| {
-            SnapshotMeta::column(fields, name).ok_or_else(|| {
-                V8Error::new(
-                    pos,
-                    V8ErrorKind::MissingColumn {
-                        list: LIST,
-                        column: name,
-                    },
-                )
-            })
-        };
+        let col = |name| SnapshotMeta::required_column(fields, LIST, name, pos);
         let (c_id, c_name, c_script_name, c_script_id, c_line, c_column) = (
             col("function_id")?,
             col("name")?,
@@ -106,17 +96,7 @@ impl Reader<'_> {
             cursor.expect(b']', "`]` (no `trace_node_fields` in meta)")?;
             return Ok(nodes);
         }
-        let col = |name: &'static str| {
-            SnapshotMeta::column(fields, name).ok_or_else(|| {
-                V8Error::new(
-                    pos,
-                    V8ErrorKind::MissingColumn {
-                        list: "trace_node_fields",
-                        column: name,
-                    },
-                )
-            })
-        };
+        let col = |name| SnapshotMeta::required_column(fields, "trace_node_fields", name, pos);
         let c_id = col("id")?;
         let c_function = col("function_info_index")?;
         let c_count = SnapshotMeta::column(fields, "count");
