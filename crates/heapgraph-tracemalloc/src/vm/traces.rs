@@ -109,26 +109,9 @@ impl<R: Read> Vm<'_, R> {
         path.truncate(shared);
         let mut stack: Option<StackId> = path.last().map(|&(_, s)| s);
         for &frame in frames.iter().rev().skip(shared) {
-            let parent = stack.map_or(u32::MAX, StackId::as_u32);
-            let key = (u64::from(parent) << 32) | u64::from(frame.as_u32());
-            let slot = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - self.cache_bits)) as usize;
-            match self.edge_cache.get(slot) {
-                Some(&(k, s)) if k == key => stack = Some(StackId::new(s)),
-                _ => {
-                    let (op_start, op) = (self.op_start, self.op);
-                    let s = self
-                        .stack_table
-                        .push_frame(stack, frame)
-                        .map_err(|e| err_at(op_start, op, Kind::Graph(e.into())))?;
-                    if let Some(entry) = self.edge_cache.get_mut(slot) {
-                        *entry = (key, s.as_u32());
-                    }
-                    stack = Some(s);
-                }
-            }
-            if let Some(s) = stack {
-                path.push((frame, s));
-            }
+            let s = self.child_stack(stack, frame)?;
+            stack = Some(s);
+            path.push((frame, s));
         }
         self.last_path = path;
         self.frame_scratch = frames;
@@ -137,6 +120,34 @@ impl<R: Read> Vm<'_, R> {
             depth: items.len() as u32,
         });
         Ok(Val::Traceback((self.tracebacks.len() - 1) as u32))
+    }
+
+    /// The stack `parent` + `frame` (a new root stack for `None`), through a
+    /// small direct-mapped cache of trie edges in front of the stack table's
+    /// own index.
+    #[inline]
+    fn child_stack(
+        &mut self,
+        parent: Option<StackId>,
+        frame: FrameId,
+    ) -> Result<StackId, TracemallocError> {
+        let parent_key = parent.map_or(u32::MAX, StackId::as_u32);
+        let key = (u64::from(parent_key) << 32) | u64::from(frame.as_u32());
+        let slot = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - self.cache_bits)) as usize;
+        if let Some(&(k, s)) = self.edge_cache.get(slot) {
+            if k == key {
+                return Ok(StackId::new(s));
+            }
+        }
+        let (op_start, op) = (self.op_start, self.op);
+        let s = self
+            .stack_table
+            .push_frame(parent, frame)
+            .map_err(|e| err_at(op_start, op, Kind::Graph(e.into())))?;
+        if let Some(entry) = self.edge_cache.get_mut(slot) {
+            *entry = (key, s.as_u32());
+        }
+        Ok(s)
     }
 
     /// [`make_traceback`](Self::make_traceback) keeping the innermost frame
@@ -148,25 +159,7 @@ impl<R: Read> Vm<'_, R> {
         });
         let stack = match innermost {
             None => NO_STACK,
-            Some(frame) => {
-                let key = (u64::from(u32::MAX) << 32) | u64::from(frame.as_u32());
-                let slot =
-                    (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - self.cache_bits)) as usize;
-                match self.edge_cache.get(slot) {
-                    Some(&(k, s)) if k == key => s,
-                    _ => {
-                        let (op_start, op) = (self.op_start, self.op);
-                        let s = self
-                            .stack_table
-                            .push_frame(None, frame)
-                            .map_err(|e| err_at(op_start, op, Kind::Graph(e.into())))?;
-                        if let Some(entry) = self.edge_cache.get_mut(slot) {
-                            *entry = (key, s.as_u32());
-                        }
-                        s.as_u32()
-                    }
-                }
-            }
+            Some(frame) => self.child_stack(None, frame)?.as_u32(),
         };
         self.tracebacks.push(Tb {
             stack,
