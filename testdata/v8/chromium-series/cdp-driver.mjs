@@ -2,7 +2,10 @@
 // heap snapshots of page.html (baseline / target / final) for three-snapshot
 // leak detection. Node 20 with --experimental-websocket (no npm packages).
 //
-// Usage: node --experimental-websocket cdp-driver.mjs OUTDIR [CHROMIUM]
+// Usage: node --experimental-websocket cdp-driver.mjs OUTDIR [CHROMIUM [PAGE]]
+//
+// PAGE (default: page.html beside this script) defines doAction() and
+// undoAction(); the driver snapshots before, between and after them.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -15,7 +18,7 @@ const chromium = process.argv[3] || '/usr/bin/chromium';
 fs.mkdirSync(outdir, { recursive: true });
 
 const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'heapgraph-chromium-'));
-const pageUrl = pathToFileURL(path.join(here, 'page.html')).href;
+const pageUrl = pathToFileURL(path.resolve(process.argv[4] || path.join(here, 'page.html'))).href;
 const browser = spawn(chromium, [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
@@ -118,7 +121,7 @@ async function main() {
   await snapshot('target');
   console.log('children after undo:', await evaluate('undoAction()'));
   await snapshot('final');
-  console.log('leakedCards:', await evaluate('window.leakedCards.length + " cards, isConnected=" + window.leakedCards.some(c => c.isConnected)'));
+  console.log('after undo:', await evaluate('typeof describeLeak === "function" ? describeLeak() : window.leakedCards.length + " cards, isConnected=" + window.leakedCards.some(c => c.isConnected)'));
   cdp.close();
 }
 
