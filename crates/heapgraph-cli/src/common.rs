@@ -239,7 +239,13 @@ pub(crate) fn path_json(analysis: &HeapAnalysis<'_>, path: &RetentionPath) -> Ve
 /// A retention path as indented text lines, root first.
 pub(crate) fn path_lines(analysis: &HeapAnalysis<'_>, path: &RetentionPath) -> Vec<String> {
     let graph = analysis.graph();
-    let mut lines = vec!["(root)".to_string()];
+    // Paths start at the root, except leak paths, which may start at
+    // another GC root (a browser window).
+    let first = match path.steps.first() {
+        Some(step) if step.source.index() != 0 => describe(analysis, step.source),
+        _ => "(root)".to_string(),
+    };
+    let mut lines = vec![first];
     for (depth, step) in path.steps.iter().enumerate() {
         lines.push(format!(
             "{}└─ .{} ({}) → {}",

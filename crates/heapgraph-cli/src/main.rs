@@ -208,8 +208,9 @@ pub(crate) enum Command {
         top: usize,
     },
     /// Leaks from three snapshots (memlab's method): objects allocated
-    /// between BASELINE and TARGET that are still alive in FINAL, grouped by
-    /// retention path.
+    /// between BASELINE and TARGET that are still alive in FINAL, kept by
+    /// memlab's leak filter (detached DOM, unmounted React Fibers, ...),
+    /// grouped by retainer trace.
     ///
     /// Example: heapgraph leaks s1.heapsnapshot s2.heapsnapshot s3.heapsnapshot
     Leaks {
@@ -223,6 +224,11 @@ pub(crate) enum Command {
         /// How many clusters to show (0 = all).
         #[arg(long, default_value_t = 10)]
         top: usize,
+        /// Report every object allocated between BASELINE and TARGET that
+        /// is still alive and retains something, not only what memlab's
+        /// default filter keeps (memlab's --trace-all-objects).
+        #[arg(long)]
+        all_objects: bool,
     },
     /// Growth per class over a series of snapshots: slope, R², monotonic
     /// growth.
@@ -402,7 +408,14 @@ fn main() -> ExitCode {
             target,
             final_,
             top,
-        } => commands::leaks::run(g, [baseline, target, final_], *top, &mut stdout),
+            all_objects,
+        } => commands::leaks::run(
+            g,
+            [baseline, target, final_],
+            *top,
+            *all_objects,
+            &mut stdout,
+        ),
         Command::Trend { files, top } => commands::trend::run(g, files, *top, &mut stdout),
         Command::Suspects { file, threshold } => {
             commands::suspects::run(g, file, *threshold, &mut stdout)

@@ -91,14 +91,20 @@ pub(crate) fn diff(
 
 /// Leaks from three snapshots (see `heapgraph.leaks`).
 #[pyfunction]
-#[pyo3(signature = (baseline, target, final_, top = 0))]
+#[pyo3(signature = (baseline, target, final_, top = 0, all_objects = false))]
 pub(crate) fn leaks(
     py: Python<'_>,
     baseline: PyRef<'_, Snapshot>,
     target: PyRef<'_, Snapshot>,
     final_: PyRef<'_, Snapshot>,
     top: usize,
+    all_objects: bool,
 ) -> PyResult<ArrowStream> {
+    let filter = if all_objects {
+        heapgraph::analysis::leaks::LeakFilter::AllObjects
+    } else {
+        heapgraph::analysis::leaks::LeakFilter::Memlab
+    };
     let loaded = [
         Arc::clone(&baseline.inner),
         Arc::clone(&target.inner),
@@ -110,6 +116,7 @@ pub(crate) fn leaks(
         let found = heapgraph::workflows::leaks(
             [&baseline.dump, &target.dump, &final_.dump],
             final_analysis,
+            filter,
             |i| [baseline, target][i.min(1)].analysis().class_totals(),
         )
         .map_err(|e| Failure::new(ErrorClass::Analysis, e.to_string()))?;
@@ -150,7 +157,18 @@ pub(crate) fn leaks(
                     .iter()
                     .map(|c| c.path.display(final_analysis.graph())),
             );
+            t.u64_lists(
+                "member_ids",
+                clusters
+                    .iter()
+                    .map(|c| {
+                        let graph = final_analysis.graph();
+                        Some(c.members.iter().map(|&m| graph.object_id(m)).collect())
+                    })
+                    .collect(),
+            );
             t.meta("candidate_count", found.candidate_count);
+            t.meta("leak_count", found.leak_count);
         } else {
             let growth = take_top(found.growing_classes, top);
             t.text("class", growth.iter().map(|g| g.key.as_str()));

@@ -361,8 +361,9 @@ impl Dump {
         heapgraph_analysis::HeapAnalysis::with_threads(self.graph(), policy, detachedness, threads)
     }
 
-    /// V8's DOM states per node, for snapshots that record them.
-    pub(crate) fn detachedness(&self) -> Option<&[heapgraph_core::DomState]> {
+    /// V8's DOM states per node (`detachedness`, as the file has it), for
+    /// snapshots that record them.
+    pub fn detachedness(&self) -> Option<&[heapgraph_core::DomState]> {
         match &self.parsed {
             #[cfg(feature = "v8")]
             Parsed::V8Snapshot(snapshot) => snapshot.detachedness.as_deref(),

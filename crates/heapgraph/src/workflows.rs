@@ -9,7 +9,7 @@
 
 use heapgraph_analysis::diff::{self as class_diff, Matching, SnapshotDiff};
 use heapgraph_analysis::leaks::{
-    find_leaks, persistent_growth, LeakCluster, LeakOptions, PersistentGrowth,
+    find_leaks, persistent_growth, LeakCluster, LeakFilter, LeakOptions, PersistentGrowth,
 };
 use heapgraph_analysis::trend::GroupTotals;
 use heapgraph_analysis::HeapAnalysis;
@@ -69,6 +69,8 @@ pub struct Leaks {
     /// Objects allocated between baseline and target and still alive in
     /// final (0 when matching by class).
     pub candidate_count: u64,
+    /// The candidates reported as leaks (the clusters' members).
+    pub leak_count: u64,
     /// The leaks clustered by retention path, largest retained size first.
     pub clusters: Vec<LeakCluster>,
     /// Classes whose count and bytes grew from baseline to target and did
@@ -78,7 +80,8 @@ pub struct Leaks {
 
 /// memlab's method on `[baseline, target, final]`: objects allocated after
 /// the baseline, alive in the target and still alive in the final snapshot,
-/// clustered by retention path in the final one (`final_analysis` is its
+/// kept by `filter` (memlab's default leak filter, or every object) and
+/// clustered by retainer trace in the final one (`final_analysis` is its
 /// analysis). Where ids are not stable, the classes that grew and stayed
 /// grown are listed instead, from each snapshot's class totals, which
 /// `class_totals` gives for snapshot 0 and 1 (it is called only then, so
@@ -90,6 +93,7 @@ pub struct Leaks {
 pub fn leaks(
     dumps: [&Dump; 3],
     final_analysis: &HeapAnalysis<'_>,
+    filter: LeakFilter,
     mut class_totals: impl FnMut(usize) -> Vec<(String, GroupTotals)>,
 ) -> Result<Leaks, Error> {
     let format = same_format(&dumps)?;
@@ -98,6 +102,7 @@ pub fn leaks(
         format,
         matching,
         candidate_count: 0,
+        leak_count: 0,
         clusters: Vec::new(),
         growing_classes: Vec::new(),
     };
@@ -108,10 +113,13 @@ pub fn leaks(
                 dumps[1].graph(),
                 final_analysis,
                 &LeakOptions {
-                    detached: dumps[2].detached_nodes(),
+                    dom_state: dumps[2].detachedness(),
+                    filter,
+                    ..LeakOptions::default()
                 },
             );
             leaks.candidate_count = report.candidate_count;
+            leaks.leak_count = report.leak_count;
             leaks.clusters = report.clusters;
         }
         _ => {

@@ -4,6 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use heapgraph::analysis::diff::Matching;
+use heapgraph::analysis::leaks::LeakFilter;
 use serde::Serialize;
 
 use crate::common::{
@@ -23,6 +24,8 @@ struct ClusterJson {
     shape: String,
     example: NodeJson,
     path: Vec<PathStepJson>,
+    /// Object ids of every leaked object in the cluster.
+    member_ids: Vec<u64>,
 }
 
 #[derive(Serialize)]
@@ -43,6 +46,9 @@ struct LeaksJson {
     /// so classes that grew and stayed grown are listed instead.
     matching: &'static str,
     candidate_count: u64,
+    /// `memlab` (its default leak filter) or `all_objects`.
+    filter: &'static str,
+    leak_count: u64,
     clusters: Vec<ClusterJson>,
     growing_classes: Vec<GrowthJson>,
 }
@@ -51,19 +57,27 @@ pub(crate) fn run(
     options: &GlobalOptions,
     files: [&PathBuf; 3],
     top: usize,
+    all_objects: bool,
     out: &mut impl Write,
 ) -> Result<(), Outcome> {
+    let filter = if all_objects {
+        LeakFilter::AllObjects
+    } else {
+        LeakFilter::Memlab
+    };
     let dumps = [
         open_dump(options, files[0])?,
         open_dump(options, files[1])?,
         open_dump(options, files[2])?,
     ];
     let final_analysis = analyse(options, &dumps[2]);
-    let found =
-        heapgraph::workflows::leaks([&dumps[0], &dumps[1], &dumps[2]], &final_analysis, |i| {
-            analyse(options, &dumps[i]).class_totals()
-        })
-        .map_err(|e| crate::Failure(e.to_string()))?;
+    let found = heapgraph::workflows::leaks(
+        [&dumps[0], &dumps[1], &dumps[2]],
+        &final_analysis,
+        filter,
+        |i| analyse(options, &dumps[i]).class_totals(),
+    )
+    .map_err(|e| crate::Failure(e.to_string()))?;
     let stable = found.matching == Matching::ById;
     let clusters = take_top(found.clusters, top);
     let document = LeaksJson {
@@ -73,6 +87,8 @@ pub(crate) fn run(
         format: found.format.as_str(),
         matching: found.matching.as_str(),
         candidate_count: found.candidate_count,
+        filter: if all_objects { "all_objects" } else { "memlab" },
+        leak_count: found.leak_count,
         clusters: clusters
             .iter()
             .map(|c| ClusterJson {
@@ -84,6 +100,11 @@ pub(crate) fn run(
                 shape: c.shape.clone(),
                 example: node_json(&final_analysis, c.example),
                 path: path_json(&final_analysis, &c.path),
+                member_ids: c
+                    .members
+                    .iter()
+                    .map(|&m| final_analysis.graph().object_id(m))
+                    .collect(),
             })
             .collect(),
         growing_classes: take_top(found.growing_classes, top)
@@ -101,8 +122,15 @@ pub(crate) fn run(
     if stable {
         writeln!(
             out,
-            "{} objects allocated after the baseline are still alive in the final snapshot",
-            thousands(document.candidate_count)
+            "{} objects allocated after the baseline are still alive in the final snapshot; {} {} leaks{}",
+            thousands(document.candidate_count),
+            thousands(document.leak_count),
+            if all_objects { "of them are" } else { "are" },
+            if all_objects {
+                " (--all-objects)"
+            } else {
+                " by memlab's filter (detached DOM, unmounted React Fibers; --all-objects for every object)"
+            }
         )?;
         if document.clusters.is_empty() {
             writeln!(out, "no leaks found")?;
@@ -110,7 +138,7 @@ pub(crate) fn run(
         for (i, (cluster, json)) in clusters.iter().zip(&document.clusters).enumerate() {
             writeln!(
                 out,
-                "\nLeak {}: {} × {}{} ({} objects), retaining {}",
+                "\nLeak {}: {} × {}{} ({} objects held), retaining {}",
                 i + 1,
                 thousands(json.count),
                 json.class,

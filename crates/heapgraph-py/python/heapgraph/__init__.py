@@ -348,6 +348,7 @@ def leaks(
     final: Union[Snapshot, PathLike],
     top: int = 0,
     *,
+    all_objects: bool = False,
     size_model: str = "mat",
     weak_referents: str = "count",
 ) -> pa.Table:
@@ -355,15 +356,17 @@ def leaks(
 
     With stable ids (V8): one row per leak cluster, ``class, count,
     object_count, retained_size, detached_dom, shape, example_*, path_ids,
-    path``. Otherwise: classes that grew from baseline to target and stayed
+    path, member_ids``; V8 candidates go through memlab's default leak
+    filter (detached DOM, unmounted React Fibers, ...) unless
+    ``all_objects`` (memlab's ``--trace-all-objects``). Otherwise: classes that grew from baseline to target and stayed
     grown, ``class, baseline_count, target_count, final_count,
     baseline_shallow_size, target_shallow_size, final_shallow_size``. The
-    schema metadata says which (``matching``: ``id`` or ``class``) and
-    ``candidate_count``.
+    schema metadata says which (``matching``: ``id`` or ``class``),
+    ``candidate_count`` and ``leak_count``.
     """
     options = _options(size_model, weak_referents, True)
     snaps = [_snapshot(s, options) for s in (baseline, target, final)]
-    return _table(_native.leaks(*(s._native for s in snaps), top))
+    return _table(_native.leaks(*(s._native for s in snaps), top, all_objects))
 
 
 def trend(

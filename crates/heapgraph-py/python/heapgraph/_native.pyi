@@ -58,7 +58,11 @@ def open(
 ) -> Snapshot: ...
 def diff(old: Snapshot, new: Snapshot, top: int = 0) -> ArrowStream: ...
 def leaks(
-    baseline: Snapshot, target: Snapshot, final_: Snapshot, top: int = 0
+    baseline: Snapshot,
+    target: Snapshot,
+    final_: Snapshot,
+    top: int = 0,
+    all_objects: bool = False,
 ) -> ArrowStream: ...
 def trend(
     snapshots: List[Union[Snapshot, str]],
