@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use heapgraph::analysis::diff::{diff, Matching};
+use heapgraph::analysis::leaks::growth::growing_paths;
 use heapgraph::analysis::leaks::{find_leaks, persistent_growth, LeakFilter, LeakOptions};
 use heapgraph::analysis::trend::{trends, GroupTotals};
 use heapgraph::analysis::HeapAnalysis;
@@ -215,5 +216,62 @@ fn diffs_refuse_mismatched_formats() {
     assert_eq!(
         err.to_string(),
         "cannot compare hprof with v8 and hprof: all three snapshots must be of the same format"
+    );
+}
+
+/// Three dumps of a Java server (testdata/hprof/paths) whose `Session`s
+/// sit in two places: `ACTIVE`, a map emptied and refilled with 500 new
+/// sessions every step (busy, steady), and `AUDIT_LOG`, a list that gains
+/// 300 per step and is never trimmed (the leak). By class, `Session` grows
+/// 800 → 1100 → 1400 and cannot say where; by retention path exactly one
+/// path grows, the audit log's, and the churning map is not reported.
+#[test]
+fn hprof_series_names_the_growing_retention_path_not_the_churning_one() {
+    let dumps = [1, 2, 3].map(|step| {
+        open(&format!(
+            "hprof/paths/hotspot-jdk17-sessions-{step}.hprof.gz"
+        ))
+    });
+    assert!(!dumps[0].ids_are_stable());
+    let analyses: Vec<HeapAnalysis<'_>> = dumps.iter().map(|d| d.analyse()).collect();
+    let by_class: Vec<u64> = analyses
+        .iter()
+        .map(|a| {
+            a.class_totals()
+                .into_iter()
+                .find(|(class, _)| class == "SessionServer$Session")
+                .map_or(0, |(_, t)| t.count)
+        })
+        .collect();
+    assert_eq!(by_class, [800, 1100, 1400]);
+
+    let refs: Vec<&HeapAnalysis<'_>> = analyses.iter().collect();
+    let growing = growing_paths(&refs);
+    assert_eq!(growing.len(), 1, "{growing:#?}");
+    let audit = &growing[0];
+    assert!(
+        audit.shape.ends_with(
+            "-[AUDIT_LOG]-> java.util.ArrayList -[elementData]-> java.lang.Object[] \
+             -[[]]-> SessionServer$Session"
+        ),
+        "{}",
+        audit.shape
+    );
+    assert!(
+        audit.shape.contains("class SessionServer"),
+        "{}",
+        audit.shape
+    );
+    assert_eq!(audit.class, "SessionServer$Session");
+    let counts: Vec<u64> = audit.totals.iter().map(|t| t.count).collect();
+    assert_eq!(counts, [300, 600, 900]);
+    assert_eq!(audit.count_per_dump(), 300.0);
+    // Each session retains itself and its 64-byte array: the retained size
+    // grows in step.
+    let retained: Vec<u64> = audit.totals.iter().map(|t| t.retained_size).collect();
+    assert!(retained[0] > 0 && retained[1] == 2 * retained[0] && retained[2] == 3 * retained[0]);
+    assert_eq!(
+        analyses[2].class_name(audit.example),
+        "SessionServer$Session"
     );
 }

@@ -26,11 +26,12 @@
 //! isolate). Where they are not, use [`persistent_growth`] on class totals
 //! instead.
 
+pub mod growth;
 pub mod memlab;
 
 use std::collections::HashMap;
 
-use heapgraph_core::{DomState, EdgeKind, EdgeLabel, Format, HeapGraph, NodeIndex};
+use heapgraph_core::{DomState, EdgeIndex, EdgeKind, EdgeLabel, Format, HeapGraph, NodeIndex};
 
 use crate::paths::RetentionPath;
 use crate::trend::GroupTotals;
@@ -232,13 +233,22 @@ fn dominators_above<'a>(
     })
 }
 
+/// How a node is named in traces and signatures: its class, or its name
+/// when it has none; a Java class object by the class it stands for
+/// (`class Growing`, not `java.lang.Class`), since static fields hang off
+/// it.
 fn class_or_name(analysis: &HeapAnalysis<'_>, node: NodeIndex) -> String {
     let class = analysis.class_name(node);
     if class.is_empty() {
-        analysis.graph().name_str(node).into_owned()
-    } else {
-        class.to_string()
+        return analysis.graph().name_str(node).into_owned();
     }
+    if class == "java.lang.Class" {
+        let name = analysis.graph().name_str(node);
+        if !name.is_empty() && name != class {
+            return format!("class {name}");
+        }
+    }
+    class.to_string()
 }
 
 /// A leak's trace: classes and edge names from the path's first node, cut
@@ -258,23 +268,7 @@ fn trace(
     };
     let mut end = first;
     for step in &path.steps {
-        let label = match graph.edge_label(step.edge) {
-            EdgeLabel::Index(_) => "[]".into(),
-            EdgeLabel::Name(_) if graph.edge_kind(step.edge) == EdgeKind::Element => "[]".into(),
-            EdgeLabel::Name(id) => {
-                let name = graph.strings().get(id);
-                if !name.is_empty() && name.bytes().all(|b| b.is_ascii_digit()) {
-                    "[]".into()
-                } else if let Some(dollar) = name.find('$').filter(|_| name.starts_with("__react"))
-                {
-                    // React's per-root keys (`__reactFiber$k3j2…`) differ
-                    // between page loads: keep the part before the `$`.
-                    format!("{}$…", &name[..dollar]).into()
-                } else {
-                    name
-                }
-            }
-        };
+        let label = normalized_label(graph, step.edge);
         shape.push_str(&format!(
             " -[{label}]-> {}",
             class_or_name(analysis, step.target)
@@ -285,6 +279,26 @@ fn trace(
         }
     }
     (shape, end)
+}
+
+/// An edge's name in a trace or signature: numeric names (element indices,
+/// hash-table slots, backing-store positions) as `[]`, React's per-root key
+/// suffixes (`__reactFiber$k3j2…`, different on every page load) dropped.
+fn normalized_label(graph: &HeapGraph, edge: EdgeIndex) -> std::borrow::Cow<'_, str> {
+    match graph.edge_label(edge) {
+        EdgeLabel::Index(_) => "[]".into(),
+        EdgeLabel::Name(_) if graph.edge_kind(edge) == EdgeKind::Element => "[]".into(),
+        EdgeLabel::Name(id) => {
+            let name = graph.strings().get(id);
+            if !name.is_empty() && name.bytes().all(|b| b.is_ascii_digit()) {
+                "[]".into()
+            } else if let Some(dollar) = name.find('$').filter(|_| name.starts_with("__react")) {
+                format!("{}$…", &name[..dollar]).into()
+            } else {
+                name
+            }
+        }
+    }
 }
 
 fn sorted_ids(graph: &HeapGraph) -> Vec<u64> {

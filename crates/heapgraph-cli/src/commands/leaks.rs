@@ -4,7 +4,11 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use heapgraph::analysis::diff::Matching;
+use std::cell::OnceCell;
+
+use heapgraph::analysis::leaks::growth::growing_paths;
 use heapgraph::analysis::leaks::LeakFilter;
+use heapgraph::analysis::HeapAnalysis;
 use serde::Serialize;
 
 use crate::common::{
@@ -36,6 +40,16 @@ struct GrowthJson {
 }
 
 #[derive(Serialize)]
+struct PathGrowthJson {
+    shape: String,
+    class: String,
+    counts: Vec<u64>,
+    shallow_sizes: Vec<u64>,
+    retained_sizes: Vec<u64>,
+    example: NodeJson,
+}
+
+#[derive(Serialize)]
 struct LeaksJson {
     baseline: String,
     target: String,
@@ -51,6 +65,9 @@ struct LeaksJson {
     leak_count: u64,
     clusters: Vec<ClusterJson>,
     growing_classes: Vec<GrowthJson>,
+    /// Retention paths whose object count grew from dump to dump (when
+    /// ids are not stable).
+    growing_paths: Vec<PathGrowthJson>,
 }
 
 pub(crate) fn run(
@@ -71,14 +88,22 @@ pub(crate) fn run(
         open_dump(options, files[2])?,
     ];
     let final_analysis = analyse(options, &dumps[2]);
+    // Baseline and target are analysed only when ids are not stable, once.
+    let earlier: [OnceCell<HeapAnalysis<'_>>; 2] = Default::default();
+    let earlier_analysis = |i: usize| earlier[i].get_or_init(|| analyse(options, &dumps[i]));
     let found = heapgraph::workflows::leaks(
         [&dumps[0], &dumps[1], &dumps[2]],
         &final_analysis,
         filter,
-        |i| analyse(options, &dumps[i]).class_totals(),
+        |i| earlier_analysis(i.min(1)).class_totals(),
     )
     .map_err(|e| crate::Failure(e.to_string()))?;
     let stable = found.matching == Matching::ById;
+    let growing_paths = if stable {
+        Vec::new()
+    } else {
+        growing_paths(&[earlier_analysis(0), earlier_analysis(1), &final_analysis])
+    };
     let clusters = take_top(found.clusters, top);
     let document = LeaksJson {
         baseline: files[0].display().to_string(),
@@ -113,6 +138,17 @@ pub(crate) fn run(
                 class: g.key,
                 counts: g.totals.map(|t| t.count),
                 shallow_sizes: g.totals.map(|t| t.bytes),
+            })
+            .collect(),
+        growing_paths: take_top(growing_paths, top)
+            .into_iter()
+            .map(|p| PathGrowthJson {
+                counts: p.totals.iter().map(|t| t.count).collect(),
+                shallow_sizes: p.totals.iter().map(|t| t.shallow_size).collect(),
+                retained_sizes: p.totals.iter().map(|t| t.retained_size).collect(),
+                example: node_json(&final_analysis, p.example),
+                shape: p.shape,
+                class: p.class,
             })
             .collect(),
     };
@@ -175,6 +211,28 @@ pub(crate) fn run(
                 bytes(g.shallow_sizes[0]),
                 bytes(g.shallow_sizes[1]),
                 bytes(g.shallow_sizes[2])
+            )?;
+        }
+        writeln!(
+            out,
+            "\nretention paths whose object count grew from each snapshot to the next:"
+        )?;
+        if document.growing_paths.is_empty() {
+            writeln!(out, "  none")?;
+        }
+        for p in &document.growing_paths {
+            let per_dump = (p.counts[2] as f64 - p.counts[0] as f64) / 2.0;
+            writeln!(
+                out,
+                "  {} → {} → {} (+{} per snapshot), retaining {} → {} → {}\n    {}",
+                thousands(p.counts[0]),
+                thousands(p.counts[1]),
+                thousands(p.counts[2]),
+                per_dump,
+                bytes(p.retained_sizes[0]),
+                bytes(p.retained_sizes[1]),
+                bytes(p.retained_sizes[2]),
+                p.shape
             )?;
         }
     }
