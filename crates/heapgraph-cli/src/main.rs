@@ -229,6 +229,15 @@ pub(crate) enum Command {
         /// default filter keeps (memlab's --trace-all-objects).
         #[arg(long)]
         all_objects: bool,
+        /// Leave out leaks whose trace has a class or edge name matching
+        /// this glob (`*`, `?`), or, as `CLASS#FIELD`, a reference named
+        /// like FIELD out of a class like CLASS. Repeatable.
+        #[arg(long, value_name = "PATTERN")]
+        ignore: Vec<String>,
+        /// Do not leave out the built-in known leaks and noise (objects
+        /// only the DevTools front end keeps; Android library leaks).
+        #[arg(long)]
+        no_builtin_ignores: bool,
     },
     /// Growth per class over a series of snapshots: slope, R², monotonic
     /// growth.
@@ -409,11 +418,21 @@ fn main() -> ExitCode {
             final_,
             top,
             all_objects,
+            ignore,
+            no_builtin_ignores,
         } => commands::leaks::run(
             g,
             [baseline, target, final_],
             *top,
-            *all_objects,
+            &heapgraph::workflows::LeakSettings {
+                filter: if *all_objects {
+                    heapgraph::analysis::leaks::LeakFilter::AllObjects
+                } else {
+                    heapgraph::analysis::leaks::LeakFilter::Memlab
+                },
+                ignore: ignore.clone(),
+                builtin_ignores: !*no_builtin_ignores,
+            },
             &mut stdout,
         ),
         Command::Trend { files, top } => commands::trend::run(g, files, *top, &mut stdout),

@@ -91,7 +91,7 @@ pub(crate) fn diff(
 
 /// Leaks from three snapshots (see `heapgraph.leaks`).
 #[pyfunction]
-#[pyo3(signature = (baseline, target, final_, top = 0, all_objects = false))]
+#[pyo3(signature = (baseline, target, final_, top = 0, all_objects = false, ignore = Vec::new(), builtin_ignores = true))]
 pub(crate) fn leaks(
     py: Python<'_>,
     baseline: PyRef<'_, Snapshot>,
@@ -99,11 +99,17 @@ pub(crate) fn leaks(
     final_: PyRef<'_, Snapshot>,
     top: usize,
     all_objects: bool,
+    ignore: Vec<String>,
+    builtin_ignores: bool,
 ) -> PyResult<ArrowStream> {
-    let filter = if all_objects {
-        heapgraph::analysis::leaks::LeakFilter::AllObjects
-    } else {
-        heapgraph::analysis::leaks::LeakFilter::Memlab
+    let settings = heapgraph::workflows::LeakSettings {
+        filter: if all_objects {
+            heapgraph::analysis::leaks::LeakFilter::AllObjects
+        } else {
+            heapgraph::analysis::leaks::LeakFilter::Memlab
+        },
+        ignore,
+        builtin_ignores,
     };
     let loaded = [
         Arc::clone(&baseline.inner),
@@ -116,7 +122,7 @@ pub(crate) fn leaks(
         let found = heapgraph::workflows::leaks(
             [&baseline.dump, &target.dump, &final_.dump],
             final_analysis,
-            filter,
+            &settings,
             |i| [baseline, target][i.min(1)].analysis().class_totals(),
         )
         .map_err(|e| Failure::new(ErrorClass::Analysis, e.to_string()))?;
@@ -169,6 +175,7 @@ pub(crate) fn leaks(
             );
             t.meta("candidate_count", found.candidate_count);
             t.meta("leak_count", found.leak_count);
+            t.meta("ignored_count", found.ignored_count);
         } else {
             let growth = take_top(found.growing_classes, top);
             t.text("class", growth.iter().map(|g| g.key.as_str()));

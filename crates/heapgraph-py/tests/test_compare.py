@@ -132,6 +132,10 @@ def test_leaks_find_clusters_in_v8() -> None:
     assert int(meta["candidate_count"]) > 0
     members = sum(len(r["member_ids"]) for r in table.to_pylist())
     assert members == int(meta["leak_count"])
+    # Ignoring every name leaves nothing, and counts it.
+    none = heapgraph.leaks(snap(V8), snap(V8_TRACKED), snap(V8_TRACKED), all_objects=True, ignore=["*"])
+    assert none.num_rows == 0
+    assert int(heapgraph.metadata(none)["ignored_count"]) == members
     with pytest.raises(heapgraph.AnalysisError, match="same format"):
         heapgraph.leaks(snap(V8), snap(HPROF), snap(V8))
 

@@ -9,7 +9,8 @@
 
 use heapgraph_analysis::diff::{self as class_diff, Matching, SnapshotDiff};
 use heapgraph_analysis::leaks::{
-    find_leaks, persistent_growth, LeakCluster, LeakFilter, LeakOptions, PersistentGrowth,
+    find_leaks, persistent_growth, IgnoreList, LeakCluster, LeakFilter, LeakOptions,
+    PersistentGrowth,
 };
 use heapgraph_analysis::trend::GroupTotals;
 use heapgraph_analysis::HeapAnalysis;
@@ -56,6 +57,35 @@ pub fn diff(
     })
 }
 
+/// How [`leaks`] decides what to report.
+#[derive(Clone, Debug)]
+pub struct LeakSettings {
+    /// memlab's default leak filter, or every object.
+    pub filter: LeakFilter,
+    /// Patterns of leaks to leave out (see [`IgnoreList`]).
+    pub ignore: Vec<String>,
+    /// Also leave out the built-in known leaks and noise: the DevTools front
+    /// end's objects in V8 snapshots, and Android's library leaks.
+    pub builtin_ignores: bool,
+}
+
+impl Default for LeakSettings {
+    fn default() -> Self {
+        LeakSettings {
+            filter: LeakFilter::Memlab,
+            ignore: Vec::new(),
+            builtin_ignores: true,
+        }
+    }
+}
+
+impl LeakSettings {
+    /// The ignore list these settings describe.
+    pub fn ignore_list(&self) -> IgnoreList {
+        IgnoreList::new(&self.ignore, self.builtin_ignores)
+    }
+}
+
 /// What three snapshots of one process say about leaks.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
@@ -71,6 +101,8 @@ pub struct Leaks {
     pub candidate_count: u64,
     /// The candidates reported as leaks (the clusters' members).
     pub leak_count: u64,
+    /// Leaks left out because the ignore list matched their trace.
+    pub ignored_count: u64,
     /// The leaks clustered by retention path, largest retained size first.
     pub clusters: Vec<LeakCluster>,
     /// Classes whose count and bytes grew from baseline to target and did
@@ -80,7 +112,8 @@ pub struct Leaks {
 
 /// memlab's method on `[baseline, target, final]`: objects allocated after
 /// the baseline, alive in the target and still alive in the final snapshot,
-/// kept by `filter` (memlab's default leak filter, or every object) and
+/// kept by `settings` (memlab's default leak filter or every object, less
+/// what its ignore list matches) and
 /// clustered by retainer trace in the final one (`final_analysis` is its
 /// analysis). Where ids are not stable, the classes that grew and stayed
 /// grown are listed instead, from each snapshot's class totals, which
@@ -93,7 +126,7 @@ pub struct Leaks {
 pub fn leaks(
     dumps: [&Dump; 3],
     final_analysis: &HeapAnalysis<'_>,
-    filter: LeakFilter,
+    settings: &LeakSettings,
     mut class_totals: impl FnMut(usize) -> Vec<(String, GroupTotals)>,
 ) -> Result<Leaks, Error> {
     let format = same_format(&dumps)?;
@@ -103,6 +136,7 @@ pub fn leaks(
         matching,
         candidate_count: 0,
         leak_count: 0,
+        ignored_count: 0,
         clusters: Vec::new(),
         growing_classes: Vec::new(),
     };
@@ -114,12 +148,14 @@ pub fn leaks(
                 final_analysis,
                 &LeakOptions {
                     dom_state: dumps[2].detachedness(),
-                    filter,
-                    ..LeakOptions::default()
+                    filter: settings.filter,
+                    hide_devtools: settings.builtin_ignores,
+                    ignore: settings.ignore_list(),
                 },
             );
             leaks.candidate_count = report.candidate_count;
             leaks.leak_count = report.leak_count;
+            leaks.ignored_count = report.ignored_count;
             leaks.clusters = report.clusters;
         }
         _ => {

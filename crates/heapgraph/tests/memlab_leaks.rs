@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use heapgraph::analysis::leaks::{find_leaks, LeakFilter, LeakOptions, LeakReport};
+use heapgraph::analysis::leaks::{find_leaks, IgnoreList, LeakFilter, LeakOptions, LeakReport};
 use heapgraph::Dump;
 
 fn series(dir: &str, prefix: &str) -> [Dump; 3] {
@@ -135,4 +135,33 @@ fn unmounted_react_rows_and_fibers_match_memlab() {
         "{}",
         fiber.shape
     );
+}
+
+/// `--ignore`: a glob over the trace's class and edge names takes the rows
+/// (held through the listener) out of the report, and counts them.
+#[test]
+fn ignored_traces_are_left_out_and_counted() {
+    let dumps = series("chromium-orders", "orders");
+    let analysis = dumps[2].analyse();
+    let report = |patterns: &[&str]| {
+        find_leaks(
+            dumps[0].graph(),
+            dumps[1].graph(),
+            &analysis,
+            &LeakOptions {
+                dom_state: dumps[2].detachedness(),
+                ignore: IgnoreList::new(patterns, true),
+                ..LeakOptions::default()
+            },
+        )
+    };
+    let ignored = report(&["V8Event*"]);
+    assert!(ignored.clusters.is_empty(), "{:#?}", ignored.clusters);
+    assert_eq!((ignored.leak_count, ignored.ignored_count), (0, 1400));
+    // A pattern naming a reference: the closure's `rowCache` variable.
+    let by_reference = report(&["system / Context*#rowCache"]);
+    assert_eq!(by_reference.ignored_count, 1400);
+    // Patterns that match nothing change nothing.
+    let kept = report(&["NoSuchClass", "Order#nothing"]);
+    assert_eq!((kept.leak_count, kept.ignored_count), (1400, 0));
 }

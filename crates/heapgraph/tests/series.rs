@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 
 use heapgraph::analysis::diff::{diff, Matching};
 use heapgraph::analysis::leaks::growth::growing_paths;
-use heapgraph::analysis::leaks::{find_leaks, persistent_growth, LeakFilter, LeakOptions};
+use heapgraph::analysis::leaks::{
+    find_leaks, persistent_growth, IgnoreList, LeakFilter, LeakOptions,
+};
 use heapgraph::analysis::trend::{trends, GroupTotals};
 use heapgraph::analysis::HeapAnalysis;
 use heapgraph::Dump;
@@ -209,7 +211,7 @@ fn diffs_refuse_mismatched_formats() {
         err.to_string(),
         "cannot diff hprof with v8: both snapshots must be of the same format"
     );
-    let err = heapgraph::workflows::leaks([&hprof, &v8, &hprof], &a, LeakFilter::Memlab, |_| {
+    let err = heapgraph::workflows::leaks([&hprof, &v8, &hprof], &a, &Default::default(), |_| {
         Vec::new()
     })
     .unwrap_err();
@@ -246,7 +248,7 @@ fn hprof_series_names_the_growing_retention_path_not_the_churning_one() {
     assert_eq!(by_class, [800, 1100, 1400]);
 
     let refs: Vec<&HeapAnalysis<'_>> = analyses.iter().collect();
-    let growing = growing_paths(&refs);
+    let growing = growing_paths(&refs, &IgnoreList::default());
     assert_eq!(growing.len(), 1, "{growing:#?}");
     let audit = &growing[0];
     assert!(

@@ -15,6 +15,7 @@ use std::collections::HashMap;
 
 use heapgraph_core::{EdgeIndex, NodeIndex};
 
+use super::{IgnoreList, TraceStep};
 use crate::HeapAnalysis;
 
 /// Sentinel for "no signature" (nodes no path reaches).
@@ -131,25 +132,37 @@ impl RetentionSignatures {
 
     /// The signature as text, `(root) -[field]-> Class -[[]]-> Class …`.
     pub fn text(&self, analysis: &HeapAnalysis<'_>, signature: u32) -> String {
+        let mut text = String::from("(root)");
+        for step in self.steps(analysis, signature) {
+            text.push_str(&format!(" -[{}]-> {}", step.edge, step.target));
+        }
+        text
+    }
+
+    /// The signature's steps, from the root.
+    pub fn steps(&self, analysis: &HeapAnalysis<'_>, signature: u32) -> Vec<TraceStep> {
         let graph = analysis.graph();
-        let mut steps = Vec::new();
+        let mut reversed = Vec::new();
         let mut s = signature;
         while let Some(sig) = self.signatures.get(s as usize) {
             if let Some(edge) = sig.edge {
-                steps.push(format!(
-                    " -[{}]-> {}",
-                    super::normalized_label(graph, edge),
-                    super::class_or_name(analysis, sig.example)
+                reversed.push((
+                    super::normalized_label(graph, edge).into_owned(),
+                    super::class_or_name(analysis, sig.example),
                 ));
             }
             s = sig.parent;
         }
-        steps.reverse();
-        let mut text = String::from("(root)");
-        for step in steps {
-            text.push_str(&step);
-        }
-        text
+        let mut holder = "(root)".to_string();
+        reversed
+            .into_iter()
+            .rev()
+            .map(|(edge, target)| TraceStep {
+                source: std::mem::replace(&mut holder, target.clone()),
+                edge,
+                target,
+            })
+            .collect()
     }
 
     /// Per signature: member count, shallow bytes and retained bytes.
@@ -215,8 +228,8 @@ impl GrowingPath {
 /// next (`analyses` in the order the dumps were taken, at least two),
 /// largest retained-size growth first. A growing path under another
 /// growing path (what each leaked session holds, under the sessions) is not
-/// listed on its own.
-pub fn growing_paths(analyses: &[&HeapAnalysis<'_>]) -> Vec<GrowingPath> {
+/// listed on its own; paths `ignore` matches are not listed at all.
+pub fn growing_paths(analyses: &[&HeapAnalysis<'_>], ignore: &IgnoreList) -> Vec<GrowingPath> {
     let Some(last) = analyses.last() else {
         return Vec::new();
     };
@@ -265,7 +278,7 @@ pub fn growing_paths(analyses: &[&HeapAnalysis<'_>]) -> Vec<GrowingPath> {
             }
             parent = p.parent;
         }
-        if nested {
+        if nested || (!ignore.is_empty() && ignore.matches(&signatures.steps(last, index as u32))) {
             continue;
         }
         let totals = by_key.get(&sig.key).cloned().unwrap_or_default();

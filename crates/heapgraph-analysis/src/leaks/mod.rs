@@ -27,6 +27,7 @@
 //! instead.
 
 pub mod growth;
+pub mod ignore;
 pub mod memlab;
 
 use std::collections::HashMap;
@@ -36,6 +37,7 @@ use heapgraph_core::{DomState, EdgeIndex, EdgeKind, EdgeLabel, Format, HeapGraph
 use crate::paths::RetentionPath;
 use crate::trend::GroupTotals;
 use crate::HeapAnalysis;
+pub use ignore::{IgnoreList, TraceStep};
 pub use memlab::LeakFilter;
 use memlab::{LeakPaths, MemlabView};
 
@@ -77,6 +79,8 @@ pub struct LeakReport {
     /// Candidates the leak filter kept that have a retainer path not
     /// dismissed as browser noise (the members of all clusters).
     pub leak_count: u64,
+    /// Leaks left out because their trace matched the ignore list.
+    pub ignored_count: u64,
     /// Clusters, largest retained size first.
     pub clusters: Vec<LeakCluster>,
 }
@@ -94,6 +98,9 @@ pub struct LeakOptions<'a> {
     /// `InjectedScript`, inspector agents) are not reported. On by default;
     /// memlab follows those references.
     pub hide_devtools: bool,
+    /// Leaks whose trace matches are left out (known leaks, noise). The
+    /// default holds the built-in list ([`ignore::ANDROID_LIBRARY_LEAKS`]).
+    pub ignore: IgnoreList,
 }
 
 impl Default for LeakOptions<'_> {
@@ -102,6 +109,7 @@ impl Default for LeakOptions<'_> {
             dom_state: None,
             filter: LeakFilter::Memlab,
             hide_devtools: true,
+            ignore: IgnoreList::new::<&str>(&[], true),
         }
     }
 }
@@ -148,8 +156,15 @@ pub fn find_leaks(
     let mut clusters: Vec<LeakCluster> = Vec::new();
     let mut by_shape: HashMap<String, usize> = HashMap::new();
     let mut cluster_of: HashMap<NodeIndex, usize> = HashMap::new();
+    let mut ignored_count = 0u64;
+    leaks.retain(|(_, path)| {
+        let ignored =
+            !options.ignore.is_empty() && options.ignore.matches(&trace(final_, &view, path).2);
+        ignored_count += u64::from(ignored);
+        !ignored
+    });
     for (node, path) in leaks.iter() {
-        let (shape, end) = trace(final_, &view, path);
+        let (shape, end, _) = trace(final_, &view, path);
         let i = *by_shape.entry(shape.clone()).or_insert_with(|| {
             clusters.push(LeakCluster {
                 shape,
@@ -210,6 +225,7 @@ pub fn find_leaks(
     LeakReport {
         candidate_count: candidates.len() as u64,
         leak_count: leaks.len() as u64,
+        ignored_count,
         clusters,
     }
 }
@@ -253,32 +269,37 @@ fn class_or_name(analysis: &HeapAnalysis<'_>, node: NodeIndex) -> String {
 
 /// A leak's trace: classes and edge names from the path's first node, cut
 /// after the first detached DOM node, numeric edge names as `[]` and React's
-/// random key suffixes dropped; and the node it ends at.
+/// random key suffixes dropped; the node it ends at; and its steps.
 fn trace(
     analysis: &HeapAnalysis<'_>,
     view: &MemlabView<'_, '_>,
     path: &RetentionPath,
-) -> (String, NodeIndex) {
+) -> (String, NodeIndex, Vec<TraceStep>) {
     let graph = analysis.graph();
     let first = path.steps.first().map_or(NodeIndex::new(0), |s| s.source);
-    let mut shape = if first.index() == 0 {
+    let mut holder = if first.index() == 0 {
         "(root)".to_string()
     } else {
         class_or_name(analysis, first)
     };
+    let mut shape = holder.clone();
     let mut end = first;
+    let mut steps = Vec::new();
     for step in &path.steps {
         let label = normalized_label(graph, step.edge);
-        shape.push_str(&format!(
-            " -[{label}]-> {}",
-            class_or_name(analysis, step.target)
-        ));
+        let target = class_or_name(analysis, step.target);
+        shape.push_str(&format!(" -[{label}]-> {target}"));
+        steps.push(TraceStep {
+            source: std::mem::replace(&mut holder, target.clone()),
+            edge: label.into_owned(),
+            target,
+        });
         end = step.target;
         if view.is_detached_dom(step.target, true) {
             break;
         }
     }
-    (shape, end)
+    (shape, end, steps)
 }
 
 /// An edge's name in a trace or signature: numeric names (element indices,

@@ -9,6 +9,7 @@ use std::cell::OnceCell;
 use heapgraph::analysis::leaks::growth::growing_paths;
 use heapgraph::analysis::leaks::LeakFilter;
 use heapgraph::analysis::HeapAnalysis;
+use heapgraph::workflows::LeakSettings;
 use serde::Serialize;
 
 use crate::common::{
@@ -63,6 +64,8 @@ struct LeaksJson {
     /// `memlab` (its default leak filter) or `all_objects`.
     filter: &'static str,
     leak_count: u64,
+    /// Leaks left out by `--ignore` and the built-in list.
+    ignored_count: u64,
     clusters: Vec<ClusterJson>,
     growing_classes: Vec<GrowthJson>,
     /// Retention paths whose object count grew from dump to dump (when
@@ -74,14 +77,10 @@ pub(crate) fn run(
     options: &GlobalOptions,
     files: [&PathBuf; 3],
     top: usize,
-    all_objects: bool,
+    settings: &LeakSettings,
     out: &mut impl Write,
 ) -> Result<(), Outcome> {
-    let filter = if all_objects {
-        LeakFilter::AllObjects
-    } else {
-        LeakFilter::Memlab
-    };
+    let all_objects = settings.filter == LeakFilter::AllObjects;
     let dumps = [
         open_dump(options, files[0])?,
         open_dump(options, files[1])?,
@@ -94,7 +93,7 @@ pub(crate) fn run(
     let found = heapgraph::workflows::leaks(
         [&dumps[0], &dumps[1], &dumps[2]],
         &final_analysis,
-        filter,
+        settings,
         |i| earlier_analysis(i.min(1)).class_totals(),
     )
     .map_err(|e| crate::Failure(e.to_string()))?;
@@ -102,7 +101,10 @@ pub(crate) fn run(
     let growing_paths = if stable {
         Vec::new()
     } else {
-        growing_paths(&[earlier_analysis(0), earlier_analysis(1), &final_analysis])
+        growing_paths(
+            &[earlier_analysis(0), earlier_analysis(1), &final_analysis],
+            &settings.ignore_list(),
+        )
     };
     let clusters = take_top(found.clusters, top);
     let document = LeaksJson {
@@ -114,6 +116,7 @@ pub(crate) fn run(
         candidate_count: found.candidate_count,
         filter: if all_objects { "all_objects" } else { "memlab" },
         leak_count: found.leak_count,
+        ignored_count: found.ignored_count,
         clusters: clusters
             .iter()
             .map(|c| ClusterJson {

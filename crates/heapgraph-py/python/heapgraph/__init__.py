@@ -349,6 +349,8 @@ def leaks(
     top: int = 0,
     *,
     all_objects: bool = False,
+    ignore: Sequence[str] = (),
+    builtin_ignores: bool = True,
     size_model: str = "mat",
     weak_referents: str = "count",
 ) -> pa.Table:
@@ -358,15 +360,19 @@ def leaks(
     object_count, retained_size, detached_dom, shape, example_*, path_ids,
     path, member_ids``; V8 candidates go through memlab's default leak
     filter (detached DOM, unmounted React Fibers, ...) unless
-    ``all_objects`` (memlab's ``--trace-all-objects``). Otherwise: classes that grew from baseline to target and stayed
+    ``all_objects`` (memlab's ``--trace-all-objects``); ``ignore`` patterns
+    and the built-in list (``builtin_ignores``) leave known leaks out, as
+    ``--ignore`` does. Otherwise: classes that grew from baseline to target and stayed
     grown, ``class, baseline_count, target_count, final_count,
     baseline_shallow_size, target_shallow_size, final_shallow_size``. The
     schema metadata says which (``matching``: ``id`` or ``class``),
-    ``candidate_count`` and ``leak_count``.
+    ``candidate_count``, ``leak_count`` and ``ignored_count``.
     """
     options = _options(size_model, weak_referents, True)
     snaps = [_snapshot(s, options) for s in (baseline, target, final)]
-    return _table(_native.leaks(*(s._native for s in snaps), top, all_objects))
+    return _table(
+        _native.leaks(*(s._native for s in snaps), top, all_objects, list(ignore), builtin_ignores)
+    )
 
 
 def trend(

@@ -63,6 +63,8 @@ def leaks(
     final_: Snapshot,
     top: int = 0,
     all_objects: bool = False,
+    ignore: List[str] = ...,
+    builtin_ignores: bool = True,
 ) -> ArrowStream: ...
 def trend(
     snapshots: List[Union[Snapshot, str]],
