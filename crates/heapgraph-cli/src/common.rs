@@ -300,3 +300,32 @@ mod tests {
         assert!(parse_id("forty-two").is_err());
     }
 }
+
+/// A retention path that grew between dumps, for `--json` (`leaks` and
+/// `diff` where ids are not stable).
+#[derive(Serialize)]
+pub(crate) struct PathGrowthJson {
+    pub(crate) shape: String,
+    pub(crate) class: String,
+    pub(crate) counts: Vec<u64>,
+    pub(crate) shallow_sizes: Vec<u64>,
+    pub(crate) retained_sizes: Vec<u64>,
+    pub(crate) example: NodeJson,
+}
+
+impl PathGrowthJson {
+    /// `path`, its example described in `last` (the last dump's analysis).
+    pub(crate) fn new(
+        last: &HeapAnalysis<'_>,
+        path: heapgraph::analysis::leaks::growth::GrowingPath,
+    ) -> Self {
+        PathGrowthJson {
+            counts: path.totals.iter().map(|t| t.count).collect(),
+            shallow_sizes: path.totals.iter().map(|t| t.shallow_size).collect(),
+            retained_sizes: path.totals.iter().map(|t| t.retained_size).collect(),
+            example: node_json(last, path.example),
+            shape: path.shape,
+            class: path.class,
+        }
+    }
+}

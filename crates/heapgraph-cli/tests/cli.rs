@@ -694,3 +694,39 @@ fn header_counts_that_disagree_are_warned_about() {
     let quiet = heapgraph(&["--quiet", "summary", file]);
     assert!(quiet.stderr.is_empty());
 }
+
+/// Where ids are not stable, `diff` and `leaks` name the retention paths
+/// that grew: on the SessionServer series, the audit log's sessions (300
+/// per dump), not the map that churns 500 sessions per dump.
+#[test]
+fn diff_and_leaks_name_growing_retention_paths_of_hprof_series() {
+    let dump = |step: u32| {
+        path(&format!(
+            "hprof/paths/hotspot-jdk17-sessions-{step}.hprof.gz"
+        ))
+    };
+    let doc = json(&["diff", &dump(1), &dump(3)]);
+    assert_eq!(doc["matching"], "class");
+    let first = &doc["grown_paths"][0];
+    assert_eq!(first["counts"], serde_json::json!([300, 900]));
+    assert_eq!(first["class"], "SessionServer$Session");
+    assert!(first["shape"]
+        .as_str()
+        .unwrap()
+        .ends_with("-[AUDIT_LOG]-> java.util.ArrayList -[elementData]-> java.lang.Object[] -[[]]-> SessionServer$Session"));
+
+    let doc = json(&["leaks", &dump(1), &dump(2), &dump(3)]);
+    assert_eq!(doc["matching"], "class");
+    let paths = doc["growing_paths"].as_array().unwrap();
+    assert_eq!(paths.len(), 1, "{paths:?}");
+    assert_eq!(paths[0]["counts"], serde_json::json!([300, 600, 900]));
+    let doc = json(&[
+        "leaks",
+        "--ignore",
+        "*SessionServer#AUDIT_LOG",
+        &dump(1),
+        &dump(2),
+        &dump(3),
+    ]);
+    assert!(doc["growing_paths"].as_array().unwrap().is_empty());
+}

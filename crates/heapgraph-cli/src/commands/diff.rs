@@ -4,9 +4,11 @@ use std::io::Write;
 use std::path::Path;
 
 use heapgraph::analysis::diff::{ClassDiff, Matching};
+use heapgraph::analysis::leaks::growth::growing_paths;
+use heapgraph::analysis::leaks::IgnoreList;
 use serde::Serialize;
 
-use crate::common::{analyse, open_dump, take_top, write_json};
+use crate::common::{analyse, open_dump, take_top, write_json, PathGrowthJson};
 use crate::format::{bytes, Align, Table};
 use crate::{Failure, GlobalOptions, Outcome};
 
@@ -59,6 +61,9 @@ struct DiffJson {
     /// `id` (objects matched by id) or `class` (class totals only).
     matching: &'static str,
     classes: Vec<ClassDiffJson>,
+    /// When matching by class: the retention paths with more objects in the
+    /// new snapshot (new paths included), largest retained growth first.
+    grown_paths: Vec<PathGrowthJson>,
 }
 
 /// `+12` / `-3` / `0`.
@@ -93,6 +98,11 @@ pub(crate) fn run(
     let result = heapgraph::workflows::diff((&old, &old_analysis), (&new, &new_analysis))
         .map_err(|e| Failure(e.to_string()))?;
     let stable = result.matching == Matching::ById;
+    let grown_paths = if stable {
+        Vec::new()
+    } else {
+        growing_paths(&[&old_analysis, &new_analysis], &IgnoreList::default())
+    };
     let document = DiffJson {
         old: old_file.display().to_string(),
         new: new_file.display().to_string(),
@@ -102,6 +112,10 @@ pub(crate) fn run(
             result.classes.iter().map(ClassDiffJson::from).collect(),
             top,
         ),
+        grown_paths: take_top(grown_paths, top)
+            .into_iter()
+            .map(|p| PathGrowthJson::new(&new_analysis, p))
+            .collect(),
     };
     if options.json {
         return write_json(out, &document);
@@ -136,5 +150,26 @@ pub(crate) fn run(
         "objects matched by {}",
         if stable { "id" } else { "class" }
     )?;
+    if !stable {
+        writeln!(
+            out,
+            "\nretention paths with more objects in the new snapshot:"
+        )?;
+        if document.grown_paths.is_empty() {
+            writeln!(out, "  none")?;
+        }
+        for p in &document.grown_paths {
+            writeln!(
+                out,
+                "  {} → {} ({}), retaining {} → {}\n    {}",
+                p.counts[0],
+                p.counts[1],
+                signed(p.counts[1] as i64 - p.counts[0] as i64),
+                bytes(p.retained_sizes[0]),
+                bytes(p.retained_sizes[1]),
+                p.shape
+            )?;
+        }
+    }
     Ok(())
 }

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::common::{
     analyse, node_json, open_dump, path_json, path_lines, take_top, write_json, NodeJson,
-    PathStepJson,
+    PathGrowthJson, PathStepJson,
 };
 use crate::format::{bytes, thousands};
 use crate::{GlobalOptions, Outcome};
@@ -38,16 +38,6 @@ struct GrowthJson {
     class: String,
     counts: [u64; 3],
     shallow_sizes: [u64; 3],
-}
-
-#[derive(Serialize)]
-struct PathGrowthJson {
-    shape: String,
-    class: String,
-    counts: Vec<u64>,
-    shallow_sizes: Vec<u64>,
-    retained_sizes: Vec<u64>,
-    example: NodeJson,
 }
 
 #[derive(Serialize)]
@@ -145,14 +135,7 @@ pub(crate) fn run(
             .collect(),
         growing_paths: take_top(growing_paths, top)
             .into_iter()
-            .map(|p| PathGrowthJson {
-                counts: p.totals.iter().map(|t| t.count).collect(),
-                shallow_sizes: p.totals.iter().map(|t| t.shallow_size).collect(),
-                retained_sizes: p.totals.iter().map(|t| t.retained_size).collect(),
-                example: node_json(&final_analysis, p.example),
-                shape: p.shape,
-                class: p.class,
-            })
+            .map(|p| PathGrowthJson::new(&final_analysis, p))
             .collect(),
     };
     if options.json {
