@@ -277,3 +277,37 @@ fn hprof_series_names_the_growing_retention_path_not_the_churning_one() {
         "SessionServer$Session"
     );
 }
+
+/// Three tracemalloc snapshots (testdata/tracemalloc/series-*.p5.pickle,
+/// see series_gen.py) where every record comes from one helper line, called
+/// from a list that grows 200 records per step and from a buffer replaced
+/// with 300 each step. By line the helper grows 1000 → 1400 → 1800 blocks
+/// (Python's `statistics('lineno')`); by traceback exactly one grows,
+/// remember()'s, 400 → 800 → 1200 (Python's `statistics('traceback')`),
+/// and refresh()'s 600 stays out.
+#[test]
+fn tracemalloc_series_names_the_growing_traceback() {
+    let dumps = [1, 2, 3].map(|n| open(&format!("tracemalloc/series-{n}.p5.pickle")));
+    let analyses: Vec<HeapAnalysis<'_>> = dumps.iter().map(|d| d.analyse()).collect();
+    let refs: Vec<&HeapAnalysis<'_>> = analyses.iter().collect();
+    let growing = growing_paths(&refs, &IgnoreList::default());
+    assert_eq!(growing.len(), 1, "{growing:#?}");
+    let path = &growing[0];
+    assert_eq!(
+        path.shape,
+        "(root) → /srv/app/store.py:17 → /srv/app/store.py:10 → /srv/app/store.py:3"
+    );
+    assert_eq!(path.class, "/srv/app/store.py:3");
+    let counts: Vec<u64> = path.totals.iter().map(|t| t.count).collect();
+    assert_eq!(counts, [400, 800, 1200]);
+    let by_line: Vec<u64> = analyses
+        .iter()
+        .map(|a| {
+            a.class_totals()
+                .into_iter()
+                .find(|(key, _)| key == "/srv/app/store.py:3")
+                .map_or(0, |(_, t)| t.count)
+        })
+        .collect();
+    assert_eq!(by_line, [1000, 1400, 1800]);
+}

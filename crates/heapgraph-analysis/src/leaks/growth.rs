@@ -10,10 +10,16 @@
 //! for every session in the list, in every dump of the process. Counting
 //! objects per signature in each dump shows which paths keep growing, even
 //! when a busier path holding the same class churns at a steady size.
+//!
+//! Dumps of allocation sites rather than of an object graph (tracemalloc
+//! snapshots, `.heapprofile`s) keep no references: there an object's
+//! signature is its allocation traceback, frame by frame from the
+//! outermost, which is how tracemalloc's own `compare_to('traceback')`
+//! matches traces between snapshots.
 
 use std::collections::HashMap;
 
-use heapgraph_core::{EdgeIndex, NodeIndex};
+use heapgraph_core::{EdgeIndex, Format, FrameId, HeapGraph, NodeIndex, StackId, StringId};
 
 use super::{IgnoreList, TraceStep};
 use crate::HeapAnalysis;
@@ -34,8 +40,11 @@ struct Signature {
     parent: u32,
     /// The first node found with it, for naming it.
     example: NodeIndex,
-    /// That node's edge from its path parent (`None` for the root).
+    /// That node's edge from its path parent (`None` for the root and for
+    /// traceback signatures).
     edge: Option<EdgeIndex>,
+    /// For traceback signatures: the innermost frame.
+    frame: Option<FrameId>,
     /// A hash of the signature's text, equal across dumps for equal text.
     key: u64,
 }
@@ -59,9 +68,13 @@ impl RetentionSignatures {
             parent: NONE,
             example: NodeIndex::new(0),
             edge: None,
+            frame: None,
             key: mix(FNV_OFFSET, b"(root)"),
         });
         of_node[0] = 0;
+        if matches!(graph.format(), Format::Tracemalloc | Format::V8HeapProfile) {
+            return Self::from_tracebacks(graph, of_node, signatures);
+        }
         // (parent signature, label, class) → signature. Labels and classes
         // are keyed by their text's hash, so one table serves any dump.
         let mut interned: HashMap<(u32, u64, u64), u32> = HashMap::new();
@@ -97,12 +110,66 @@ impl RetentionSignatures {
                         parent: sv,
                         example: t,
                         edge: Some(edge),
+                        frame: None,
                         key,
                     });
                     next
                 });
                 of_node[t.index()] = s;
                 queue.push(t);
+            }
+        }
+        RetentionSignatures {
+            of_node,
+            signatures,
+        }
+    }
+
+    /// Signatures from allocation tracebacks: one per stack of the dump's
+    /// stack table that some node was allocated at (and its callers).
+    fn from_tracebacks(
+        graph: &HeapGraph,
+        mut of_node: Vec<u32>,
+        mut signatures: Vec<Signature>,
+    ) -> RetentionSignatures {
+        let stacks = graph.stacks();
+        let mut of_stack: HashMap<StackId, u32> = HashMap::new();
+        let mut chain: Vec<StackId> = Vec::new();
+        for node in graph.nodes().skip(1) {
+            let Some(stack) = graph.node_stack(node) else {
+                continue;
+            };
+            // The stack and its callers not seen yet, innermost first.
+            chain.clear();
+            let mut s = Some(stack);
+            while let Some(id) = s {
+                if of_stack.contains_key(&id) || chain.len() > stacks.stack_count() {
+                    break;
+                }
+                chain.push(id);
+                s = stacks.parent(id);
+            }
+            for &id in chain.iter().rev() {
+                let parent = stacks
+                    .parent(id)
+                    .and_then(|p| of_stack.get(&p).copied())
+                    .unwrap_or(0);
+                let frame = stacks.innermost_frame(id);
+                let key = mix(
+                    mix(signatures[parent as usize].key, b"=>"),
+                    frame_text(graph, frame).as_bytes(),
+                );
+                of_stack.insert(id, signatures.len() as u32);
+                signatures.push(Signature {
+                    parent,
+                    example: node,
+                    edge: None,
+                    frame: Some(frame),
+                    key,
+                });
+            }
+            if let Some(&sig) = of_stack.get(&stack) {
+                of_node[node.index()] = sig;
             }
         }
         RetentionSignatures {
@@ -134,7 +201,11 @@ impl RetentionSignatures {
     pub fn text(&self, analysis: &HeapAnalysis<'_>, signature: u32) -> String {
         let mut text = String::from("(root)");
         for step in self.steps(analysis, signature) {
-            text.push_str(&format!(" -[{}]-> {}", step.edge, step.target));
+            if step.edge.is_empty() {
+                text.push_str(&format!(" → {}", step.target));
+            } else {
+                text.push_str(&format!(" -[{}]-> {}", step.edge, step.target));
+            }
         }
         text
     }
@@ -150,6 +221,8 @@ impl RetentionSignatures {
                     super::normalized_label(graph, edge).into_owned(),
                     super::class_or_name(analysis, sig.example),
                 ));
+            } else if let Some(frame) = sig.frame {
+                reversed.push((String::new(), frame_text(graph, frame)));
             }
             s = sig.parent;
         }
@@ -284,7 +357,10 @@ pub fn growing_paths(analyses: &[&HeapAnalysis<'_>], ignore: &IgnoreList) -> Vec
         let totals = by_key.get(&sig.key).cloned().unwrap_or_default();
         out.push(GrowingPath {
             shape: signatures.text(last, index as u32),
-            class: super::class_or_name(last, sig.example),
+            class: match sig.frame {
+                Some(frame) => frame_text(last.graph(), frame),
+                None => super::class_or_name(last, sig.example),
+            },
             totals,
             example: sig.example,
         });
@@ -300,6 +376,18 @@ pub fn growing_paths(analyses: &[&HeapAnalysis<'_>], ignore: &IgnoreList) -> Vec
             .then_with(|| a.shape.cmp(&b.shape))
     });
     out
+}
+
+/// A frame as text: `file:line`, or `function (file:line)` where the
+/// producer records functions.
+fn frame_text(graph: &HeapGraph, frame: FrameId) -> String {
+    let f = graph.stacks().frame(frame);
+    let file = graph.strings().get(f.file);
+    if f.function == StringId::EMPTY {
+        format!("{file}:{}", f.line)
+    } else {
+        format!("{} ({file}:{})", graph.strings().get(f.function), f.line)
+    }
 }
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
