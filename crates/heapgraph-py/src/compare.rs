@@ -91,7 +91,7 @@ pub(crate) fn diff(
 
 /// Leaks from three snapshots (see `heapgraph.leaks`).
 #[pyfunction]
-#[pyo3(signature = (baseline, target, final_, top = 0, all_objects = false, ignore = Vec::new(), builtin_ignores = true))]
+#[pyo3(signature = (baseline, target, final_, top = 0, all_objects = false, ignore = Vec::new(), builtin_ignores = true, members = false))]
 pub(crate) fn leaks(
     py: Python<'_>,
     baseline: PyRef<'_, Snapshot>,
@@ -101,6 +101,7 @@ pub(crate) fn leaks(
     all_objects: bool,
     ignore: Vec<String>,
     builtin_ignores: bool,
+    members: bool,
 ) -> PyResult<ArrowStream> {
     let settings = heapgraph::workflows::LeakSettings {
         filter: if all_objects {
@@ -128,7 +129,23 @@ pub(crate) fn leaks(
         .map_err(|e| Failure::new(ErrorClass::Analysis, e.to_string()))?;
         let stable = found.matching == heapgraph::analysis::diff::Matching::ById;
         let mut t = Table::new();
-        if stable {
+        if stable && members {
+            // One row per leaked object of the top clusters.
+            let clusters = take_top(found.clusters, top);
+            let mut rank = Vec::new();
+            let mut nodes = NodeColumns::default();
+            for (i, c) in clusters.iter().enumerate() {
+                for &m in &c.members {
+                    rank.push(i as u32 + 1);
+                    nodes.push(final_analysis, Some(m));
+                }
+            }
+            t.u32("cluster", rank);
+            nodes.add_to(&mut t, "");
+            t.meta("candidate_count", found.candidate_count);
+            t.meta("leak_count", found.leak_count);
+            t.meta("ignored_count", found.ignored_count);
+        } else if stable {
             let clusters = take_top(found.clusters, top);
             let mut examples = NodeColumns::default();
             for c in &clusters {

@@ -167,3 +167,14 @@ def test_trend_errors(cli) -> None:
     assert cli.run("trend", HPROF, V8).stderr.strip() == f"heapgraph: error: {info.value}"
     with pytest.raises(heapgraph.ReadError):
         heapgraph.trend([HPROF, HPROF.with_name("missing.hprof")])
+
+
+def test_leak_members_list_every_member_of_every_cluster() -> None:
+    case = (snap(V8), snap(V8_TRACKED), snap(V8_TRACKED))
+    clusters = heapgraph.leaks(*case, all_objects=True).to_pylist()
+    members = heapgraph.leak_members(*case, all_objects=True).to_pylist()
+    assert len(members) == sum(len(c["member_ids"]) for c in clusters) > 0
+    for rank, c in enumerate(clusters, start=1):
+        ids = [m["id"] for m in members if m["cluster"] == rank]
+        assert ids == c["member_ids"]
+    assert all(m["shallow_size"] >= 0 and m["class"] is not None for m in members)

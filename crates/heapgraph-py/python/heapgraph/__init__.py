@@ -375,6 +375,31 @@ def leaks(
     )
 
 
+def leak_members(
+    baseline: Union[Snapshot, PathLike],
+    target: Union[Snapshot, PathLike],
+    final: Union[Snapshot, PathLike],
+    top: int = 0,
+    *,
+    all_objects: bool = False,
+    ignore: Sequence[str] = (),
+    builtin_ignores: bool = True,
+    size_model: str = "mat",
+    weak_referents: str = "count",
+) -> pa.Table:
+    """Every leaked object of :func:`leaks`' clusters, one row each:
+    ``cluster`` (the cluster's rank in :func:`leaks`, from 1) and the
+    object's ``index, id, kind, class, name, shallow_size,
+    retained_size``. Empty where ids are not stable (no clusters)."""
+    options = _options(size_model, weak_referents, True)
+    snaps = [_snapshot(s, options) for s in (baseline, target, final)]
+    return _table(
+        _native.leaks(
+            *(s._native for s in snaps), top, all_objects, list(ignore), builtin_ignores, True
+        )
+    )
+
+
 def trend(
     snapshots: Sequence[Union[Snapshot, PathLike]],
     top: int = 0,
@@ -404,6 +429,7 @@ __all__ = [
     "open",
     "diff",
     "leaks",
+    "leak_members",
     "trend",
     "metadata",
     "Snapshot",

@@ -65,6 +65,7 @@ def leaks(
     all_objects: bool = False,
     ignore: List[str] = ...,
     builtin_ignores: bool = True,
+    members: bool = False,
 ) -> ArrowStream: ...
 def trend(
     snapshots: List[Union[Snapshot, str]],
