@@ -21,7 +21,7 @@ use std::time::Instant;
 
 use criterion::{BenchmarkId, Criterion};
 use heapgraph_analysis::{DominatorTree, EdgePolicy, UnreachableNodes};
-use heapgraph_core::{EdgeKind, Format, GraphBuilder, HeapGraph, NodeKind};
+use heapgraph_core::{EdgeKind, Format, GraphBuilder, HeapGraph, NodeKind, Sizes};
 
 /// `local`: the two extra edges point within ±4096 nodes nine times in ten,
 /// as objects allocated together tend to reference each other.
@@ -74,7 +74,7 @@ fn synthetic_graph(n: u32, seed: u64, local: bool) -> HeapGraph {
     }
 }
 
-fn dominators_and_retained(graph: &HeapGraph) -> (DominatorTree, Vec<u64>) {
+fn dominators_and_retained(graph: &HeapGraph) -> (DominatorTree, Sizes) {
     let edges = EdgePolicy::strong_only().dominator_edges(graph);
     let tree = DominatorTree::compute(graph, &edges, UnreachableNodes::Exclude);
     let retained = tree.retained_sizes(graph.self_sizes());
@@ -153,7 +153,7 @@ fn one_shot_large(n: u32, local: bool) {
         scratch / 1e6,
         (scratch - 4.0 * m) / n,
         tree.heap_bytes() as f64 / 1e6,
-        (retained.capacity() * 8) as f64 / 1e6
+        retained.heap_bytes() as f64 / 1e6
     );
     black_box((tree, retained));
 }

@@ -3,7 +3,7 @@
 
 use std::sync::OnceLock;
 
-use heapgraph_core::{DomState, HeapGraph, NodeIndex};
+use heapgraph_core::{DomState, HeapGraph, NodeIndex, Sizes};
 
 use crate::classes::{ClassId, ClassTable};
 use crate::distance::{bfs_distances, devtools_distances, NO_DISTANCE};
@@ -45,9 +45,9 @@ pub struct HeapAnalysis<'g> {
     graph: &'g HeapGraph,
     policy: EdgePolicy,
     /// The graph's own self sizes, or DevTools' shown sizes for V8.
-    shallow: std::borrow::Cow<'g, [u64]>,
+    shallow: std::borrow::Cow<'g, Sizes>,
     tree: DominatorTree,
-    retained: Vec<u64>,
+    retained: Sizes,
     /// DevTools' distances (V8 only; other formats use `path_distances`),
     /// built on first use: many commands never ask.
     devtools_distances: OnceLock<Vec<u32>>,
@@ -127,7 +127,7 @@ impl<'g> HeapAnalysis<'g> {
             )
         };
         // Other formats show the graph's self sizes: borrowed, not copied.
-        let build_shallow = || -> std::borrow::Cow<'g, [u64]> {
+        let build_shallow = || -> std::borrow::Cow<'g, Sizes> {
             if devtools {
                 std::borrow::Cow::Owned(devtools_shallow_sizes(graph))
             } else {
@@ -206,22 +206,22 @@ impl<'g> HeapAnalysis<'g> {
     /// The size shown as the node's own: DevTools' re-attributed size for
     /// V8, the self size otherwise.
     pub fn shallow_size(&self, node: NodeIndex) -> u64 {
-        self.shallow.get(node.index()).copied().unwrap_or(0)
+        self.shallow.get(node.index())
     }
 
     /// The shown shallow sizes, per node.
-    pub fn shallow_sizes(&self) -> &[u64] {
+    pub fn shallow_sizes(&self) -> &Sizes {
         &self.shallow
     }
 
     /// The bytes freed if `node` went away: the shallow sizes of everything
     /// it dominates. 0 for nodes outside the dominator tree.
     pub fn retained_size(&self, node: NodeIndex) -> u64 {
-        self.retained.get(node.index()).copied().unwrap_or(0)
+        self.retained.get(node.index())
     }
 
     /// The retained sizes, per node.
-    pub fn retained_sizes(&self) -> &[u64] {
+    pub fn retained_sizes(&self) -> &Sizes {
         &self.retained
     }
 
@@ -330,27 +330,23 @@ impl<'g> HeapAnalysis<'g> {
         // instance of its class is above it.
         let dominated = self.dominated();
         let mut active = vec![0u32; classes.len()];
-        let mut stack: Vec<(NodeIndex, bool)> = Vec::new();
+        let instance_class =
+            |node: NodeIndex| classes.class_of(node).filter(|_| self.is_instance(node));
         if self.graph.node_count() > 0 {
-            stack.push((NodeIndex::new(0), false));
-        }
-        while let Some((node, leaving)) = stack.pop() {
-            let class = classes.class_of(node).filter(|_| self.is_instance(node));
-            if leaving {
-                if let Some(c) = class {
+            dominated.walk(NodeIndex::new(0), |node, entering| {
+                let Some(c) = instance_class(node) else {
+                    return;
+                };
+                if !entering {
                     active[c.index()] -= 1;
+                    return;
                 }
-                continue;
-            }
-            if let Some(c) = class {
                 if active[c.index()] == 0 {
                     let row = &mut rows[c.index()];
                     row.retained_size = row.retained_size.saturating_add(self.retained_size(node));
                 }
                 active[c.index()] += 1;
-            }
-            stack.push((node, true));
-            stack.extend(dominated.of(node).map(|child| (child, false)));
+            });
         }
         rows.retain(|r| r.count > 0);
         let mut histogram = ClassHistogram { rows };

@@ -23,7 +23,9 @@
 use std::cmp::Ordering;
 
 use hashbrown::HashMap;
-use heapgraph_core::{DomState, EdgeKind, EdgeLabel, Format, HeapGraph, NodeIndex, NodeKind};
+use heapgraph_core::{
+    DomState, EdgeKind, EdgeLabel, Format, HeapGraph, NodeIndex, NodeKind, Sizes,
+};
 
 /// A class in a [`ClassTable`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -92,7 +94,7 @@ impl ClassTable {
     /// node [`listed_in_histogram`] accepts).
     pub fn sum_by_class(
         &self,
-        shallow: &[u64],
+        shallow: &Sizes,
         nodes: impl IntoIterator<Item = NodeIndex>,
     ) -> Vec<(ClassId, u64, u64)> {
         let mut sums: Vec<(ClassId, u64, u64)> =
@@ -103,9 +105,7 @@ impl ClassTable {
             };
             if let Some(sum) = sums.get_mut(class.index()) {
                 sum.1 += 1;
-                sum.2 = sum
-                    .2
-                    .saturating_add(shallow.get(node.index()).copied().unwrap_or(0));
+                sum.2 = sum.2.saturating_add(shallow.get(node.index()));
             }
         }
         sums

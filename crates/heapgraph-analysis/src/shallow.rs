@@ -10,7 +10,7 @@
 //! unchanged. Snapshots without user roots ("expose internals") keep raw
 //! sizes.
 
-use heapgraph_core::{EdgeKind, HeapGraph, NodeIndex, NodeKind};
+use heapgraph_core::{EdgeKind, HeapGraph, NodeIndex, NodeKind, Sizes};
 
 use crate::policy::{is_devtools_user_root, is_v8_synthetic};
 
@@ -26,11 +26,11 @@ pub(crate) fn has_devtools_user_roots(graph: &HeapGraph) -> bool {
 }
 
 /// DevTools' re-attributed shallow sizes.
-pub fn devtools_shallow_sizes(graph: &HeapGraph) -> Vec<u64> {
-    let mut sizes = graph.self_sizes().to_vec();
+pub fn devtools_shallow_sizes(graph: &HeapGraph) -> Sizes {
     if !has_devtools_user_roots(graph) {
-        return sizes;
+        return graph.self_sizes().clone();
     }
+    let mut sizes = graph.self_sizes().clone();
     let n = graph.node_count();
     let kinds = graph.kinds();
     let mut owners = vec![UNVISITED; n];
@@ -76,8 +76,10 @@ pub fn devtools_shallow_sizes(graph: &HeapGraph) -> Vec<u64> {
         if owner == 0 || is_v8_synthetic(kinds[owner as usize]) {
             continue;
         }
-        let moved = std::mem::take(&mut sizes[i]);
-        sizes[owner as usize] = sizes[owner as usize].saturating_add(moved);
+        let moved = sizes.get(i);
+        sizes.set(i, 0);
+        let owner = owner as usize;
+        sizes.set(owner, sizes.get(owner).saturating_add(moved));
     }
     sizes
 }

@@ -89,7 +89,7 @@ pub struct HeapGraph {
     pub(crate) kind: Vec<NodeKind>,
     pub(crate) name: Vec<StringId>,
     pub(crate) object_id: crate::object_ids::ObjectIds,
-    pub(crate) self_size: Vec<u64>,
+    pub(crate) self_size: crate::Sizes,
     /// `node_count + 1` monotone offsets into the edge columns.
     pub(crate) edge_start: Vec<u32>,
     pub(crate) edge_target: Vec<NodeIndex>,
@@ -166,14 +166,12 @@ impl HeapGraph {
     /// The node's own size in bytes, as the file states it.
     #[inline]
     pub fn self_size(&self, node: NodeIndex) -> u64 {
-        self.self_size[node.index()]
+        self.self_size.get(node.index())
     }
 
     /// The sum of all nodes' self sizes (saturating: sizes come from files).
     pub fn total_self_size(&self) -> u64 {
-        self.self_size
-            .iter()
-            .fold(0u64, |total, &size| total.saturating_add(size))
+        self.self_size.sum()
     }
 
     /// The kinds column.
@@ -193,7 +191,7 @@ impl HeapGraph {
     }
 
     /// The self-size column.
-    pub fn self_sizes(&self) -> &[u64] {
+    pub fn self_sizes(&self) -> &crate::Sizes {
         &self.self_size
     }
 
@@ -360,7 +358,7 @@ impl HeapGraph {
         let per_node_columns = self.kind.capacity()
             + self.name.capacity() * 4
             + self.object_id.heap_bytes()
-            + self.self_size.capacity() * 8
+            + self.self_size.heap_bytes()
             + self.edge_start.capacity() * 4
             + self.node_stack.as_ref().map_or(0, |s| s.capacity() * 4);
         let edge_columns = self.edge_target.capacity() * 4

@@ -4,8 +4,9 @@
 //!
 //! * **Nodes** are struct-of-arrays columns indexed by [`NodeIndex`] (a `u32`):
 //!   [`NodeKind`], name ([`StringId`]), the dump's own object id (`u64`) and
-//!   self size (`u64` bytes). No per-node allocation, 21 bytes per node
-//!   (25 where the dump's object ids are too spread out to be kept as 32-bit
+//!   self size (bytes, in a 4-byte [`Sizes`] column with a side table for
+//!   4 GiB and more). No per-node allocation, 17 bytes per node (21 where
+//!   the dump's object ids are too spread out to be kept as 32-bit
 //!   offsets).
 //! * **Edges** are in CSR form: `node_count + 1` offsets, then per edge its
 //!   target, [`EdgeKind`] and label (a name or an element index), 9 bytes per
@@ -53,6 +54,7 @@ mod graph;
 mod ids;
 mod kinds;
 mod object_ids;
+mod sizes;
 mod stacks;
 mod strings;
 
@@ -63,6 +65,7 @@ pub use graph::{
 };
 pub use ids::{EdgeIndex, FrameId, NodeIndex, StackId, StringId};
 pub use kinds::{DomState, EdgeKind, Format, NodeKind, RootKind, V8_NODE_TYPES};
+pub use sizes::Sizes;
 pub use stacks::{Frame, StackTable, StackTableBuilder, TooManyStacks};
 pub use strings::{push_wtf8, StringInterner, StringTable, TooManyStrings};
 

@@ -294,7 +294,7 @@ impl HprofDump {
     pub fn java_strings(
         &self,
         file: &[u8],
-        shallow_sizes: &[u64],
+        shallow_sizes: &heapgraph_core::Sizes,
     ) -> Vec<(NodeIndex, Vec<u8>, u64)> {
         let graph = &self.graph;
         let Some(value_name) = graph.strings().find(b"value") else {
@@ -303,7 +303,7 @@ impl HprofDump {
         let Some(string_class) = graph.strings().find(b"java.lang.String") else {
             return Vec::new();
         };
-        let size = |n: NodeIndex| shallow_sizes.get(n.index()).copied().unwrap_or(0);
+        let size = |n: NodeIndex| shallow_sizes.get(n.index());
         graph
             .nodes()
             .filter(|&n| graph.kind(n) == NodeKind::Object && graph.name(n) == string_class)

@@ -80,17 +80,14 @@ pub fn shallow_histogram(
     let policy = EdgePolicy::for_format(graph.format());
     let classes = ClassTable::for_graph_with_dom_state(graph, dump.detachedness());
     let owned;
-    let shallow: &[u64] = if policy.semantics == Semantics::DevTools {
+    let shallow: &heapgraph_core::Sizes = if policy.semantics == Semantics::DevTools {
         owned = heapgraph_analysis::shallow::devtools_shallow_sizes(graph);
         &owned
     } else {
         graph.self_sizes()
     };
     let listed = |n: heapgraph_core::NodeIndex| {
-        listed_in_histogram(
-            policy.semantics,
-            shallow.get(n.index()).copied().unwrap_or(0),
-        )
+        listed_in_histogram(policy.semantics, shallow.get(n.index()))
     };
     let sums = classes.sum_by_class(shallow, graph.nodes().filter(|&n| listed(n)));
     let mut rows: Vec<ShallowClassRow> = sums

@@ -71,10 +71,7 @@ pub(crate) fn run(
         edge_count: graph.edge_count() as u64,
         root_count: roots,
         unreachable_count: analysis.unreachable().count() as u64,
-        total_size: analysis
-            .shallow_sizes()
-            .iter()
-            .fold(0, |t: u64, &s| t.saturating_add(s)),
+        total_size: analysis.shallow_sizes().sum(),
         reachable_size: analysis.retained_size(NodeIndex::ROOT),
         dangling_edges: graph.diagnostics().dangling_edges,
         unresolved_references: graph.diagnostics().unresolved_references,
