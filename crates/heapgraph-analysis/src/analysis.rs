@@ -282,12 +282,20 @@ impl<'g> HeapAnalysis<'g> {
     /// at most `limit` of them: the dominator tree browsed from `node`.
     pub fn top_dominators(&self, node: NodeIndex, limit: usize) -> Vec<NodeIndex> {
         let mut children: Vec<NodeIndex> = self.dominated().of(node).collect();
-        children.sort_by(|&a, &b| {
-            self.retained_size(b)
-                .cmp(&self.retained_size(a))
-                .then(a.cmp(&b))
-        });
-        children.truncate(limit);
+        let order = |a: &NodeIndex, b: &NodeIndex| {
+            self.retained_size(*b)
+                .cmp(&self.retained_size(*a))
+                .then(a.cmp(b))
+        };
+        // Only the first `limit` need sorting: a node can dominate millions.
+        if limit < children.len() {
+            if limit == 0 {
+                return Vec::new();
+            }
+            children.select_nth_unstable_by(limit - 1, order);
+            children.truncate(limit);
+        }
+        children.sort_by(order);
         children
     }
 

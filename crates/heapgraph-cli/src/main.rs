@@ -313,6 +313,19 @@ pub(crate) enum Command {
         #[arg(long, value_enum)]
         by: Option<FlameBy>,
     },
+    /// One self-contained HTML page of the analysis: overview, class
+    /// histogram, dominator tree, leak suspects, duplicate strings and a
+    /// flame graph, to open in a browser or send to someone. Opening it
+    /// fetches nothing.
+    ///
+    /// Example: heapgraph report heap.hprof -o report.html
+    Report {
+        /// The dump to read.
+        file: PathBuf,
+        /// The HTML file to write.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
     /// Nodes, edges or the class histogram as CSV or Parquet (chosen by the
     /// output's extension), for notebooks, DuckDB, Polars or Spark.
     ///
@@ -443,6 +456,7 @@ fn main() -> ExitCode {
         Command::Export { file, output, what } => {
             commands::export::run(g, file, output, *what, &mut stdout)
         }
+        Command::Report { file, output } => commands::report::run(g, file, output, &mut stdout),
         Command::Flamegraph { file, output, by } => {
             commands::flamegraph::run(g, file, output, *by, &mut stdout)
         }

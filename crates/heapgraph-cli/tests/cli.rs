@@ -730,3 +730,24 @@ fn diff_and_leaks_name_growing_retention_paths_of_hprof_series() {
     ]);
     assert!(doc["growing_paths"].as_array().unwrap().is_empty());
 }
+
+/// `heapgraph report` writes one page with the analysis in it and says so
+/// in `--json`.
+#[test]
+fn report_writes_a_self_contained_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report.html");
+    let doc = json(&["report", &path(HPROF), "-o", out.to_str().unwrap()]);
+    let html = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(doc["bytes"], html.len() as u64);
+    assert_eq!(
+        doc["class_count"],
+        json(&["histogram", &path(HPROF)])["class_count"]
+    );
+    assert!(html.starts_with("<!doctype html>"));
+    assert!(
+        html.contains("data:image/svg+xml;base64,"),
+        "flame graph embedded"
+    );
+    assert!(!html.contains("src=\"http") && !html.contains("href=\"http"));
+}

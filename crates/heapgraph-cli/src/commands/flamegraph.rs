@@ -91,6 +91,31 @@ fn fit_for_inferno(lines: Vec<String>) -> (Vec<String>, u128) {
     (lines, divisor)
 }
 
+/// Draws folded `lines` as an SVG flame graph (an icicle for the dominator
+/// tree) into `svg`.
+pub(crate) fn draw(
+    lines: Vec<String>,
+    title: &str,
+    by: FlameBy,
+    svg: &mut impl Write,
+) -> std::io::Result<()> {
+    let (lines, divisor) = fit_for_inferno(lines);
+    let mut flame_options = inferno::flamegraph::Options::default();
+    flame_options.title = title.to_string();
+    flame_options.count_name = if divisor == 1 {
+        "bytes".to_string()
+    } else {
+        // Sizes past what inferno can add up (crafted or corrupt dumps).
+        format!("bytes / {divisor}")
+    };
+    flame_options.direction = match by {
+        FlameBy::Retained => inferno::flamegraph::Direction::Inverted,
+        FlameBy::Allocations => inferno::flamegraph::Direction::Straight,
+    };
+    inferno::flamegraph::from_lines(&mut flame_options, lines.iter().map(String::as_str), svg)
+        .map_err(std::io::Error::other)
+}
+
 #[derive(serde::Serialize)]
 struct FlamegraphJson {
     file: String,
@@ -142,35 +167,18 @@ pub(crate) fn run(
         .iter()
         .filter_map(|l| l.rsplit_once(' ').and_then(|(_, w)| w.parse::<u64>().ok()))
         .fold(0, |t: u64, w| t.saturating_add(w));
-    let (lines, divisor) = fit_for_inferno(lines);
-    let mut flame_options = inferno::flamegraph::Options::default();
-    flame_options.title = title.to_string();
-    flame_options.count_name = if divisor == 1 {
-        "bytes".to_string()
-    } else {
-        // Sizes past what inferno can add up (crafted or corrupt dumps).
-        format!("bytes / {divisor}")
-    };
-    flame_options.direction = match by {
-        FlameBy::Retained => inferno::flamegraph::Direction::Inverted,
-        FlameBy::Allocations => inferno::flamegraph::Direction::Straight,
-    };
+    let stacks = lines.len() as u64;
     let svg = File::create(output)
         .map_err(|e| Failure(format!("cannot create {}: {e}", output.display())))?;
     let mut svg = BufWriter::new(svg);
-    inferno::flamegraph::from_lines(
-        &mut flame_options,
-        lines.iter().map(String::as_str),
-        &mut svg,
-    )
-    .map_err(|e| Failure(format!("cannot write {}: {e}", output.display())))?;
-    svg.flush()
+    draw(lines, title, by, &mut svg)
+        .and_then(|()| svg.flush())
         .map_err(|e| Failure(format!("cannot write {}: {e}", output.display())))?;
     let document = FlamegraphJson {
         file: file.display().to_string(),
         output: output.display().to_string(),
         by: by_name,
-        stacks: lines.len() as u64,
+        stacks,
         total_size: total,
     };
     if options.json {

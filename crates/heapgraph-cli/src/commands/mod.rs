@@ -7,6 +7,7 @@ pub mod export;
 pub mod flamegraph;
 pub mod histogram;
 pub mod leaks;
+pub mod report;
 pub mod retainers;
 pub mod sites;
 pub mod strings;
