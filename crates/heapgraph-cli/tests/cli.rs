@@ -720,6 +720,20 @@ fn diff_and_leaks_name_growing_retention_paths_of_hprof_series() {
     let paths = doc["growing_paths"].as_array().unwrap();
     assert_eq!(paths.len(), 1, "{paths:?}");
     assert_eq!(paths[0]["counts"], serde_json::json!([300, 600, 900]));
+    let doc = json(&["trend", &dump(1), &dump(2), &dump(3)]);
+    let paths = doc["growing_paths"].as_array().unwrap();
+    assert_eq!(paths.len(), 1, "{paths:?}");
+    assert_eq!(paths[0]["counts"], serde_json::json!([300, 600, 900]));
+    let tm = |n: u32| path(&format!("tracemalloc/series-{n}.p5.pickle"));
+    let doc = json(&["trend", &tm(1), &tm(2), &tm(3)]);
+    assert_eq!(
+        doc["growing_paths"][0]["shape"],
+        "(root) → /srv/app/store.py:17 → /srv/app/store.py:10 → /srv/app/store.py:3"
+    );
+    assert_eq!(
+        doc["growing_paths"][0]["counts"],
+        serde_json::json!([400, 800, 1200])
+    );
     let doc = json(&[
         "leaks",
         "--ignore",

@@ -303,79 +303,119 @@ impl GrowingPath {
 /// growing path (what each leaked session holds, under the sessions) is not
 /// listed on its own; paths `ignore` matches are not listed at all.
 pub fn growing_paths(analyses: &[&HeapAnalysis<'_>], ignore: &IgnoreList) -> Vec<GrowingPath> {
-    let Some(last) = analyses.last() else {
-        return Vec::new();
-    };
-    if analyses.len() < 2 {
-        return Vec::new();
+    let mut series = PathSeries::new();
+    for analysis in analyses {
+        series.add(analysis);
     }
-    let dumps = analyses.len();
-    let mut by_key: HashMap<u64, Vec<PathTotals>> = HashMap::new();
-    let mut last_signatures = None;
-    for (i, analysis) in analyses.iter().enumerate() {
+    match analyses.last() {
+        Some(last) => series.growing(last, ignore),
+        None => Vec::new(),
+    }
+}
+
+/// Per-signature totals gathered one dump at a time, so that a long series
+/// needs only one dump in memory at once (what `growing_paths` does with
+/// all of them at hand).
+#[derive(Debug, Default)]
+pub struct PathSeries {
+    /// Per signature key: totals in each dump added so far.
+    by_key: HashMap<u64, Vec<PathTotals>>,
+    dumps: usize,
+}
+
+impl PathSeries {
+    /// An empty series.
+    pub fn new() -> PathSeries {
+        PathSeries::default()
+    }
+
+    /// Adds the next dump of the series.
+    pub fn add(&mut self, analysis: &HeapAnalysis<'_>) {
         let signatures = RetentionSignatures::compute(analysis);
         let totals = signatures.totals(analysis);
+        let i = self.dumps;
+        self.dumps += 1;
+        for row in self.by_key.values_mut() {
+            row.push(PathTotals::default());
+        }
         for (sig, t) in signatures.signatures.iter().zip(&totals) {
             if t.count == 0 {
                 continue;
             }
-            let row = by_key
+            let dumps = self.dumps;
+            let row = self
+                .by_key
                 .entry(sig.key)
                 .or_insert_with(|| vec![PathTotals::default(); dumps]);
             row[i] = *t;
         }
-        if i + 1 == dumps {
-            last_signatures = Some(signatures);
-        }
     }
-    let Some(signatures) = last_signatures else {
-        return Vec::new();
-    };
-    let grows = |key: u64| {
-        by_key
-            .get(&key)
-            .is_some_and(|row| row.windows(2).all(|w| w[1].count > w[0].count))
-    };
-    let mut out = Vec::new();
-    for (index, sig) in signatures.signatures.iter().enumerate() {
-        if !grows(sig.key) {
-            continue;
+
+    /// How many dumps were added.
+    pub fn len(&self) -> usize {
+        self.dumps
+    }
+
+    /// Whether none was.
+    pub fn is_empty(&self) -> bool {
+        self.dumps == 0
+    }
+
+    /// The paths that grew from every dump to the next, named from `last`,
+    /// the analysis of the last dump added (see [`growing_paths`]).
+    pub fn growing(&self, last: &HeapAnalysis<'_>, ignore: &IgnoreList) -> Vec<GrowingPath> {
+        if self.dumps < 2 {
+            return Vec::new();
         }
-        // Skip paths under a growing path.
-        let mut parent = sig.parent;
-        let mut nested = false;
-        while let Some(p) = signatures.signatures.get(parent as usize) {
-            if grows(p.key) {
-                nested = true;
-                break;
+        let signatures = RetentionSignatures::compute(last);
+        let grows = |key: u64| {
+            self.by_key
+                .get(&key)
+                .is_some_and(|row| row.windows(2).all(|w| w[1].count > w[0].count))
+        };
+        let mut out = Vec::new();
+        for (index, sig) in signatures.signatures.iter().enumerate() {
+            if !grows(sig.key) {
+                continue;
             }
-            parent = p.parent;
+            // Skip paths under a growing path.
+            let mut parent = sig.parent;
+            let mut nested = false;
+            while let Some(p) = signatures.signatures.get(parent as usize) {
+                if grows(p.key) {
+                    nested = true;
+                    break;
+                }
+                parent = p.parent;
+            }
+            if nested
+                || (!ignore.is_empty() && ignore.matches(&signatures.steps(last, index as u32)))
+            {
+                continue;
+            }
+            let totals = self.by_key.get(&sig.key).cloned().unwrap_or_default();
+            out.push(GrowingPath {
+                shape: signatures.text(last, index as u32),
+                class: match sig.frame {
+                    Some(frame) => frame_text(last.graph(), frame),
+                    None => super::class_or_name(last, sig.example),
+                },
+                totals,
+                example: sig.example,
+            });
         }
-        if nested || (!ignore.is_empty() && ignore.matches(&signatures.steps(last, index as u32))) {
-            continue;
-        }
-        let totals = by_key.get(&sig.key).cloned().unwrap_or_default();
-        out.push(GrowingPath {
-            shape: signatures.text(last, index as u32),
-            class: match sig.frame {
-                Some(frame) => frame_text(last.graph(), frame),
-                None => super::class_or_name(last, sig.example),
-            },
-            totals,
-            example: sig.example,
+        let growth = |p: &GrowingPath| {
+            let first = p.totals.first().map_or(0, |t| t.retained_size);
+            let last = p.totals.last().map_or(0, |t| t.retained_size);
+            last.saturating_sub(first)
+        };
+        out.sort_by(|a, b| {
+            growth(b)
+                .cmp(&growth(a))
+                .then_with(|| a.shape.cmp(&b.shape))
         });
+        out
     }
-    let growth = |p: &GrowingPath| {
-        let first = p.totals.first().map_or(0, |t| t.retained_size);
-        let last = p.totals.last().map_or(0, |t| t.retained_size);
-        last.saturating_sub(first)
-    };
-    out.sort_by(|a, b| {
-        growth(b)
-            .cmp(&growth(a))
-            .then_with(|| a.shape.cmp(&b.shape))
-    });
-    out
 }
 
 /// A frame as text: `file:line`, or `function (file:line)` where the

@@ -3,10 +3,12 @@
 use std::io::Write;
 use std::path::PathBuf;
 
+use heapgraph::analysis::leaks::growth::PathSeries;
+use heapgraph::analysis::leaks::IgnoreList;
 use heapgraph::analysis::trend::trends;
 use serde::Serialize;
 
-use crate::common::{analyse, open_dump, take_top, write_json};
+use crate::common::{analyse, open_dump, take_top, write_json, PathGrowthJson};
 use crate::format::{bytes, Align, Table};
 use crate::{Failure, GlobalOptions, Outcome};
 
@@ -27,6 +29,9 @@ struct TrendsJson {
     files: Vec<String>,
     format: &'static str,
     classes: Vec<TrendJson>,
+    /// Retention paths (allocation tracebacks for tracemalloc) whose object
+    /// count grew from every snapshot to the next.
+    growing_paths: Vec<PathGrowthJson>,
 }
 
 pub(crate) fn run(
@@ -36,8 +41,10 @@ pub(crate) fn run(
     out: &mut impl Write,
 ) -> Result<(), Outcome> {
     let mut series = Vec::with_capacity(files.len());
+    let mut paths = PathSeries::new();
+    let mut growing = Vec::new();
     let mut format = None;
-    for file in files {
+    for (i, file) in files.iter().enumerate() {
         // One dump at a time: only its class totals are kept.
         let dump = open_dump(options, file)?;
         match format {
@@ -52,7 +59,17 @@ pub(crate) fn run(
             }
             Some(_) => {}
         }
-        series.push(analyse(options, &dump).class_totals());
+        let analysis = analyse(options, &dump);
+        series.push(analysis.class_totals());
+        paths.add(&analysis);
+        if i + 1 == files.len() {
+            growing = paths
+                .growing(&analysis, &IgnoreList::default())
+                .into_iter()
+                .take(if top == 0 { usize::MAX } else { top })
+                .map(|p| PathGrowthJson::new(&analysis, p))
+                .collect();
+        }
     }
     let rows: Vec<TrendJson> = trends(&series)
         .into_iter()
@@ -71,6 +88,7 @@ pub(crate) fn run(
         files: files.iter().map(|f| f.display().to_string()).collect(),
         format: format.map_or("", |f| f.as_str()),
         classes: take_top(rows, top),
+        growing_paths: growing,
     };
     if options.json {
         return write_json(out, &document);
@@ -95,5 +113,21 @@ pub(crate) fn run(
         ]);
     }
     write!(out, "{}", table.render())?;
+    if !document.growing_paths.is_empty() {
+        writeln!(
+            out,
+            "\nretention paths whose object count grew from each snapshot to the next:"
+        )?;
+        for p in &document.growing_paths {
+            let counts: Vec<String> = p.counts.iter().map(u64::to_string).collect();
+            writeln!(
+                out,
+                "  {}, retaining {} at the end\n    {}",
+                counts.join(" → "),
+                bytes(p.retained_sizes.last().copied().unwrap_or(0)),
+                p.shape
+            )?;
+        }
+    }
     Ok(())
 }
