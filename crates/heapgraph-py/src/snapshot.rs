@@ -87,6 +87,23 @@ impl Snapshot {
         detached(py, || Ok(inner.analysis().shallow_sizes().iter().sum()))
     }
 
+    /// The overview and the `max_classes` classes that retain the most, as
+    /// an HTML fragment: the `heapgraph report` page's own template.
+    fn overview_html(&self, py: Python<'_>, max_classes: usize) -> PyResult<String> {
+        let inner = &self.inner;
+        detached(py, || {
+            let report = heapgraph_report::Report::overview_only(
+                &inner.dump,
+                inner.analysis(),
+                &inner.file(),
+                max_classes,
+            );
+            report
+                .overview_html(max_classes)
+                .map_err(|e| Failure::new(ErrorClass::Analysis, e.to_string()))
+        })
+    }
+
     /// The scalar fields of the CLI's `summary --json`, as a dict.
     fn summary<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let inner = &self.inner;

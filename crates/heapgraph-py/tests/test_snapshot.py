@@ -226,6 +226,9 @@ def test_repr_html_shows_the_summary() -> None:
     assert "heapgraph.Snapshot" in page
     assert "java.lang.Class" in page
     assert f"{snap(HPROF).node_count:,}" in page
+    # The report page's own template (its overview rows carry raw values).
+    assert f'id="ov-node_count" data-value="{snap(HPROF).node_count}"' in page
+    assert "<script" not in page
 
 
 def _two_heap_dumps(path: Path, out: Path) -> Path:

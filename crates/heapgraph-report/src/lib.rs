@@ -179,35 +179,13 @@ impl Report {
         file: &str,
         options: &ReportOptions,
     ) -> Report {
-        let graph = dump.graph();
-        let overview = Overview {
-            file: file.to_string(),
-            format: dump.format().as_str(),
-            producer: dump.producer().to_string(),
-            node_count: graph.node_count() as u64,
-            edge_count: graph.edge_count() as u64,
-            root_count: dump.root_count(),
-            total_size: analysis.shallow_sizes().sum(),
-            reachable_size: analysis.retained_size(NodeIndex::ROOT),
-            unreachable_count: analysis.unreachable().count() as u64,
-            warnings: dump.warnings().iter().map(ToString::to_string).collect(),
-        };
+        let overview = overview(dump, analysis, file);
         let mut cuts = Vec::new();
 
         let mut histogram = analysis.class_histogram();
         histogram.sort_by(HistogramOrder::RetainedSize);
         let class_count = histogram.rows().len() as u64;
-        let classes: Vec<ClassRow> = histogram
-            .rows()
-            .iter()
-            .take(options.max_classes)
-            .map(|r| ClassRow {
-                class: analysis.classes().name(r.class).to_string(),
-                count: r.count,
-                shallow_size: r.shallow_size,
-                retained_size: r.retained_size,
-            })
-            .collect();
+        let classes = class_rows(analysis, &histogram, options.max_classes);
         if class_count > classes.len() as u64 {
             cuts.push(format!(
                 "The class histogram lists the {} classes that retain the most, of {}.",
@@ -291,6 +269,31 @@ impl Report {
         }
     }
 
+    /// Only the overview and the `max_classes` classes that retain the most
+    /// (for a notebook's view of a snapshot: no tree, suspects or strings
+    /// are computed).
+    pub fn overview_only(
+        dump: &Dump,
+        analysis: &HeapAnalysis<'_>,
+        file: &str,
+        max_classes: usize,
+    ) -> Report {
+        let mut histogram = analysis.class_histogram();
+        histogram.sort_by(HistogramOrder::RetainedSize);
+        Report {
+            overview: overview(dump, analysis, file),
+            classes: class_rows(analysis, &histogram, max_classes),
+            class_count: histogram.rows().len() as u64,
+            tree: Vec::new(),
+            suspects: Vec::new(),
+            strings: None,
+            strings_wasted_bytes: 0,
+            flame_graph_svg: None,
+            flame_graph_title: String::new(),
+            cuts: Vec::new(),
+        }
+    }
+
     /// Adds a flame graph (an SVG document, e.g. from `inferno`) under
     /// `title`.
     pub fn with_flame_graph(mut self, title: &str, svg: String) -> Report {
@@ -308,6 +311,7 @@ impl Report {
         let mut env = minijinja::Environment::new();
         env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
         env.add_filter("bytes", |b: u64| human_bytes(b));
+        env.add_filter("thousands", |n: u64| thousands(n));
         env.add_template("report.html", include_str!("../templates/report.html"))?;
         env.add_template("overview.html", include_str!("../templates/overview.html"))?;
         let svg = self.flame_graph_svg.as_deref().map(base64);
@@ -332,6 +336,7 @@ impl Report {
         let mut env = minijinja::Environment::new();
         env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
         env.add_filter("bytes", |b: u64| human_bytes(b));
+        env.add_filter("thousands", |n: u64| thousands(n));
         env.add_template("overview.html", include_str!("../templates/overview.html"))?;
         let classes: Vec<&ClassRow> = self.classes.iter().take(max_classes).collect();
         Ok(env
@@ -342,6 +347,40 @@ impl Report {
                 standalone => true,
             })?)
     }
+}
+
+fn overview(dump: &Dump, analysis: &HeapAnalysis<'_>, file: &str) -> Overview {
+    let graph = dump.graph();
+    Overview {
+        file: file.to_string(),
+        format: dump.format().as_str(),
+        producer: dump.producer().to_string(),
+        node_count: graph.node_count() as u64,
+        edge_count: graph.edge_count() as u64,
+        root_count: dump.root_count(),
+        total_size: analysis.shallow_sizes().sum(),
+        reachable_size: analysis.retained_size(NodeIndex::ROOT),
+        unreachable_count: analysis.unreachable().count() as u64,
+        warnings: dump.warnings().iter().map(ToString::to_string).collect(),
+    }
+}
+
+fn class_rows(
+    analysis: &HeapAnalysis<'_>,
+    histogram: &heapgraph::analysis::ClassHistogram,
+    max_classes: usize,
+) -> Vec<ClassRow> {
+    histogram
+        .rows()
+        .iter()
+        .take(max_classes)
+        .map(|r| ClassRow {
+            class: analysis.classes().name(r.class).to_string(),
+            count: r.count,
+            shallow_size: r.shallow_size,
+            retained_size: r.retained_size,
+        })
+        .collect()
 }
 
 /// How many string objects the dump holds: V8 string nodes, Java
@@ -535,6 +574,19 @@ fn shorten(text: &str, limit: usize) -> String {
     out
 }
 
+/// `15,244`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// `1.5 MiB`, `200 B`.
 pub fn human_bytes(bytes: u64) -> String {
     const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
@@ -591,6 +643,14 @@ mod tests {
         ] {
             assert_eq!(base64(input), expected);
         }
+    }
+
+    #[test]
+    fn thousands_groups_digits() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(15_244), "15,244");
+        assert_eq!(thousands(1_000_000), "1,000,000");
     }
 
     #[test]

@@ -15,7 +15,6 @@ work. Column names and numbers are those of the ``heapgraph`` command line's
 
 from __future__ import annotations
 
-import html
 import os
 from typing import Any, Iterable, List, Optional, Sequence, Union
 
@@ -228,46 +227,9 @@ class Snapshot:
         )
 
     def _repr_html_(self) -> str:
-        s = self.summary()
-        rows = [
-            ("file", s["file"]),
-            ("format", s["format"]),
-            ("producer", s["producer"]),
-            ("nodes", f"{s['node_count']:,}"),
-            ("edges", f"{s['edge_count']:,}"),
-            ("GC roots", f"{s['root_count']:,}"),
-            ("unreachable", f"{s['unreachable_count']:,}"),
-            ("total size", _human(s["total_size"])),
-            ("reachable size", _human(s["reachable_size"])),
-        ]
-        top = self.histogram(top=5).to_pylist()
-        body = "".join(
-            f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
-            f"<td style='text-align:left'>{html.escape(str(v))}</td></tr>"
-            for k, v in rows
-        )
-        classes = "".join(
-            f"<tr><td style='text-align:left'>{html.escape(r['class'])}</td>"
-            f"<td>{r['count']:,}</td><td>{_human(r['shallow_size'])}</td>"
-            f"<td>{_human(r['retained_size'])}</td></tr>"
-            for r in top
-        )
-        return (
-            "<div class='heapgraph-snapshot'><b>heapgraph.Snapshot</b>"
-            f"<table>{body}</table>"
-            "<b>Top classes by retained size</b><table>"
-            "<tr><th>class</th><th>count</th><th>shallow</th><th>retained</th></tr>"
-            f"{classes}</table></div>"
-        )
-
-
-def _human(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{size:,} B" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size:,} B"
+        # The overview and top classes of `heapgraph report`'s page, from
+        # the same template.
+        return self._native.overview_html(5)
 
 
 def _native_of(snapshot: Any) -> Any:

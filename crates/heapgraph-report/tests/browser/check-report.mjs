@@ -28,9 +28,15 @@ async function launch() {
     '--disable-background-networking', '--disable-component-update', '--disable-sync',
     '--disable-extensions', '--remote-debugging-address=127.0.0.1', '--remote-debugging-port=0',
     `--user-data-dir=${profile}`, '--window-size=1280,900', 'about:blank'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Chromium writes the port once it listens; the file may exist empty
+  // for a moment first.
   const file = path.join(profile, 'DevToolsActivePort');
-  for (let i = 0; i < 300 && !fs.existsSync(file); i++) await sleep(100);
-  const port = Number(fs.readFileSync(file, 'utf8').split('\n')[0]);
+  let port = NaN;
+  for (let i = 0; i < 300 && !(port > 0); i++) {
+    if (fs.existsSync(file)) port = Number(fs.readFileSync(file, 'utf8').split('\n')[0]);
+    if (!(port > 0)) await sleep(100);
+  }
+  if (!(port > 0)) throw new Error('Chromium did not write DevToolsActivePort');
   let target = null;
   for (let i = 0; i < 100 && !target; i++) {
     const list = await (await fetch(`http://127.0.0.1:${port}/json/list`)).json();
