@@ -316,12 +316,15 @@ pub(crate) enum Command {
     /// One self-contained HTML page of the analysis: overview, class
     /// histogram, dominator tree, leak suspects, duplicate strings and a
     /// flame graph, to open in a browser or send to someone. Opening it
-    /// fetches nothing.
+    /// fetches nothing. With two dumps (OLD NEW) the page starts with what
+    /// changed; with three (BASELINE TARGET FINAL) with the leaks; the rest
+    /// describes the last.
     ///
     /// Example: heapgraph report heap.hprof -o report.html
     Report {
-        /// The dump to read.
-        file: PathBuf,
+        /// One dump, or OLD NEW, or BASELINE TARGET FINAL.
+        #[arg(required = true, num_args = 1..=3)]
+        files: Vec<PathBuf>,
         /// The HTML file to write.
         #[arg(short, long)]
         output: PathBuf,
@@ -456,7 +459,7 @@ fn main() -> ExitCode {
         Command::Export { file, output, what } => {
             commands::export::run(g, file, output, *what, &mut stdout)
         }
-        Command::Report { file, output } => commands::report::run(g, file, output, &mut stdout),
+        Command::Report { files, output } => commands::report::run(g, files, output, &mut stdout),
         Command::Flamegraph { file, output, by } => {
             commands::flamegraph::run(g, file, output, *by, &mut stdout)
         }

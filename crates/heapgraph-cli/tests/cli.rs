@@ -765,3 +765,44 @@ fn report_writes_a_self_contained_page() {
     );
     assert!(!html.contains("src=\"http") && !html.contains("href=\"http"));
 }
+
+/// `report BASELINE TARGET FINAL` leads with the leaks, `report OLD NEW`
+/// with what changed; where ids are not stable, the growing path.
+#[test]
+fn report_of_a_series_leads_with_leaks_or_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let dump = |step: u32| {
+        path(&format!(
+            "hprof/paths/hotspot-jdk17-sessions-{step}.hprof.gz"
+        ))
+    };
+    let leaks = dir.path().join("leaks.html");
+    json(&[
+        "report",
+        &dump(1),
+        &dump(2),
+        &dump(3),
+        "-o",
+        leaks.to_str().unwrap(),
+    ]);
+    let html = std::fs::read_to_string(&leaks).unwrap();
+    let section = &html[html.find(r#"<section id="leaks">"#).unwrap()
+        ..html.find(r#"<section id="overview">"#).unwrap()];
+    assert!(section.contains("300 → 600 → 900"), "{section}");
+    assert!(section.contains("-[AUDIT_LOG]-&gt;"), "{section}");
+    assert!(!section.contains("ACTIVE"), "{section}");
+
+    let changes = dir.path().join("diff.html");
+    json(&[
+        "report",
+        &dump(1),
+        &dump(3),
+        "-o",
+        changes.to_str().unwrap(),
+    ]);
+    let html = std::fs::read_to_string(&changes).unwrap();
+    let section = &html[html.find(r#"<section id="changes">"#).unwrap()
+        ..html.find(r#"<section id="overview">"#).unwrap()];
+    assert!(section.contains("SessionServer$Session"), "{section}");
+    assert!(section.contains("300 → 900"), "{section}");
+}

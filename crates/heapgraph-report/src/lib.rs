@@ -9,9 +9,12 @@
 //! as inline JSON, small inline CSS and JavaScript of our own, nothing
 //! fetched when the page is opened.
 
+use heapgraph::analysis::diff::SnapshotDiff;
+use heapgraph::analysis::leaks::growth::GrowingPath;
 use heapgraph::analysis::suspects::{leak_suspects, SuspectKind};
 use heapgraph::analysis::{HeapAnalysis, HistogramOrder};
 use heapgraph::core::{NodeIndex, NodeKind};
+use heapgraph::workflows::Leaks;
 use heapgraph::Dump;
 use serde::Serialize;
 
@@ -143,6 +146,113 @@ pub struct StringRow {
     pub wasted_bytes: u64,
 }
 
+/// A retention path (or traceback) that grew across dumps.
+#[derive(Clone, Debug, Serialize)]
+pub struct PathRow {
+    /// The path as text.
+    pub shape: String,
+    /// The class at its end.
+    pub class: String,
+    /// Objects on it, per dump.
+    pub counts: Vec<u64>,
+    /// What they retain, per dump.
+    pub retained_sizes: Vec<u64>,
+}
+
+impl PathRow {
+    fn from_growth(path: &GrowingPath) -> PathRow {
+        PathRow {
+            shape: path.shape.clone(),
+            class: path.class.clone(),
+            counts: path.totals.iter().map(|t| t.count).collect(),
+            retained_sizes: path.totals.iter().map(|t| t.retained_size).collect(),
+        }
+    }
+}
+
+/// A leak cluster of a three-snapshot page.
+#[derive(Clone, Debug, Serialize)]
+pub struct LeakRow {
+    /// The class at the end of the trace.
+    pub class: String,
+    /// Leaked objects.
+    pub count: u64,
+    /// Candidates they hold.
+    pub object_count: u64,
+    /// Retained size (each object once).
+    pub retained_size: u64,
+    /// Whether the trace ends at a detached DOM node.
+    pub detached_dom: bool,
+    /// The trace.
+    pub shape: String,
+    /// One member's full path, one line per step.
+    pub path: Vec<String>,
+}
+
+/// A class that grew and stayed grown (ids not stable).
+#[derive(Clone, Debug, Serialize)]
+pub struct GrowthRow {
+    /// The class.
+    pub class: String,
+    /// Instances per snapshot.
+    pub counts: Vec<u64>,
+    /// Shallow bytes per snapshot.
+    pub shallow_sizes: Vec<u64>,
+}
+
+/// The leak section of a `report BASELINE TARGET FINAL` page.
+#[derive(Clone, Debug, Serialize)]
+pub struct LeakSection {
+    /// The three files.
+    pub files: Vec<String>,
+    /// `id` or `class`.
+    pub matching: &'static str,
+    /// Objects allocated after the baseline still alive in final.
+    pub candidate_count: u64,
+    /// Those reported as leaks.
+    pub leak_count: u64,
+    /// Clusters, largest first (cut to the page's limit).
+    pub clusters: Vec<LeakRow>,
+    /// Clusters in all.
+    pub cluster_count: u64,
+    /// Where ids are not stable: classes that grew and stayed grown.
+    pub growing_classes: Vec<GrowthRow>,
+    /// Where ids are not stable: retention paths that grew.
+    pub growing_paths: Vec<PathRow>,
+}
+
+/// A class row of a `report OLD NEW` page.
+#[derive(Clone, Debug, Serialize)]
+pub struct DiffRow {
+    /// The class.
+    pub class: String,
+    /// Instances, old and new.
+    pub counts: [u64; 2],
+    /// Change in shallow bytes.
+    pub shallow_delta: i64,
+    /// Change in retained bytes.
+    pub retained_delta: i64,
+    /// Objects only in the new dump (ids stable).
+    pub new_objects: Option<u64>,
+    /// Objects only in the old dump (ids stable).
+    pub deleted_objects: Option<u64>,
+}
+
+/// The change section of a `report OLD NEW` page.
+#[derive(Clone, Debug, Serialize)]
+pub struct DiffSection {
+    /// The two files.
+    pub files: Vec<String>,
+    /// `id` or `class`.
+    pub matching: &'static str,
+    /// Changed classes, largest change first (cut to the page's limit).
+    pub classes: Vec<DiffRow>,
+    /// Changed classes in all.
+    pub class_count: u64,
+    /// Retention paths with more objects in the new dump (ids not stable).
+    pub grown_paths: Vec<PathRow>,
+}
+
 /// Everything the page shows.
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
@@ -169,6 +279,10 @@ pub struct Report {
     pub flame_graph_title: String,
     /// Sentences saying what was cut to keep the page small.
     pub cuts: Vec<String>,
+    /// On a three-snapshot page: the leaks.
+    pub leaks: Option<LeakSection>,
+    /// On a two-snapshot page: what changed.
+    pub diff: Option<DiffSection>,
 }
 
 impl Report {
@@ -266,6 +380,8 @@ impl Report {
             flame_graph_svg: None,
             flame_graph_title: String::new(),
             cuts,
+            leaks: None,
+            diff: None,
         }
     }
 
@@ -291,7 +407,124 @@ impl Report {
             flame_graph_svg: None,
             flame_graph_title: String::new(),
             cuts: Vec::new(),
+            leaks: None,
+            diff: None,
         }
+    }
+
+    /// Adds the leaks of three snapshots (`files` in order; `final_` is the
+    /// analysis of the last, which the rest of the page describes) and the
+    /// growing retention paths where ids are not stable; at most `top`
+    /// clusters.
+    pub fn with_leaks(
+        mut self,
+        files: [&str; 3],
+        leaks: &Leaks,
+        final_: &HeapAnalysis<'_>,
+        growing_paths: &[GrowingPath],
+        top: usize,
+    ) -> Report {
+        let graph = final_.graph();
+        let clusters = leaks
+            .clusters
+            .iter()
+            .take(top)
+            .map(|c| LeakRow {
+                class: c.class.clone(),
+                count: c.count,
+                object_count: c.object_count,
+                retained_size: c.retained_size,
+                detached_dom: c.detached_dom,
+                shape: c.shape.clone(),
+                path: c
+                    .path
+                    .steps
+                    .iter()
+                    .map(|s| {
+                        format!(
+                            ".{} → {} @{}",
+                            graph.edge_label_str(s.edge),
+                            final_.class_name(s.target),
+                            graph.object_id(s.target)
+                        )
+                    })
+                    .collect(),
+            })
+            .collect::<Vec<_>>();
+        if leaks.clusters.len() > clusters.len() {
+            self.cuts.push(format!(
+                "Leaks: the {} largest clusters of {}.",
+                clusters.len(),
+                leaks.clusters.len()
+            ));
+        }
+        self.leaks = Some(LeakSection {
+            files: files.iter().map(ToString::to_string).collect(),
+            matching: leaks.matching.as_str(),
+            candidate_count: leaks.candidate_count,
+            leak_count: leaks.leak_count,
+            clusters,
+            cluster_count: leaks.clusters.len() as u64,
+            growing_classes: leaks
+                .growing_classes
+                .iter()
+                .take(top)
+                .map(|g| GrowthRow {
+                    class: g.key.clone(),
+                    counts: g.totals.iter().map(|t| t.count).collect(),
+                    shallow_sizes: g.totals.iter().map(|t| t.bytes).collect(),
+                })
+                .collect(),
+            growing_paths: growing_paths
+                .iter()
+                .take(top)
+                .map(PathRow::from_growth)
+                .collect(),
+        });
+        self
+    }
+
+    /// Adds what changed between two snapshots (`files` old, new; the rest
+    /// of the page describes the new one): at most `top` classes and paths.
+    pub fn with_diff(
+        mut self,
+        files: [&str; 2],
+        diff: &SnapshotDiff,
+        grown_paths: &[GrowingPath],
+        top: usize,
+    ) -> Report {
+        let classes: Vec<DiffRow> = diff
+            .classes
+            .iter()
+            .take(top)
+            .map(|d| DiffRow {
+                class: d.class.clone(),
+                counts: [d.old_count, d.new_count],
+                shallow_delta: d.shallow_size_delta(),
+                retained_delta: d.retained_size_delta(),
+                new_objects: d.new_objects.map(|o| o.count),
+                deleted_objects: d.deleted_objects.map(|o| o.count),
+            })
+            .collect();
+        if diff.classes.len() > classes.len() {
+            self.cuts.push(format!(
+                "Changes: the {} classes that changed most, of {}.",
+                classes.len(),
+                diff.classes.len()
+            ));
+        }
+        self.diff = Some(DiffSection {
+            files: files.iter().map(ToString::to_string).collect(),
+            matching: diff.matching.as_str(),
+            class_count: diff.classes.len() as u64,
+            classes,
+            grown_paths: grown_paths
+                .iter()
+                .take(top)
+                .map(PathRow::from_growth)
+                .collect(),
+        });
+        self
     }
 
     /// Adds a flame graph (an SVG document, e.g. from `inferno`) under
@@ -312,6 +545,14 @@ impl Report {
         env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
         env.add_filter("bytes", |b: u64| human_bytes(b));
         env.add_filter("thousands", |n: u64| thousands(n));
+        env.add_filter("signed_bytes", |n: i64| {
+            let magnitude = human_bytes(n.unsigned_abs());
+            match n.signum() {
+                1 => format!("+{magnitude}"),
+                -1 => format!("-{magnitude}"),
+                _ => magnitude,
+            }
+        });
         env.add_template("report.html", include_str!("../templates/report.html"))?;
         env.add_template("overview.html", include_str!("../templates/overview.html"))?;
         let svg = self.flame_graph_svg.as_deref().map(base64);
@@ -337,6 +578,14 @@ impl Report {
         env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
         env.add_filter("bytes", |b: u64| human_bytes(b));
         env.add_filter("thousands", |n: u64| thousands(n));
+        env.add_filter("signed_bytes", |n: i64| {
+            let magnitude = human_bytes(n.unsigned_abs());
+            match n.signum() {
+                1 => format!("+{magnitude}"),
+                -1 => format!("-{magnitude}"),
+                _ => magnitude,
+            }
+        });
         env.add_template("overview.html", include_str!("../templates/overview.html"))?;
         let classes: Vec<&ClassRow> = self.classes.iter().take(max_classes).collect();
         Ok(env

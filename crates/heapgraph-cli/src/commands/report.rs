@@ -1,7 +1,12 @@
 //! `heapgraph report`: one self-contained HTML page of a dump's analysis.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use heapgraph::analysis::diff::Matching;
+use heapgraph::analysis::leaks::growth::growing_paths;
+use heapgraph::analysis::leaks::IgnoreList;
+use heapgraph::workflows::LeakSettings;
 
 use heapgraph_report::{Report, ReportOptions};
 use serde::Serialize;
@@ -23,18 +28,71 @@ struct ReportJson {
 
 pub(crate) fn run(
     options: &GlobalOptions,
-    file: &Path,
+    files: &[PathBuf],
     output: &Path,
     out: &mut impl Write,
 ) -> Result<(), Outcome> {
-    let dump = open_allocations(options, file, false)?;
-    graph_of(&dump, file)?;
-    let analysis = analyse(options, &dump);
-    let name = file.file_name().map_or_else(
-        || file.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    );
-    let report = Report::build(&dump, &analysis, &name, &ReportOptions::default());
+    let Some(file) = files.last() else {
+        return Err(Failure("report needs a dump".to_string()).into());
+    };
+    let name = |f: &Path| {
+        f.file_name().map_or_else(
+            || f.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
+    };
+    let mut dumps = Vec::with_capacity(files.len());
+    for f in files {
+        let dump = open_allocations(options, f, false)?;
+        graph_of(&dump, f)?;
+        dumps.push(dump);
+    }
+    let Some(dump) = dumps.last() else {
+        return Err(Failure("report needs a dump".to_string()).into());
+    };
+    let analysis = analyse(options, dump);
+    let mut report = Report::build(dump, &analysis, &name(file), &ReportOptions::default());
+    const TOP: usize = 200;
+    match dumps.as_slice() {
+        [old, new] => {
+            let old_analysis = analyse(options, old);
+            let diff = heapgraph::workflows::diff((old, &old_analysis), (new, &analysis))
+                .map_err(|e| Failure(e.to_string()))?;
+            let grown = if diff.matching == Matching::ById {
+                Vec::new()
+            } else {
+                growing_paths(&[&old_analysis, &analysis], &IgnoreList::default())
+            };
+            report = report.with_diff([&name(&files[0]), &name(file)], &diff, &grown, TOP);
+        }
+        [baseline, target, final_] => {
+            let earlier = [analyse(options, baseline), analyse(options, target)];
+            let settings = LeakSettings::default();
+            let leaks = heapgraph::workflows::leaks(
+                [baseline, target, final_],
+                &analysis,
+                &settings,
+                |i| earlier[i.min(1)].class_totals(),
+            )
+            .map_err(|e| Failure(e.to_string()))?;
+            let growing = if leaks.matching == Matching::ById {
+                Vec::new()
+            } else {
+                growing_paths(
+                    &[&earlier[0], &earlier[1], &analysis],
+                    &settings.ignore_list(),
+                )
+            };
+            report = report.with_leaks(
+                [&name(&files[0]), &name(&files[1]), &name(file)],
+                &leaks,
+                &analysis,
+                &growing,
+                TOP,
+            );
+        }
+        _ => {}
+    }
     // Allocation stacks where the dump has them; otherwise an icicle of the
     // dominator tree the page embeds (bounded, unlike the whole tree).
     let allocations = dump.allocations();

@@ -5,6 +5,8 @@
 // a dominator-tree node shows its children. Saves a screenshot of each.
 //
 // Usage: node --experimental-websocket check-report.mjs HEAPGRAPH SHOTS_DIR DUMP...
+// A DUMP of the form OLD,NEW or BASELINE,TARGET,FINAL makes a diff or leak
+// page; the page's other sections describe the last dump.
 // Needs /usr/bin/chromium (Debian's `chromium`) or $CHROMIUM; node 20, no npm packages.
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -83,10 +85,12 @@ function check(ok, what) {
   if (!ok) failures++;
 }
 
-async function checkDump(cdp, dump) {
-  const name = path.basename(dump);
+async function checkDump(cdp, spec) {
+  const files = spec.split(',');
+  const dump = files[files.length - 1];
+  const name = files.map((f) => path.basename(f)).join('+');
   const html = path.join(work, name + '.html');
-  execFileSync(heapgraph, ['--quiet', 'report', dump, '-o', html]);
+  execFileSync(heapgraph, ['--quiet', 'report', ...files, '-o', html]);
   const summary = json('summary', dump);
   const histogram = json('histogram', '--top', '0', dump);
   const size = fs.statSync(html).size;
@@ -114,6 +118,18 @@ async function checkDump(cdp, dump) {
     return r.result.value;
   };
 
+  // A leak or diff page leads with its clusters or changed classes, as the
+  // command line reports them.
+  if (files.length === 3) {
+    const leaks = json('leaks', '--top', '0', ...files);
+    const rows = await evaluate(`document.querySelectorAll('#leak-clusters tbody tr, #growing-paths tbody tr').length`);
+    const want = leaks.matching === 'id' ? Math.max(1, Math.min(200, leaks.clusters.length)) : Math.max(1, Math.min(200, leaks.growing_paths.length));
+    check(rows === want, `leak page lists ${rows} rows (--json: ${want})`);
+  } else if (files.length === 2) {
+    const diff = json('diff', '--top', '0', ...files);
+    const rows = await evaluate(`document.querySelectorAll('#diff-classes tbody tr').length`);
+    check(rows === Math.max(1, Math.min(200, diff.classes.length)), `diff page lists ${rows} classes (--json: ${diff.classes.length})`);
+  }
   // The overview equals `summary --json`.
   for (const key of ['node_count', 'edge_count', 'root_count', 'total_size', 'reachable_size', 'unreachable_count']) {
     const shown = await evaluate(`Number(document.getElementById('ov-${key}').dataset.value)`);
