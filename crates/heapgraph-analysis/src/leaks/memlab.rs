@@ -189,20 +189,27 @@ impl<'a, 'g> MemlabView<'a, 'g> {
         if self.fiber_name.is_none() {
             return;
         }
-        let mut seen = vec![false; self.graph.node_count()];
+        // Nodes seen by the walk from the current start carry its stamp, so
+        // that no per-start clearing costs a pass over every node.
+        let mut seen = vec![0u32; self.graph.node_count()];
+        let mut stamp = 0u32;
         for start in self.graph.nodes() {
             if !self.is_fiber(start) || self.is_detached(start) {
                 continue;
             }
-            seen.fill(false);
+            stamp = stamp.wrapping_add(1);
+            if stamp == 0 {
+                seen.fill(0);
+                stamp = 1;
+            }
             let mut chain = Vec::new();
             let mut current = Some(start);
             let mut mounted = false;
             while let Some(fiber) = current {
-                if !self.is_fiber(fiber) || seen[fiber.index()] {
+                if !self.is_fiber(fiber) || seen[fiber.index()] == stamp {
                     break;
                 }
-                seen[fiber.index()] = true;
+                seen[fiber.index()] = stamp;
                 chain.push(fiber);
                 if let Some(d) = self.analysis.immediate_dominator(fiber) {
                     if self.graph.object_id(d) != 1 {
