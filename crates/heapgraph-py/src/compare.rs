@@ -224,7 +224,7 @@ enum TrendItem {
 
 /// Growth per class over a series of snapshots (see `heapgraph.trend`).
 #[pyfunction]
-#[pyo3(signature = (snapshots, top = 0, size_model = "mat", weak_referents = "count", memory_map = true))]
+#[pyo3(signature = (snapshots, top = 0, size_model = "mat", weak_referents = "count", memory_map = true, paths = false))]
 pub(crate) fn trend(
     py: Python<'_>,
     snapshots: Vec<Bound<'_, PyAny>>,
@@ -232,6 +232,7 @@ pub(crate) fn trend(
     size_model: &str,
     weak_referents: &str,
     memory_map: bool,
+    paths: bool,
 ) -> PyResult<ArrowStream> {
     let options = Options::parse(size_model, weak_referents, memory_map, 1, true)?;
     let mut items = Vec::with_capacity(snapshots.len());
@@ -250,8 +251,10 @@ pub(crate) fn trend(
             ));
         }
         let mut series = Vec::with_capacity(items.len());
+        let mut path_series = heapgraph::analysis::leaks::growth::PathSeries::new();
+        let mut growing = Vec::new();
         let mut format: Option<Format> = None;
-        for item in &items {
+        for (i, item) in items.iter().enumerate() {
             // Paths are opened one at a time: only class totals are kept.
             let loaded = match item {
                 TrendItem::Open(l) => Arc::clone(l),
@@ -271,7 +274,38 @@ pub(crate) fn trend(
                 }
                 Some(_) => {}
             }
-            series.push(loaded.analysis().class_totals());
+            if paths {
+                // The same retention signatures as `heapgraph trend`'s
+                // growing paths, one dump at a time.
+                path_series.add(loaded.analysis());
+                if i + 1 == items.len() {
+                    growing = take_top(
+                        path_series.growing(
+                            loaded.analysis(),
+                            &heapgraph::analysis::leaks::IgnoreList::default(),
+                        ),
+                        top,
+                    );
+                }
+            } else {
+                series.push(loaded.analysis().class_totals());
+            }
+        }
+        if paths {
+            let mut t = Table::new();
+            t.text("shape", growing.iter().map(|p| p.shape.as_str()));
+            t.text("class", growing.iter().map(|p| p.class.as_str()));
+            let column = |f: fn(&heapgraph::analysis::leaks::growth::PathTotals) -> u64| {
+                growing
+                    .iter()
+                    .map(|p| Some(p.totals.iter().map(f).collect()))
+                    .collect()
+            };
+            t.u64_lists("counts", column(|t| t.count));
+            t.u64_lists("shallow_sizes", column(|t| t.shallow_size));
+            t.u64_lists("retained_sizes", column(|t| t.retained_size));
+            t.meta("format", format.map_or("", |f| f.as_str()));
+            return Ok(t);
         }
         let rows = take_top(trends(&series), top);
         let mut t = Table::new();

@@ -16,6 +16,7 @@ from conftest import (
     TM_2,
     TM_A,
     TM_B,
+    TESTDATA,
     V8,
     V8_PROFILE,
     V8_TRACKED,
@@ -178,3 +179,15 @@ def test_leak_members_list_every_member_of_every_cluster() -> None:
         ids = [m["id"] for m in members if m["cluster"] == rank]
         assert ids == c["member_ids"]
     assert all(m["shallow_size"] >= 0 and m["class"] is not None for m in members)
+
+
+def test_growing_paths_name_the_leaking_path_not_the_churning_one() -> None:
+    steps = [TESTDATA / f"hprof/paths/hotspot-jdk17-sessions-{n}.hprof.gz" for n in (1, 2, 3)]
+    rows = heapgraph.growing_paths(steps).to_pylist()
+    assert len(rows) == 1
+    assert rows[0]["counts"] == [300, 600, 900]
+    assert rows[0]["class"] == "SessionServer$Session"
+    assert "-[AUDIT_LOG]->" in rows[0]["shape"] and "ACTIVE" not in rows[0]["shape"]
+    tm = [TESTDATA / f"tracemalloc/series-{n}.p5.pickle" for n in (1, 2, 3)]
+    rows = heapgraph.growing_paths(tm).to_pylist()
+    assert [r["counts"] for r in rows] == [[400, 800, 1200]]

@@ -381,6 +381,28 @@ def trend(
     return _table(_native.trend(items, top, size_model, weak_referents, True))
 
 
+def growing_paths(
+    snapshots: Sequence[Union[Snapshot, PathLike]],
+    top: int = 0,
+    *,
+    size_model: str = "mat",
+    weak_referents: str = "count",
+) -> pa.Table:
+    """Retention paths whose object count grew from every snapshot to the
+    next (``heapgraph trend``'s growing paths), for dumps whose ids are not
+    stable: objects are matched by the classes and field names of their
+    shortest path from a GC root (for tracemalloc, by allocation traceback).
+
+    Columns ``shape, class, counts, shallow_sizes, retained_sizes`` (lists,
+    one item per snapshot), largest retained growth first. Paths are opened
+    one at a time.
+    """
+    items: List[Any] = [
+        s._native if isinstance(s, Snapshot) else os.fspath(s) for s in snapshots
+    ]
+    return _table(_native.trend(items, top, size_model, weak_referents, True, True))
+
+
 def metadata(table: pa.Table) -> dict:
     """A table's schema metadata as a ``str -> str`` dict."""
     raw = table.schema.metadata or {}
@@ -393,6 +415,7 @@ __all__ = [
     "leaks",
     "leak_members",
     "trend",
+    "growing_paths",
     "metadata",
     "Snapshot",
     "HeapgraphError",

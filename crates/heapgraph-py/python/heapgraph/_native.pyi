@@ -74,4 +74,5 @@ def trend(
     size_model: str = "mat",
     weak_referents: str = "count",
     memory_map: bool = True,
+    paths: bool = False,
 ) -> ArrowStream: ...
