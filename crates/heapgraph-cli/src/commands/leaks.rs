@@ -6,10 +6,11 @@ use std::path::PathBuf;
 use heapgraph::analysis::diff::Matching;
 use std::cell::OnceCell;
 
-use heapgraph::analysis::leaks::growth::growing_paths;
+use heapgraph::analysis::leaks::growth::{growing_paths, GrowingPath};
 use heapgraph::analysis::leaks::LeakFilter;
 use heapgraph::analysis::HeapAnalysis;
-use heapgraph::workflows::LeakSettings;
+use heapgraph::workflows::{LeakSettings, Leaks};
+use heapgraph::Dump;
 use serde::Serialize;
 
 use crate::common::{
@@ -17,7 +18,7 @@ use crate::common::{
     PathGrowthJson, PathStepJson,
 };
 use crate::format::{bytes, thousands};
-use crate::{GlobalOptions, Outcome};
+use crate::{Failure, GlobalOptions, Outcome};
 
 #[derive(Serialize)]
 struct ClusterJson {
@@ -63,6 +64,35 @@ struct LeaksJson {
     growing_paths: Vec<PathGrowthJson>,
 }
 
+/// The leaks of `[baseline, target, final]` (`final_analysis` is the last
+/// one's) and, where ids are not stable, the retention paths that grew.
+/// Baseline and target are analysed only when ids are not stable, once.
+pub(crate) fn find(
+    options: &GlobalOptions,
+    dumps: &[Dump; 3],
+    final_analysis: &HeapAnalysis<'_>,
+    settings: &LeakSettings,
+) -> Result<(Leaks, Vec<GrowingPath>), Failure> {
+    let earlier: [OnceCell<HeapAnalysis<'_>>; 2] = Default::default();
+    let earlier_analysis = |i: usize| earlier[i].get_or_init(|| analyse(options, &dumps[i]));
+    let found = heapgraph::workflows::leaks(
+        [&dumps[0], &dumps[1], &dumps[2]],
+        final_analysis,
+        settings,
+        |i| earlier_analysis(i.min(1)).class_totals(),
+    )
+    .map_err(|e| Failure(e.to_string()))?;
+    let growing = if found.matching == Matching::ById {
+        Vec::new()
+    } else {
+        growing_paths(
+            &[earlier_analysis(0), earlier_analysis(1), final_analysis],
+            &settings.ignore_list(),
+        )
+    };
+    Ok((found, growing))
+}
+
 pub(crate) fn run(
     options: &GlobalOptions,
     files: [&PathBuf; 3],
@@ -77,25 +107,8 @@ pub(crate) fn run(
         open_dump(options, files[2])?,
     ];
     let final_analysis = analyse(options, &dumps[2]);
-    // Baseline and target are analysed only when ids are not stable, once.
-    let earlier: [OnceCell<HeapAnalysis<'_>>; 2] = Default::default();
-    let earlier_analysis = |i: usize| earlier[i].get_or_init(|| analyse(options, &dumps[i]));
-    let found = heapgraph::workflows::leaks(
-        [&dumps[0], &dumps[1], &dumps[2]],
-        &final_analysis,
-        settings,
-        |i| earlier_analysis(i.min(1)).class_totals(),
-    )
-    .map_err(|e| crate::Failure(e.to_string()))?;
+    let (found, growing_paths) = find(options, &dumps, &final_analysis, settings)?;
     let stable = found.matching == Matching::ById;
-    let growing_paths = if stable {
-        Vec::new()
-    } else {
-        growing_paths(
-            &[earlier_analysis(0), earlier_analysis(1), &final_analysis],
-            &settings.ignore_list(),
-        )
-    };
     let clusters = take_top(found.clusters, top);
     let document = LeaksJson {
         baseline: files[0].display().to_string(),

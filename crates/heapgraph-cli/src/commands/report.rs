@@ -65,24 +65,13 @@ pub(crate) fn run(
             };
             report = report.with_diff([&name(&files[0]), &name(file)], &diff, &grown, TOP);
         }
-        [baseline, target, final_] => {
-            let earlier = [analyse(options, baseline), analyse(options, target)];
-            let settings = LeakSettings::default();
-            let leaks = heapgraph::workflows::leaks(
-                [baseline, target, final_],
-                &analysis,
-                &settings,
-                |i| earlier[i.min(1)].class_totals(),
-            )
-            .map_err(|e| Failure(e.to_string()))?;
-            let growing = if leaks.matching == Matching::ById {
-                Vec::new()
-            } else {
-                growing_paths(
-                    &[&earlier[0], &earlier[1], &analysis],
-                    &settings.ignore_list(),
-                )
-            };
+        [_, _, _] => {
+            let three: &[heapgraph::Dump; 3] = dumps
+                .as_slice()
+                .try_into()
+                .map_err(|_| Failure("report needs three dumps".into()))?;
+            let (leaks, growing) =
+                crate::commands::leaks::find(options, three, &analysis, &LeakSettings::default())?;
             report = report.with_leaks(
                 [&name(&files[0]), &name(&files[1]), &name(file)],
                 &leaks,
