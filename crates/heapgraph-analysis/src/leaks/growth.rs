@@ -316,11 +316,14 @@ pub fn growing_paths(analyses: &[&HeapAnalysis<'_>], ignore: &IgnoreList) -> Vec
 /// Per-signature totals gathered one dump at a time, so that a long series
 /// needs only one dump in memory at once (what `growing_paths` does with
 /// all of them at hand).
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct PathSeries {
     /// Per signature key: totals in each dump added so far.
     by_key: HashMap<u64, Vec<PathTotals>>,
     dumps: usize,
+    /// The signatures of the dump added last, without the per-node column
+    /// (`growing` names paths from them).
+    last: Option<RetentionSignatures>,
 }
 
 impl PathSeries {
@@ -349,6 +352,10 @@ impl PathSeries {
                 .or_insert_with(|| vec![PathTotals::default(); dumps]);
             row[i] = *t;
         }
+        self.last = Some(RetentionSignatures {
+            of_node: Vec::new(),
+            signatures: signatures.signatures,
+        });
     }
 
     /// How many dumps were added.
@@ -362,12 +369,12 @@ impl PathSeries {
     }
 
     /// The paths that grew from every dump to the next, named from `last`,
-    /// the analysis of the last dump added (see [`growing_paths`]).
+    /// which must be the analysis of the last dump added (see
+    /// [`growing_paths`]).
     pub fn growing(&self, last: &HeapAnalysis<'_>, ignore: &IgnoreList) -> Vec<GrowingPath> {
-        if self.dumps < 2 {
+        let Some(signatures) = self.last.as_ref().filter(|_| self.dumps >= 2) else {
             return Vec::new();
-        }
-        let signatures = RetentionSignatures::compute(last);
+        };
         let grows = |key: u64| {
             self.by_key
                 .get(&key)

@@ -156,15 +156,22 @@ pub fn find_leaks(
     let mut clusters: Vec<LeakCluster> = Vec::new();
     let mut by_shape: HashMap<String, usize> = HashMap::new();
     let mut cluster_of: HashMap<NodeIndex, usize> = HashMap::new();
+    // Each leak's trace, once: the ignore list reads its steps, the
+    // clusters its text.
     let mut ignored_count = 0u64;
-    leaks.retain(|(_, path)| {
-        let ignored =
-            !options.ignore.is_empty() && options.ignore.matches(&trace(final_, &view, path).2);
-        ignored_count += u64::from(ignored);
-        !ignored
-    });
-    for (node, path) in leaks.iter() {
-        let (shape, end, _) = trace(final_, &view, path);
+    let mut kept = Vec::with_capacity(leaks.len());
+    let mut traces = Vec::with_capacity(leaks.len());
+    for (node, path) in leaks {
+        let (shape, end, steps) = trace(final_, &view, &path);
+        if !options.ignore.is_empty() && options.ignore.matches(&steps) {
+            ignored_count += 1;
+        } else {
+            kept.push((node, path));
+            traces.push((shape, end));
+        }
+    }
+    let leaks = kept;
+    for ((node, path), (shape, end)) in leaks.iter().zip(traces) {
         let i = *by_shape.entry(shape.clone()).or_insert_with(|| {
             clusters.push(LeakCluster {
                 shape,
