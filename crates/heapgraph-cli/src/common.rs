@@ -177,14 +177,7 @@ pub(crate) fn display_name(graph: &heapgraph::HeapGraph, node: NodeIndex) -> Str
 }
 
 /// Cuts `text` to `limit` characters with an ellipsis.
-pub(crate) fn shorten(text: &str, limit: usize) -> String {
-    if text.chars().count() <= limit {
-        return text.to_string();
-    }
-    let mut out: String = text.chars().take(limit).collect();
-    out.push('…');
-    out
-}
+pub(crate) use heapgraph_report::text::shorten;
 
 /// An object id as people read it: hex for HPROF addresses, `@id` for V8.
 pub(crate) fn display_id(format: Format, id: u64) -> String {

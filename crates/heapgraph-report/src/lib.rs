@@ -18,6 +18,8 @@ use heapgraph::workflows::Leaks;
 use heapgraph::Dump;
 use serde::Serialize;
 
+pub mod text;
+
 /// What can go wrong rendering a report.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
@@ -359,7 +361,7 @@ impl Report {
                     .into_iter()
                     .take(options.max_strings)
                     .map(|g| StringRow {
-                        value: shorten(&String::from_utf8_lossy(&g.value), 120),
+                        value: text::shorten(&String::from_utf8_lossy(&g.value), 120),
                         count: g.count,
                         wasted_bytes: g.wasted_bytes,
                     })
@@ -543,16 +545,9 @@ impl Report {
     pub fn to_html(&self) -> Result<String, ReportError> {
         let mut env = minijinja::Environment::new();
         env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
-        env.add_filter("bytes", |b: u64| human_bytes(b));
-        env.add_filter("thousands", |n: u64| thousands(n));
-        env.add_filter("signed_bytes", |n: i64| {
-            let magnitude = human_bytes(n.unsigned_abs());
-            match n.signum() {
-                1 => format!("+{magnitude}"),
-                -1 => format!("-{magnitude}"),
-                _ => magnitude,
-            }
-        });
+        env.add_filter("bytes", |b: u64| text::bytes(b));
+        env.add_filter("thousands", |n: u64| text::thousands(n));
+        env.add_filter("signed_bytes", |n: i64| text::signed_bytes(n));
         env.add_template("report.html", include_str!("../templates/report.html"))?;
         env.add_template("overview.html", include_str!("../templates/overview.html"))?;
         let svg = self.flame_graph_svg.as_deref().map(base64);
@@ -576,16 +571,9 @@ impl Report {
     pub fn overview_html(&self, max_classes: usize) -> Result<String, ReportError> {
         let mut env = minijinja::Environment::new();
         env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
-        env.add_filter("bytes", |b: u64| human_bytes(b));
-        env.add_filter("thousands", |n: u64| thousands(n));
-        env.add_filter("signed_bytes", |n: i64| {
-            let magnitude = human_bytes(n.unsigned_abs());
-            match n.signum() {
-                1 => format!("+{magnitude}"),
-                -1 => format!("-{magnitude}"),
-                _ => magnitude,
-            }
-        });
+        env.add_filter("bytes", |b: u64| text::bytes(b));
+        env.add_filter("thousands", |n: u64| text::thousands(n));
+        env.add_filter("signed_bytes", |n: i64| text::signed_bytes(n));
         env.add_template("overview.html", include_str!("../templates/overview.html"))?;
         let classes: Vec<&ClassRow> = self.classes.iter().take(max_classes).collect();
         Ok(env
@@ -737,7 +725,7 @@ fn display_name(analysis: &HeapAnalysis<'_>, node: NodeIndex) -> String {
     if name == analysis.class_name(node) {
         String::new()
     } else {
-        shorten(&name, 80)
+        text::shorten(&name, 80)
     }
 }
 
@@ -758,15 +746,15 @@ fn suspect_row(
                 "One instance of {} (id {}) retains {} ({percent:.1} % of {}).",
                 suspect.class,
                 graph.object_id(*node),
-                human_bytes(suspect.retained_size),
-                human_bytes(total)
+                text::bytes(suspect.retained_size),
+                text::bytes(total)
             );
             if accumulation_point != node {
                 text.push_str(&format!(
                     " The memory accumulates in one instance of {} (id {}), retaining {}.",
                     analysis.class_name(*accumulation_point),
                     graph.object_id(*accumulation_point),
-                    human_bytes(analysis.retained_size(*accumulation_point))
+                    text::bytes(analysis.retained_size(*accumulation_point))
                 ));
             }
             let lines = path
@@ -791,8 +779,8 @@ fn suspect_row(
             format!(
                 "{instance_count} instances of {} retain {} ({percent:.1} % of {}).",
                 suspect.class,
-                human_bytes(suspect.retained_size),
-                human_bytes(total)
+                text::bytes(suspect.retained_size),
+                text::bytes(total)
             ),
             Vec::new(),
         ),
@@ -800,8 +788,8 @@ fn suspect_row(
             format!(
                 "{} retains {} ({percent:.1} % of {}).",
                 suspect.class,
-                human_bytes(suspect.retained_size),
-                human_bytes(total)
+                text::bytes(suspect.retained_size),
+                text::bytes(total)
             ),
             Vec::new(),
         ),
@@ -812,43 +800,6 @@ fn suspect_row(
         share: suspect.share,
         path,
     }
-}
-
-fn shorten(text: &str, limit: usize) -> String {
-    if text.chars().count() <= limit {
-        return text.to_string();
-    }
-    let mut out: String = text.chars().take(limit).collect();
-    out.push('…');
-    out
-}
-
-/// `15,244`.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// `1.5 MiB`, `200 B`.
-pub fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-    if bytes < 1024 {
-        return format!("{bytes} B");
-    }
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    format!("{value:.1} {}", UNITS[unit])
 }
 
 /// Standard base64 (RFC 4648, with padding), for the flame graph's `data:`
@@ -892,21 +843,6 @@ mod tests {
         ] {
             assert_eq!(base64(input), expected);
         }
-    }
-
-    #[test]
-    fn thousands_groups_digits() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(15_244), "15,244");
-        assert_eq!(thousands(1_000_000), "1,000,000");
-    }
-
-    #[test]
-    fn human_bytes_reads_like_the_cli() {
-        assert_eq!(human_bytes(200), "200 B");
-        assert_eq!(human_bytes(1536), "1.5 KiB");
-        assert_eq!(human_bytes(3 << 30), "3.0 GiB");
     }
 }
 

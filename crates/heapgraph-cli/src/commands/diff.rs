@@ -75,15 +75,7 @@ pub(crate) fn signed(value: i64) -> String {
     }
 }
 
-/// `+1.5 KiB` / `-200 B`.
-pub(crate) fn signed_bytes(value: i64) -> String {
-    let magnitude = bytes(value.unsigned_abs());
-    match value.signum() {
-        1 => format!("+{magnitude}"),
-        -1 => format!("-{magnitude}"),
-        _ => magnitude,
-    }
-}
+pub(crate) use heapgraph_report::text::signed_bytes;
 
 pub(crate) fn run(
     options: &GlobalOptions,
