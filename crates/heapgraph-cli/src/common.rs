@@ -52,11 +52,24 @@ pub(crate) fn open_allocations(
     file: &Path,
     innermost_frame_only: bool,
 ) -> Result<Dump, Failure> {
+    let mut open = open_options(options);
+    open.innermost_frame_only = innermost_frame_only;
+    let spilling_before = heapgraph::spill::is_enabled();
     let dump = with_progress(options, format!("reading {}", file.display()), || {
-        let mut open = open_options(options);
-        open.innermost_frame_only = innermost_frame_only;
         open_with_quietly(file, &open)
     })?;
+    if !options.quiet
+        && open.spill == heapgraph::Spill::Auto
+        && !spilling_before
+        && heapgraph::spill::is_enabled()
+    {
+        eprintln!(
+            "heapgraph: note: {}: more than the memory available; its big columns go to scratch \
+             files in {} (--spill, --scratch)",
+            file.display(),
+            open.scratch_dir_or_temp().display()
+        );
+    }
     warn_diagnostics(options, file, &dump);
     Ok(dump)
 }
@@ -89,6 +102,11 @@ pub(crate) fn open_options(options: &GlobalOptions) -> OpenOptions {
         .and_then(|n| std::num::NonZeroUsize::new(usize::from(n)));
     open.scratch_dir = options.scratch.clone();
     open.memory_check = !options.no_memory_check;
+    open.spill = match options.spill {
+        crate::SpillArg::Auto => heapgraph::Spill::Auto,
+        crate::SpillArg::Always => heapgraph::Spill::Always,
+        crate::SpillArg::Never => heapgraph::Spill::Never,
+    };
     open
 }
 

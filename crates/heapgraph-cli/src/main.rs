@@ -12,6 +12,11 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+/// Big allocations can move to scratch files when a dump does not fit in
+/// memory (`--spill`; `heapgraph::spill`).
+#[global_allocator]
+static ALLOCATOR: heapgraph::spill::SpillAllocator = heapgraph::spill::SpillAllocator;
+
 /// Read V8, Java HPROF and CPython tracemalloc heap dumps and answer what is
 /// big, what keeps it alive, and what grew.
 ///
@@ -80,6 +85,21 @@ pub(crate) struct GlobalOptions {
     /// the estimate, rather than killed by the kernel partway.
     #[arg(long, global = true)]
     pub(crate) no_memory_check: bool,
+
+    /// When the big columns (graph, index, dominator search) go to
+    /// file-backed scratch files in --scratch, which the kernel can write
+    /// out under memory pressure: `auto` when the dump's analysis does not
+    /// fit in the memory available (instead of refusing it), `always`, or
+    /// `never`. The output is the same either way.
+    #[arg(long, global = true, value_enum, default_value_t = SpillArg::Auto, value_name = "WHEN")]
+    pub(crate) spill: SpillArg,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SpillArg {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]

@@ -806,3 +806,103 @@ fn report_of_a_series_leads_with_leaks_or_changes() {
     assert!(section.contains("SessionServer$Session"), "{section}");
     assert!(section.contains("300 → 900"), "{section}");
 }
+
+/// A sparse file of `len` bytes that starts like an HPROF dump (nothing
+/// past its header is read before the memory check), or `None` where the
+/// filesystem cannot hold it.
+fn sparse_hprof(dir: &Path, len: u64) -> Option<PathBuf> {
+    use std::io::Write;
+    let path = dir.join("huge.hprof");
+    let mut file = std::fs::File::create(&path).unwrap();
+    file.write_all(b"JAVA PROFILE 1.0.2\0").unwrap();
+    file.write_all(&8u32.to_be_bytes()).unwrap();
+    file.write_all(&0u64.to_be_bytes()).unwrap();
+    file.set_len(len).ok().map(|()| path)
+}
+
+/// A dump larger than memory is spilled to scratch files when the scratch
+/// directory has room; when it has none, the command stops before parsing
+/// and says how much the dump needs and where it would have spilled.
+#[test]
+fn a_dump_that_cannot_spill_is_refused_with_the_scratch_directory_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let (Some(available), Ok(free)) = (
+        heapgraph::memory::available_memory(),
+        heapgraph::spill::free_bytes(dir.path()),
+    ) else {
+        eprintln!("skipped: available memory or free disk space cannot be read here");
+        return;
+    };
+    // Over the free disk space, yet small enough that 5 % of it fits in
+    // memory: spilling is the only way, and the disk is too small for it.
+    let len = free
+        .saturating_add(free / 2)
+        .max(available.bytes.saturating_mul(2));
+    if len / 20 >= available.bytes {
+        eprintln!("skipped: this disk ({free} B free) is too large beside memory to test");
+        return;
+    }
+    let Some(path) = sparse_hprof(dir.path(), len) else {
+        eprintln!("skipped: this filesystem cannot hold a sparse file of {len} bytes");
+        return;
+    };
+    let scratch = dir.path().to_str().unwrap();
+    let file = path.to_str().unwrap();
+    let output = heapgraph(&["summary", "--scratch", scratch, file]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("needs about")
+            && stderr.contains(&format!("the scratch directory {scratch} has only")),
+        "{stderr}"
+    );
+    // Without spilling, the plain refusal.
+    let output = heapgraph(&["summary", "--spill", "never", "--scratch", scratch, file]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("needs about") && !stderr.contains("scratch directory"),
+        "{stderr}"
+    );
+}
+
+/// `--spill always` gives the same output as ordinary memory (the dumps
+/// here are below the 16 MiB the command line spills from, so this checks
+/// the option's plumbing; `crates/heapgraph/tests/spill.rs` spills
+/// testdata's dumps for real, and `SCALE=ram benches/compare/run.sh` the
+/// 5.73 GB one in a 2 GB memory cgroup).
+#[test]
+fn spill_always_prints_what_ordinary_memory_prints() {
+    let dir = tempfile::tempdir().unwrap();
+    let scratch = dir.path().to_str().unwrap();
+    for dump in [HPROF, V8] {
+        let path = testdata(dump);
+        let file = path.to_str().unwrap();
+        let ordinary = heapgraph(&["summary", "--json", "--spill", "never", file]);
+        let spilled = heapgraph(&[
+            "summary",
+            "--json",
+            "--spill",
+            "always",
+            "--scratch",
+            scratch,
+            file,
+        ]);
+        assert!(ordinary.status.success() && spilled.status.success());
+        assert_eq!(ordinary.stdout, spilled.stdout, "{dump}");
+    }
+    let output = heapgraph(&[
+        "summary",
+        "--spill",
+        "always",
+        "--scratch",
+        "/nonexistent/scratch",
+        testdata("hprof/android-art-1.0.3.hprof").to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("cannot spill to scratch files in /nonexistent/scratch"),
+        "{stderr}"
+    );
+}

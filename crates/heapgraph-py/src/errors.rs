@@ -64,7 +64,10 @@ impl Failure {
             heapgraph::Error::UnsupportedFormat { .. } | heapgraph::Error::NoParser(_) => {
                 ErrorClass::UnsupportedFormat
             }
-            heapgraph::Error::NotEnoughMemory { .. } => ErrorClass::NotEnoughMemory,
+            heapgraph::Error::NotEnoughMemory { .. } | heapgraph::Error::NotEnoughScratch { .. } => {
+                ErrorClass::NotEnoughMemory
+            }
+            heapgraph::Error::SpillUnavailable { .. } => ErrorClass::Read,
             _ => ErrorClass::InvalidDump,
         };
         let message = match error {

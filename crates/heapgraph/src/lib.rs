@@ -38,6 +38,7 @@ mod histogram;
 pub mod memory;
 mod sniff;
 mod source;
+pub mod spill;
 pub mod workflows;
 
 use std::path::Path;
@@ -127,6 +128,46 @@ pub enum Error {
         /// The snapshots' formats, in order.
         formats: Vec<&'static str>,
     },
+    /// The dump would need more memory to analyse than this process may
+    /// use, and the scratch directory has no room for the part that would
+    /// be spilled to it (see [`OpenOptions::spill`]).
+    #[error(
+        "this {kind} of {} needs about {} of memory to analyse, but only {} is available \
+         ({limited_by}), and the scratch directory {dir} has only {} free for the rest; give \
+         --scratch a directory with room, or run it where more memory is available",
+        memory::human(*input_bytes),
+        memory::human(*needed),
+        memory::human(*available),
+        memory::human(*scratch_free),
+        dir = scratch_dir.display()
+    )]
+    NotEnoughScratch {
+        /// The kind of input.
+        kind: &'static str,
+        /// Its size (decompressed).
+        input_bytes: u64,
+        /// The estimated peak of a full analysis.
+        needed: u64,
+        /// What this process may still allocate.
+        available: u64,
+        /// Where `available` comes from.
+        limited_by: &'static str,
+        /// The directory scratch files would go to.
+        scratch_dir: std::path::PathBuf,
+        /// Its free space.
+        scratch_free: u64,
+    },
+    /// Spilling to scratch files was asked for ([`Spill::Always`]) but
+    /// cannot start: the program's global allocator is not
+    /// [`spill::SpillAllocator`], the platform is not Linux, or the scratch
+    /// directory cannot be opened.
+    #[error("cannot spill to scratch files in {dir}: {source}")]
+    SpillUnavailable {
+        /// The scratch directory.
+        dir: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
     /// The dump would need more memory to analyse than this process may use
     /// (see [`OpenOptions::memory_check`] and [`memory`]): refused before
     /// parsing, instead of being killed by the kernel halfway through.
@@ -198,6 +239,14 @@ pub struct OpenOptions {
     /// killed by the kernel partway (default: true). The estimate is per
     /// byte of input, measured on real dumps (see [`memory`]).
     pub memory_check: bool,
+    /// When the graph's big columns go to file-backed scratch memory in
+    /// [`scratch_dir`](Self::scratch_dir), which the kernel can write out
+    /// and drop under memory pressure, so that a dump larger than the
+    /// memory given can still be analysed (see [`spill`]; takes effect
+    /// only in programs whose global allocator is
+    /// [`spill::SpillAllocator`], as the `heapgraph` command line's is).
+    /// Default [`Spill::Auto`].
+    pub spill: Spill,
     /// tracemalloc: keep only each traceback's innermost frame (default
     /// false), which reads dumps of deep, distinct tracebacks much faster
     /// and is exact for site statistics by line or file without
@@ -205,6 +254,23 @@ pub struct OpenOptions {
     /// `heapgraph_tracemalloc::ParseOptions::innermost_frame_only`). Other
     /// formats ignore it.
     pub innermost_frame_only: bool,
+}
+
+/// When big allocations go to scratch files (see [`OpenOptions::spill`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Spill {
+    /// When the memory check finds that a dump's analysis does not fit in
+    /// the memory available, and the spilling allocator is installed;
+    /// otherwise the dump is refused as [`Error::NotEnoughMemory`].
+    #[default]
+    Auto,
+    /// From the start of every parse (the output is the same, the speed
+    /// the disk's); fails with [`Error::SpillUnavailable`] where it
+    /// cannot.
+    Always,
+    /// Never: a dump that does not fit is refused.
+    Never,
 }
 
 /// Whether weak referents count for retained sizes (see
@@ -231,12 +297,19 @@ impl Default for OpenOptions {
             weak_referents: WeakReferents::Count,
             threads: None,
             memory_check: true,
+            spill: Spill::Auto,
             innermost_frame_only: false,
         }
     }
 }
 
 impl OpenOptions {
+    /// [`scratch_dir`](Self::scratch_dir), or the system's temporary
+    /// directory.
+    pub fn scratch_dir_or_temp(&self) -> std::path::PathBuf {
+        self.scratch_dir.clone().unwrap_or_else(std::env::temp_dir)
+    }
+
     /// Runs `work` with the threads these options allow: in a rayon pool of
     /// [`threads`](Self::threads) threads when set, else as it is.
     fn with_threads<T: Send>(&self, work: impl FnOnce() -> T + Send) -> Result<T, Error> {
@@ -628,8 +701,12 @@ fn parse_in_pool(source: std::sync::Arc<Source>, options: &OpenOptions) -> Resul
     let input = sniff(bytes).ok_or_else(|| Error::UnsupportedFormat {
         start: describe_start(bytes),
     })?;
+    if options.spill == Spill::Always && !spill::is_enabled() {
+        let dir = options.scratch_dir_or_temp();
+        spill::enable(&dir).map_err(|source| Error::SpillUnavailable { dir, source })?;
+    }
     if options.memory_check {
-        memory::check(input, bytes.len() as u64, !source.is_mapped())?;
+        memory::check(input, bytes.len() as u64, !source.is_mapped(), options)?;
     }
     let parsed = match input {
         #[cfg(feature = "hprof")]

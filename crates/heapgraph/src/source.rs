@@ -286,10 +286,7 @@ fn decompress(
 fn scratch_file(options: &OpenOptions) -> Result<(File, std::path::PathBuf), Error> {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(0);
-    let dir = options
-        .scratch_dir
-        .clone()
-        .unwrap_or_else(std::env::temp_dir);
+    let dir = options.scratch_dir_or_temp();
     loop {
         let path = dir.join(format!(
             "heapgraph-{}-{}.dump",
