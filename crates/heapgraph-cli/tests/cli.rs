@@ -866,11 +866,11 @@ fn a_dump_that_cannot_spill_is_refused_with_the_scratch_directory_named() {
     );
 }
 
-/// `--spill always` gives the same output as ordinary memory (the dumps
-/// here are below the 16 MiB the command line spills from, so this checks
-/// the option's plumbing; `crates/heapgraph/tests/spill.rs` spills
-/// testdata's dumps for real, and `SCALE=ram benches/compare/run.sh` the
-/// 5.73 GB one in a 2 GB memory cgroup).
+/// `--spill always` gives the same output as ordinary memory (the
+/// columns of these dumps that reach 1 MiB go to scratch files; the
+/// library's `tests/spill.rs` spills every column of more dumps, `.ci/run`
+/// runs a generated dump in a memory cgroup smaller than it needs, and
+/// `SCALE=ram benches/compare/run.sh` the 5.73 GB one in 2 GB).
 #[test]
 fn spill_always_prints_what_ordinary_memory_prints() {
     let dir = tempfile::tempdir().unwrap();

@@ -18,6 +18,13 @@ mod table;
 
 use pyo3::prelude::*;
 
+/// The Rust side's big allocations can move to scratch files when a dump
+/// does not fit in memory (`heapgraph::spill`, as in the command line):
+/// `heapgraph.open` then spills into the system's temporary directory
+/// instead of refusing the dump. Python's own memory is not affected.
+#[global_allocator]
+static ALLOCATOR: heapgraph::spill::SpillAllocator = heapgraph::spill::SpillAllocator;
+
 use compare::{diff, leaks, trend};
 use snapshot::{open, Snapshot};
 use table::ArrowStream;

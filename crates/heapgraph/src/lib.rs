@@ -172,11 +172,14 @@ pub enum Error {
     /// (see [`OpenOptions::memory_check`] and [`memory`]): refused before
     /// parsing, instead of being killed by the kernel halfway through.
     #[error(
-        "this {kind} of {} needs about {} of memory to analyse, but only {} is available \
+        "this {kind} of {} needs about {} of memory to analyse{}, but only {} is available \
          ({limited_by}); run it where more memory is available, or skip this check \
          (--no-memory-check) to try anyway",
         memory::human(*input_bytes),
         memory::human(*needed),
+        needed_when_spilling
+            .map(|bytes| format!(", or {} with the rest spilled to scratch files", memory::human(bytes)))
+            .unwrap_or_default(),
         memory::human(*available)
     )]
     NotEnoughMemory {
@@ -186,6 +189,9 @@ pub enum Error {
         input_bytes: u64,
         /// The estimated peak of a full analysis.
         needed: u64,
+        /// What it would need with its big columns spilled to scratch
+        /// files (see [`OpenOptions::spill`]), where spilling was possible.
+        needed_when_spilling: Option<u64>,
         /// What this process may still allocate.
         available: u64,
         /// Where `available` comes from.

@@ -213,7 +213,8 @@ fn plan(
         return Err(crate::Error::NotEnoughMemory {
             kind: kind.as_str(),
             input_bytes,
-            needed: resident,
+            needed,
+            needed_when_spilling: Some(resident),
             available,
             limited_by,
         });
@@ -250,6 +251,7 @@ fn refuse_if_short(
             kind: kind.as_str(),
             input_bytes,
             needed,
+            needed_when_spilling: None,
             available: available.bytes,
             limited_by: available.source,
         }),
@@ -368,10 +370,23 @@ mod tests {
         );
         // Too little memory even to spill: refused with what spilling needs
         // (5 % of the 100 GB estimate).
-        match plan(hprof, 100 * gb, false, cgroup(gb), true, scratch(1000 * gb)) {
-            Err(crate::Error::NotEnoughMemory { needed, .. }) => assert_eq!(needed, 5 * gb),
+        let err = plan(hprof, 100 * gb, false, cgroup(gb), true, scratch(1000 * gb)).unwrap_err();
+        match &err {
+            crate::Error::NotEnoughMemory {
+                needed,
+                needed_when_spilling,
+                ..
+            } => assert_eq!((*needed, *needed_when_spilling), (100 * gb, Some(5 * gb))),
             other => panic!("{other:?}"),
         }
+        let message = err.to_string();
+        assert!(
+            message.contains(
+                "needs about 100.0 GB of memory to analyse, or 5.0 GB with the rest spilled to \
+                 scratch files, but only 1.0 GB is available"
+            ),
+            "{message}"
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! scratch files; scratch files have no name; dumps analysed while
 //! spilling give the same answers as in ordinary memory.
 //!
-//! This test binary maps from 64 KiB on (the command line from 16 MiB), so
+//! This test binary maps from 64 KiB on (the command line from 1 MiB), so
 //! that testdata's small dumps spill too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may panic
 
