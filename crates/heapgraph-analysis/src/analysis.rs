@@ -316,6 +316,25 @@ impl<'g> HeapAnalysis<'g> {
             .collect()
     }
 
+    /// The instances of every class whose name matches `glob` (`*` and
+    /// `?`, see [`class_name_matches`](crate::class_name_matches)), in node
+    /// order, in one pass over the nodes.
+    pub fn instances_matching(&self, glob: &str) -> Vec<NodeIndex> {
+        let classes = self.classes();
+        let matched: Vec<bool> = (0..classes.len())
+            .map(|i| crate::class_name_matches(glob, classes.name(ClassId(i as u32))))
+            .collect();
+        self.graph
+            .nodes()
+            .filter(|&n| {
+                classes
+                    .class_of(n)
+                    .is_some_and(|class| matched[class.index()])
+                    && self.is_instance(n)
+            })
+            .collect()
+    }
+
     /// Count, shallow and retained size per class. A class's retained size
     /// is the sum over its instances that no other instance of the class
     /// dominates (MAT's and DevTools' definition).

@@ -20,6 +20,7 @@ pub mod analysis;
 pub mod classes;
 pub mod diff;
 pub mod distance;
+pub mod dominator_classes;
 pub mod dominators;
 pub mod leaks;
 pub mod paths;

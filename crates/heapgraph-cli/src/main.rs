@@ -185,18 +185,34 @@ pub(crate) enum Command {
         class: Option<String>,
     },
     /// The dominator tree from the top-level objects down, largest retained
-    /// size first.
+    /// size first; with --of-class, the immediate dominators of a class's
+    /// instances grouped by class (Eclipse MAT's "Immediate Dominators").
     ///
     /// Example: heapgraph dominators --top 5 --depth 3 app.heapsnapshot
+    ///
+    /// Example: heapgraph dominators --of-class 'byte[]' --skip 'java.*' heap.hprof
     Dominators {
         /// The dump to read.
         file: PathBuf,
-        /// How many children to show per node.
+        /// How many children to show per node (with --of-class: how many
+        /// rows, 0 = all).
         #[arg(long, default_value_t = 10)]
         top: usize,
         /// How many levels to show.
         #[arg(long, default_value_t = 2)]
         depth: usize,
+        /// Group the immediate dominators of the instances of the classes
+        /// whose name matches this glob (`*` and `?`) by class: how many
+        /// objects of each class keep them alive, how many instances they
+        /// keep, and what both retain, each object counted once.
+        #[arg(long, value_name = "GLOB")]
+        of_class: Option<String>,
+        /// With --of-class: look through dominators whose class matches
+        /// this glob to their own dominator (MAT's -skip; e.g. `java.*`
+        /// charges a collection's contents to the object that holds the
+        /// collection). Repeatable.
+        #[arg(long, value_name = "GLOB", requires = "of_class")]
+        skip: Vec<String>,
     },
     /// What references an object, and its shortest paths from GC roots
     /// (weak references are not followed).
@@ -441,9 +457,20 @@ fn main() -> ExitCode {
                 &mut stdout,
             )
         }
-        Command::Dominators { file, top, depth } => {
-            commands::dominators::run(g, file, *top, *depth, &mut stdout)
-        }
+        Command::Dominators {
+            file,
+            top,
+            depth,
+            of_class: None,
+            ..
+        } => commands::dominators::run(g, file, *top, *depth, &mut stdout),
+        Command::Dominators {
+            file,
+            top,
+            of_class: Some(class),
+            skip,
+            ..
+        } => commands::dominators::run_by_class(g, file, class, skip, *top, &mut stdout),
         Command::Retainers { file, id, paths } => {
             commands::retainers::run(g, file, id, *paths, &mut stdout)
         }

@@ -284,6 +284,48 @@ impl Snapshot {
         })
     }
 
+    /// The immediate dominators of the instances of the classes matching
+    /// `of_class`, grouped by class (the CLI's `dominators --of-class`).
+    #[pyo3(signature = (of_class, skip = Vec::new(), top = 0))]
+    fn dominators_by_class(
+        &self,
+        py: Python<'_>,
+        of_class: String,
+        skip: Vec<String>,
+        top: usize,
+    ) -> PyResult<ArrowStream> {
+        let inner = &self.inner;
+        table_of(py, || {
+            use heapgraph::analysis::class_name_matches;
+            let analysis = inner.analysis();
+            let members = analysis.instances_matching(&of_class);
+            let rows = heapgraph::analysis::dominator_classes::immediate_dominators_by_class(
+                analysis,
+                &members,
+                |class| skip.iter().any(|glob| class_name_matches(glob, class)),
+            );
+            let rows = take_top(rows, top);
+            let mut t = Table::new();
+            t.text("class", rows.iter().map(|r| r.class.as_str()));
+            t.u64("dominators", rows.iter().map(|r| r.dominators).collect());
+            t.u64(
+                "dominators_retained_size",
+                rows.iter().map(|r| r.dominators_retained_size).collect(),
+            );
+            t.u64("dominated", rows.iter().map(|r| r.dominated).collect());
+            t.u64(
+                "dominated_shallow_size",
+                rows.iter().map(|r| r.dominated_shallow_size).collect(),
+            );
+            t.u64(
+                "dominated_retained_size",
+                rows.iter().map(|r| r.dominated_retained_size).collect(),
+            );
+            t.meta("member_count", members.len());
+            Ok(t)
+        })
+    }
+
     /// One object as the CLI's `retainers --json` describes it, with its
     /// immediate dominator; raises `ObjectNotFoundError` for unknown ids.
     fn object<'py>(&self, py: Python<'py>, id: u64) -> PyResult<Bound<'py, PyDict>> {

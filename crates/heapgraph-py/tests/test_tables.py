@@ -69,6 +69,21 @@ def flatten(tree: List[Dict[str, Any]], depth: int = 0, parent: Any = None) -> L
     return rows
 
 
+def test_dominators_by_class_match_the_cli(cli) -> None:
+    # HeapShapes' 200 cache values, each held by its own HashMap entry; and
+    # looking through java.* collections, by the class whose static field
+    # holds the map.
+    for skip in ([], ["java.*"]):
+        args = [a for glob in skip for a in ("--skip", glob)]
+        expected = cli.json("dominators", "--of-class", "HeapShapes$CacheValue", *args, HPROF)
+        table = snap(HPROF).dominators_by_class("HeapShapes$CacheValue", skip=skip)
+        assert table.to_pylist() == expected["rows"]
+        assert heapgraph.metadata(table)["member_count"] == "200"
+        assert [r["class"] for r in expected["rows"]] == (
+            ["class HeapShapes"] if skip else ["java.util.HashMap$Node"]
+        )
+
+
 @pytest.mark.parametrize("path", GRAPH_DUMPS, ids=ids(GRAPH_DUMPS))
 def test_dominators_match_the_cli(cli, path: Path) -> None:
     for top, depth in [(10, 1), (5, 3)]:

@@ -260,7 +260,7 @@ fn dominators_above<'a>(
 /// when it has none; a Java class object by the class it stands for
 /// (`class Growing`, not `java.lang.Class`), since static fields hang off
 /// it.
-fn class_or_name(analysis: &HeapAnalysis<'_>, node: NodeIndex) -> String {
+pub(crate) fn class_or_name(analysis: &HeapAnalysis<'_>, node: NodeIndex) -> String {
     let class = analysis.class_name(node);
     if class.is_empty() {
         return analysis.graph().name_str(node).into_owned();

@@ -8,7 +8,7 @@ use heapgraph::core::NodeIndex;
 use serde::Serialize;
 
 use crate::common::{analyse, describe, node_json, open_dump, write_json, NodeJson};
-use crate::format::bytes;
+use crate::format::{bytes, thousands, Align, Table};
 use crate::{GlobalOptions, Outcome};
 
 /// The objects directly below the root and its synthetic groups in the
@@ -104,5 +104,100 @@ pub(crate) fn run(
             }
         }
     }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct DominatorClassJson {
+    class: String,
+    dominators: u64,
+    dominators_retained_size: u64,
+    dominated: u64,
+    dominated_shallow_size: u64,
+    dominated_retained_size: u64,
+}
+
+#[derive(Serialize)]
+struct DominatorsByClassJson {
+    file: String,
+    format: &'static str,
+    of_class: String,
+    skip: Vec<String>,
+    member_count: u64,
+    rows: Vec<DominatorClassJson>,
+}
+
+/// `dominators --of-class`: the immediate dominators of the matching
+/// classes' instances, grouped by class.
+pub(crate) fn run_by_class(
+    options: &GlobalOptions,
+    file: &Path,
+    of_class: &str,
+    skip: &[String],
+    top: usize,
+    out: &mut impl Write,
+) -> Result<(), Outcome> {
+    use heapgraph::analysis::class_name_matches;
+    let dump = open_dump(options, file)?;
+    let analysis = analyse(options, &dump);
+    let members = analysis.instances_matching(of_class);
+    let mut rows = heapgraph::analysis::dominator_classes::immediate_dominators_by_class(
+        &analysis,
+        &members,
+        |class| skip.iter().any(|glob| class_name_matches(glob, class)),
+    );
+    if top > 0 {
+        rows.truncate(top);
+    }
+    if options.json {
+        let document = DominatorsByClassJson {
+            file: file.display().to_string(),
+            format: dump.format().as_str(),
+            of_class: of_class.to_string(),
+            skip: skip.to_vec(),
+            member_count: members.len() as u64,
+            rows: rows
+                .into_iter()
+                .map(|row| DominatorClassJson {
+                    class: row.class,
+                    dominators: row.dominators,
+                    dominators_retained_size: row.dominators_retained_size,
+                    dominated: row.dominated,
+                    dominated_shallow_size: row.dominated_shallow_size,
+                    dominated_retained_size: row.dominated_retained_size,
+                })
+                .collect(),
+        };
+        return write_json(out, &document);
+    }
+    writeln!(
+        out,
+        "{} instances of {of_class}, by the class of their immediate dominator{}:",
+        thousands(members.len() as u64),
+        if skip.is_empty() {
+            String::new()
+        } else {
+            format!(" (looking through {})", skip.join(", "))
+        }
+    )?;
+    let mut table = Table::new(&[
+        ("dominator class", Align::Left),
+        ("dominators", Align::Right),
+        ("their retained", Align::Right),
+        ("dominated", Align::Right),
+        ("shallow", Align::Right),
+        ("retained", Align::Right),
+    ]);
+    for row in rows {
+        table.row(vec![
+            row.class,
+            thousands(row.dominators),
+            bytes(row.dominators_retained_size),
+            thousands(row.dominated),
+            bytes(row.dominated_shallow_size),
+            bytes(row.dominated_retained_size),
+        ]);
+    }
+    write!(out, "{}", table.render())?;
     Ok(())
 }

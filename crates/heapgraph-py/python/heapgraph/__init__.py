@@ -165,6 +165,19 @@ class Snapshot:
         ``depth`` levels (1 = the top-level dominators only)."""
         return _table(self._native.dominators(top, depth))
 
+    def dominators_by_class(
+        self, of_class: str, skip: Sequence[str] = (), top: int = 0
+    ) -> pa.Table:
+        """The immediate dominators of the instances of the classes whose
+        name matches the glob ``of_class``, grouped by the dominator's class
+        (Eclipse MAT's "Immediate Dominators"; the CLI's ``dominators
+        --of-class``): ``class, dominators, dominators_retained_size,
+        dominated, dominated_shallow_size, dominated_retained_size``, each
+        object counted once. Dominators whose class matches a glob in
+        ``skip`` are looked through to their own dominator. The table's
+        metadata has ``member_count``."""
+        return _table(self._native.dominators_by_class(of_class, list(skip), top))
+
     def object(self, object_id: Union[int, str]) -> dict:
         """One object: ``index, id, kind, class, name, self_size,
         shallow_size, retained_size, distance, dominator_id``."""
