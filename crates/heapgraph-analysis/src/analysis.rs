@@ -335,46 +335,62 @@ impl<'g> HeapAnalysis<'g> {
             .collect()
     }
 
+    /// Count, shallow and retained size of each of `groups` groups of
+    /// nodes (`group_of(node)`: its group, below `groups`, or `None`). A
+    /// group's retained size is the sum over its nodes that no other node
+    /// of the group dominates, found in one walk of the dominator tree
+    /// that keeps, per group, how many of its nodes are above. Sums
+    /// saturate.
+    pub fn sum_by_group(
+        &self,
+        groups: usize,
+        group_of: impl Fn(NodeIndex) -> Option<u32>,
+    ) -> Vec<GroupSums> {
+        let mut sums = vec![GroupSums::default(); groups];
+        let mut active = vec![0u32; groups];
+        if self.graph.node_count() == 0 {
+            return sums;
+        }
+        self.dominated().walk(NodeIndex::new(0), |node, entering| {
+            let Some(group) = group_of(node).map(|g| g as usize).filter(|&g| g < groups) else {
+                return;
+            };
+            if !entering {
+                active[group] -= 1;
+                return;
+            }
+            let row = &mut sums[group];
+            row.count += 1;
+            row.shallow_size = row.shallow_size.saturating_add(self.shallow_size(node));
+            if active[group] == 0 {
+                row.retained_size = row.retained_size.saturating_add(self.retained_size(node));
+            }
+            active[group] += 1;
+        });
+        sums
+    }
+
     /// Count, shallow and retained size per class. A class's retained size
     /// is the sum over its instances that no other instance of the class
     /// dominates (MAT's and DevTools' definition).
     pub fn class_histogram(&self) -> ClassHistogram {
         let classes = self.classes();
-        let sums = classes.sum_by_class(
-            &self.shallow,
-            self.graph.nodes().filter(|&n| self.is_instance(n)),
-        );
+        let sums = self.sum_by_group(classes.len(), |node| {
+            classes
+                .class_of(node)
+                .filter(|_| self.is_instance(node))
+                .map(|class| class.0)
+        });
         let mut rows: Vec<ClassStats> = sums
             .into_iter()
-            .map(|(class, count, shallow_size)| ClassStats {
-                class,
-                count,
-                shallow_size,
-                retained_size: 0,
+            .enumerate()
+            .map(|(i, sums)| ClassStats {
+                class: ClassId(i as u32),
+                count: sums.count,
+                shallow_size: sums.shallow_size,
+                retained_size: sums.retained_size,
             })
             .collect();
-        // Walk the dominator tree, counting an instance only when no
-        // instance of its class is above it.
-        let dominated = self.dominated();
-        let mut active = vec![0u32; classes.len()];
-        let instance_class =
-            |node: NodeIndex| classes.class_of(node).filter(|_| self.is_instance(node));
-        if self.graph.node_count() > 0 {
-            dominated.walk(NodeIndex::new(0), |node, entering| {
-                let Some(c) = instance_class(node) else {
-                    return;
-                };
-                if !entering {
-                    active[c.index()] -= 1;
-                    return;
-                }
-                if active[c.index()] == 0 {
-                    let row = &mut rows[c.index()];
-                    row.retained_size = row.retained_size.saturating_add(self.retained_size(node));
-                }
-                active[c.index()] += 1;
-            });
-        }
         rows.retain(|r| r.count > 0);
         let mut histogram = ClassHistogram { rows };
         histogram.sort_by(HistogramOrder::RetainedSize);
@@ -446,6 +462,17 @@ pub enum HistogramOrder {
     Count,
     /// By class id (first seen first).
     Class,
+}
+
+/// What [`HeapAnalysis::sum_by_group`] adds up for one group.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GroupSums {
+    /// Nodes in the group (in the dominator tree).
+    pub count: u64,
+    /// Their shallow size.
+    pub shallow_size: u64,
+    /// Their retained size, each node counted once.
+    pub retained_size: u64,
 }
 
 /// Per-class counts and sizes.

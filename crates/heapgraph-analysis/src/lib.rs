@@ -18,6 +18,7 @@
 
 pub mod analysis;
 pub mod classes;
+pub mod consumers;
 pub mod diff;
 pub mod distance;
 pub mod dominator_classes;
@@ -29,7 +30,7 @@ pub mod shallow;
 pub mod sites;
 pub mod suspects;
 
-pub use analysis::{ClassHistogram, ClassStats, HeapAnalysis, HistogramOrder};
+pub use analysis::{ClassHistogram, ClassStats, GroupSums, HeapAnalysis, HistogramOrder};
 pub use classes::{class_name_matches, listed_in_histogram, ClassId, ClassTable};
 pub use distance::{NO_DISTANCE, SYSTEM_DISTANCE};
 pub use dominators::{DominatedNodes, DominatorTree, UnreachableReport};

@@ -115,6 +115,13 @@ pub(crate) enum WeakReferents {
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum GroupBy {
+    Class,
+    Package,
+    Classloader,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum SortKey {
     Count,
     Shallow,
@@ -180,9 +187,16 @@ pub(crate) enum Command {
         /// How many classes to show (0 = all).
         #[arg(long, default_value_t = 25)]
         top: usize,
-        /// Only classes whose name matches this glob (`*` and `?`).
+        /// Only classes whose name matches this glob (`*` and `?`); with
+        /// --by package or classloader, only groups whose name matches.
         #[arg(long)]
         class: Option<String>,
+        /// Group by class (the default), by the package of the class name,
+        /// or by the class loader that defined the class (HPROF; Eclipse
+        /// MAT's Top Consumers): instances, shallow and retained size per
+        /// group, each object counted once.
+        #[arg(long, value_enum, default_value_t = GroupBy::Class, conflicts_with = "shallow")]
+        by: GroupBy,
     },
     /// The dominator tree from the top-level objects down, largest retained
     /// size first; with --of-class, the immediate dominators of a class's
@@ -436,7 +450,24 @@ fn main() -> ExitCode {
             sort,
             top,
             class,
+            by: by @ (GroupBy::Package | GroupBy::Classloader),
+            ..
+        } => commands::histogram::run_grouped(
+            g,
+            file,
+            *by,
+            sort.unwrap_or(SortKey::Retained),
+            *top,
+            class.as_deref(),
+            &mut stdout,
+        ),
+        Command::Histogram {
+            file,
+            sort,
+            top,
+            class,
             shallow,
+            by: GroupBy::Class,
         } => {
             if *shallow && *sort == Some(SortKey::Retained) {
                 use clap::CommandFactory;

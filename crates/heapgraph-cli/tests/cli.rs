@@ -1003,3 +1003,109 @@ fn immediate_dominators_by_class_on_the_designed_dump() {
         "{text}"
     );
 }
+
+/// `histogram --by classloader|package` on the designed plugins dump
+/// (testdata/hprof/loaders/README.md): the custom loader's row holds
+/// exactly its two classes' instances and what they keep; the package rows
+/// count every object once.
+#[test]
+fn top_consumers_by_package_and_class_loader_on_the_designed_dump() {
+    let dump = path("hprof/loaders/hotspot-jdk17-plugins.hprof.gz");
+    let groups = |doc: &Value| -> Vec<(String, u64, u64, u64, u64)> {
+        doc["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| {
+                (
+                    g["group"].as_str().unwrap().to_string(),
+                    g["classes"].as_u64().unwrap(),
+                    g["count"].as_u64().unwrap(),
+                    g["shallow_size"].as_u64().unwrap(),
+                    g["retained_size"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let designed = (2, 80, 80 * 16, 50 * (16 + 1016) + 30 * (16 + 416));
+    let by_loader = json(&["histogram", "--by", "classloader", "--top", "0", &dump]);
+    assert_eq!(by_loader["by"], "classloader");
+    let rows = groups(&by_loader);
+    let plugins: Vec<_> = rows
+        .iter()
+        .filter(|g| g.0.starts_with("org.example.app.Plugins$PluginLoader @ 0x"))
+        .collect();
+    assert_eq!(plugins.len(), 1, "{rows:?}");
+    assert_eq!(
+        (plugins[0].1, plugins[0].2, plugins[0].3, plugins[0].4),
+        designed
+    );
+    let loader_id = by_loader["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["group"] == plugins[0].0.as_str())
+        .unwrap()["loader_id"]
+        .as_u64()
+        .unwrap();
+    assert!(plugins[0].0.ends_with(&format!("@ 0x{loader_id:x}")));
+    // Every instance is in exactly one loader's row.
+    let histogram = json(&["histogram", "--top", "0", &dump]);
+    assert_eq!(by_loader["total_count"], histogram["total_count"]);
+    assert!(rows.iter().any(|g| g.0 == "<system class loader>"));
+    assert!(rows.iter().any(|g| g
+        .0
+        .starts_with("jdk.internal.loader.ClassLoaders$AppClassLoader @ 0x")));
+
+    let by_package = json(&["histogram", "--by", "package", "--top", "0", &dump]);
+    let rows = groups(&by_package);
+    let find = |name: &str| rows.iter().find(|g| g.0 == name).cloned().unwrap();
+    let plugin = find("org.example.plugin");
+    assert_eq!((plugin.1, plugin.2, plugin.3, plugin.4), designed);
+    // The application's package: Record[] dominates the 40 Records, so they
+    // count once, inside the array's retained size.
+    let class = |name: &str| {
+        histogram["classes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["class"] == name)
+            .map(|c| {
+                (
+                    c["count"].as_u64().unwrap(),
+                    c["shallow_size"].as_u64().unwrap(),
+                    c["retained_size"].as_u64().unwrap(),
+                )
+            })
+            .unwrap()
+    };
+    let array = class("org.example.app.Plugins$Record[]");
+    let record = class("org.example.app.Plugins$Record");
+    let loader = class("org.example.app.Plugins$PluginLoader");
+    assert_eq!(record, (40, 40 * 16, 40 * (16 + 216)));
+    let app = find("org.example.app");
+    assert_eq!(
+        (app.1, app.2, app.3, app.4),
+        (3, 42, array.1 + record.1 + loader.1, array.2 + loader.2)
+    );
+    assert!(rows.iter().any(|g| g.0 == "java.lang") && rows.iter().any(|g| g.0 == "(no package)"));
+    assert_eq!(by_package["total_count"], histogram["total_count"]);
+
+    // --class filters groups by name; other formats are refused plainly.
+    let only = json(&[
+        "histogram",
+        "--by",
+        "package",
+        "--class",
+        "org.example.*",
+        &dump,
+    ]);
+    assert_eq!(only["group_count"], 2);
+    let output = heapgraph(&["histogram", "--by", "package", &path(V8)]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("needs a Java heap dump (HPROF)"),
+        "{stderr}"
+    );
+}

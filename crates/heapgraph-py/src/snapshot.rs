@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use heapgraph::analysis::class_name_matches;
+use heapgraph::analysis::{class_name_matches, HistogramOrder};
 use heapgraph::analysis::suspects::{leak_suspects, top_level_objects, SuspectKind};
 use heapgraph::core::{EdgeIndex, NodeIndex};
 use pyo3::prelude::*;
@@ -173,6 +173,64 @@ impl Snapshot {
             t.u64("count", rows.iter().map(|r| r.1).collect());
             t.u64("shallow_size", rows.iter().map(|r| r.2).collect());
             t.u64("retained_size", rows.iter().map(|r| r.3).collect());
+            t.meta("sort", sort);
+            Ok(t)
+        })
+    }
+
+    /// Instances grouped by package or class loader (the CLI's `histogram
+    /// --by package|classloader`, Eclipse MAT's Top Consumers; HPROF).
+    #[pyo3(signature = (by = "package", sort = "retained", top = 0, pattern = None))]
+    fn top_consumers(
+        &self,
+        py: Python<'_>,
+        by: &str,
+        sort: &str,
+        top: usize,
+        pattern: Option<String>,
+    ) -> PyResult<ArrowStream> {
+        use heapgraph::analysis::consumers::{top_consumers, Grouping};
+        let inner = &self.inner;
+        table_of(py, || {
+            let grouping = match by {
+                "package" => Grouping::Package,
+                "classloader" => Grouping::ClassLoader,
+                other => {
+                    return Err(Failure::new(
+                        ErrorClass::Analysis,
+                        format!("by must be 'package' or 'classloader', not {other:?}"),
+                    ))
+                }
+            };
+            if inner.dump.format() != heapgraph::Format::Hprof {
+                return Err(Failure::new(
+                    ErrorClass::Analysis,
+                    format!(
+                        "top_consumers(by={by:?}) needs a Java heap dump (HPROF); this is a {}",
+                        inner.dump.format().as_str()
+                    ),
+                ));
+            }
+            let mut rows = top_consumers(inner.analysis(), grouping);
+            if let Some(p) = &pattern {
+                rows.retain(|r| class_name_matches(p, &r.group));
+            }
+            match histogram_order(sort)? {
+                HistogramOrder::Count => rows.sort_by_key(|r| std::cmp::Reverse(r.count)),
+                HistogramOrder::ShallowSize => {
+                    rows.sort_by_key(|r| std::cmp::Reverse(r.shallow_size))
+                }
+                _ => {}
+            }
+            let rows = take_top(rows, top);
+            let mut t = Table::new();
+            t.text("group", rows.iter().map(|r| r.group.as_str()));
+            t.opt_u64("loader_id", rows.iter().map(|r| r.loader_id).collect());
+            t.u64("classes", rows.iter().map(|r| r.classes).collect());
+            t.u64("count", rows.iter().map(|r| r.count).collect());
+            t.u64("shallow_size", rows.iter().map(|r| r.shallow_size).collect());
+            t.u64("retained_size", rows.iter().map(|r| r.retained_size).collect());
+            t.meta("by", by);
             t.meta("sort", sort);
             Ok(t)
         })

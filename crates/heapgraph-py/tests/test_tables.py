@@ -69,6 +69,19 @@ def flatten(tree: List[Dict[str, Any]], depth: int = 0, parent: Any = None) -> L
     return rows
 
 
+def test_top_consumers_match_the_cli(cli) -> None:
+    plugins = HPROF.parent / "loaders" / "hotspot-jdk17-plugins.hprof.gz"
+    for by in ("package", "classloader"):
+        expected = cli.json("histogram", "--by", by, "--top", 0, plugins)
+        table = snap(plugins).top_consumers(by=by)
+        assert table.to_pylist() == expected["groups"]
+        assert heapgraph.metadata(table)["by"] == by
+    with pytest.raises(heapgraph.AnalysisError):
+        snap(V8).top_consumers()
+    with pytest.raises(heapgraph.AnalysisError):
+        snap(plugins).top_consumers(by="module")
+
+
 def test_dominators_by_class_match_the_cli(cli) -> None:
     # HeapShapes' 200 cache values, each held by its own HashMap entry; and
     # looking through java.* collections, by the class whose static field

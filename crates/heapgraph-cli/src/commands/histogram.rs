@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::common::{analyse, open_dump, with_progress, write_json};
 use crate::format::{bytes, thousands, Align, Table};
-use crate::{Failure, GlobalOptions, Outcome, SortKey};
+use crate::{Failure, GlobalOptions, GroupBy, Outcome, SortKey};
 
 /// One class in JSON output.
 #[derive(Serialize, Clone, Debug)]
@@ -181,4 +181,120 @@ fn retained_rows(
         })
         .collect();
     Ok((dump.format().as_str(), sort_name, rows))
+}
+
+/// One group in `histogram --by package|classloader`'s JSON output.
+#[derive(Serialize)]
+struct GroupRow {
+    group: String,
+    loader_id: Option<u64>,
+    classes: u64,
+    count: u64,
+    shallow_size: u64,
+    retained_size: u64,
+}
+
+#[derive(Serialize)]
+struct GroupedJson {
+    file: String,
+    format: &'static str,
+    by: &'static str,
+    sort: &'static str,
+    group_count: u64,
+    total_count: u64,
+    total_shallow_size: u64,
+    groups: Vec<GroupRow>,
+}
+
+/// `histogram --by package|classloader`: Eclipse MAT's Top Consumers.
+pub(crate) fn run_grouped(
+    options: &GlobalOptions,
+    file: &Path,
+    by: GroupBy,
+    sort: SortKey,
+    top: usize,
+    pattern: Option<&str>,
+    out: &mut impl Write,
+) -> Result<(), Outcome> {
+    use heapgraph::analysis::consumers::{top_consumers, Grouping};
+    let (grouping, by_name) = match by {
+        GroupBy::Package => (Grouping::Package, "package"),
+        GroupBy::Classloader => (Grouping::ClassLoader, "classloader"),
+        GroupBy::Class => (Grouping::Class, "class"),
+    };
+    let dump = open_dump(options, file)?;
+    if dump.format() != heapgraph::Format::Hprof {
+        return Err(Failure(format!(
+            "{}: histogram --by {by_name} needs a Java heap dump (HPROF); this is a {}",
+            file.display(),
+            dump.format().as_str()
+        ))
+        .into());
+    }
+    let analysis = analyse(options, &dump);
+    let mut rows = top_consumers(&analysis, grouping);
+    if let Some(pattern) = pattern {
+        rows.retain(|r| class_name_matches(pattern, &r.group));
+    }
+    let sort_name = match sort {
+        SortKey::Count => {
+            rows.sort_by_key(|r| std::cmp::Reverse(r.count));
+            "count"
+        }
+        SortKey::Shallow => {
+            rows.sort_by_key(|r| std::cmp::Reverse(r.shallow_size));
+            "shallow"
+        }
+        SortKey::Retained => "retained",
+    };
+    let document = GroupedJson {
+        file: file.display().to_string(),
+        format: dump.format().as_str(),
+        by: by_name,
+        sort: sort_name,
+        group_count: rows.len() as u64,
+        total_count: rows.iter().map(|r| r.count).sum(),
+        total_shallow_size: rows
+            .iter()
+            .fold(0, |t: u64, r| t.saturating_add(r.shallow_size)),
+        groups: crate::common::take_top(rows, top)
+            .into_iter()
+            .map(|r| GroupRow {
+                group: r.group,
+                loader_id: r.loader_id,
+                classes: r.classes,
+                count: r.count,
+                shallow_size: r.shallow_size,
+                retained_size: r.retained_size,
+            })
+            .collect(),
+    };
+    if options.json {
+        return write_json(out, &document);
+    }
+    let mut table = Table::new(&[
+        ("classes", Align::Right),
+        ("count", Align::Right),
+        ("shallow", Align::Right),
+        ("retained", Align::Right),
+        (by_name, Align::Left),
+    ]);
+    for row in &document.groups {
+        table.row(vec![
+            thousands(row.classes),
+            thousands(row.count),
+            bytes(row.shallow_size),
+            bytes(row.retained_size),
+            row.group.clone(),
+        ]);
+    }
+    write!(out, "{}", table.render())?;
+    writeln!(
+        out,
+        "{} groups, {} objects, {} shallow",
+        thousands(document.group_count),
+        thousands(document.total_count),
+        bytes(document.total_shallow_size)
+    )?;
+    Ok(())
 }

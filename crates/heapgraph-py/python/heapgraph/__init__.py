@@ -145,6 +145,20 @@ class Snapshot:
         """
         return _table(self._native.histogram(sort, top, pattern))
 
+    def top_consumers(
+        self,
+        by: str = "package",
+        sort: str = "retained",
+        top: int = 0,
+        pattern: Optional[str] = None,
+    ) -> pa.Table:
+        """Instances grouped by ``"package"`` or ``"classloader"`` (Eclipse
+        MAT's Top Consumers; the CLI's ``histogram --by``; HPROF only):
+        ``group, loader_id, classes, count, shallow_size, retained_size``,
+        each object counted once. ``sort``, ``top`` and ``pattern`` (a glob
+        over group names) as in :meth:`histogram`."""
+        return _table(self._native.top_consumers(by, sort, top, pattern))
+
     def nodes(self) -> pa.Table:
         """Every node, with the columns of ``heapgraph export --what nodes``:
         ``index, id, kind, name, self_size, shallow_size, retained_size,

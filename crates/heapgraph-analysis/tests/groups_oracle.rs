@@ -1,11 +1,16 @@
-//! Property test: immediate dominators grouped by class against a slow,
-//! obviously-correct oracle on random graphs with three classes.
+//! Property tests: groupings of objects against slow, obviously-correct
+//! oracles on random graphs with three classes.
 //!
-//! The oracle charges each member by walking `immediate_dominator` one step
-//! at a time (past skipped classes), counts rows by brute force, and decides
-//! "counted once" by walking every object's whole chain of dominators: a
-//! member counts when no other member is among its strict dominators, a
-//! dominator when no other dominator of its row is.
+//! * `HeapAnalysis::sum_by_group` (class histogram, top consumers): count
+//!   and shallow size by brute force; retained size over the members that
+//!   no other member of their group dominates, found by walking each
+//!   member's whole chain of dominators.
+//! * Immediate dominators grouped by class: the oracle charges each member
+//!   by walking `immediate_dominator` one step at a time (past skipped
+//!   classes), counts rows by brute force, and decides "counted once" by
+//!   walking every object's whole chain of dominators: a member counts when
+//!   no other member is among its strict dominators, a dominator when no
+//!   other dominator of its row is.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // may panic: not library code
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -145,7 +150,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
     #[test]
-    fn rows_equal_the_oracle(spec in spec()) {
+    fn immediate_dominators_by_class_equal_the_oracle(spec in spec()) {
         let graph = build(&spec);
         let analysis = HeapAnalysis::new(&graph);
         let member_class = CLASSES[spec.member_class as usize];
@@ -157,5 +162,37 @@ proptest! {
         let skipped = spec.skipped_class.map(|c| CLASSES[c as usize]);
         let rows = immediate_dominators_by_class(&analysis, &members, |c| Some(c) == skipped);
         prop_assert_eq!(rows, oracle(&analysis, &members, skipped));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Groups made of arbitrary nodes (here: by size modulo three, so a
+    /// group mixes classes and dominates itself in places).
+    #[test]
+    fn sums_by_group_equal_the_oracle(spec in spec()) {
+        let graph = build(&spec);
+        let analysis = HeapAnalysis::new(&graph);
+        let group_of = |n: NodeIndex| -> Option<u32> {
+            (n.index() != 0 && analysis.dominator_tree().contains(n))
+                .then(|| (graph.self_size(n) % 3) as u32)
+        };
+        let sums = analysis.sum_by_group(3, group_of);
+        for (group, sums) in sums.iter().enumerate() {
+            let members: Vec<NodeIndex> =
+                graph.nodes().filter(|&n| group_of(n) == Some(group as u32)).collect();
+            prop_assert_eq!(sums.count, members.len() as u64);
+            prop_assert_eq!(
+                sums.shallow_size,
+                members.iter().map(|&n| analysis.shallow_size(n)).sum::<u64>()
+            );
+            let once: u64 = members
+                .iter()
+                .filter(|&&m| !chain(&analysis, m).iter().any(|a| members.contains(a)))
+                .map(|&m| analysis.retained_size(m))
+                .sum();
+            prop_assert_eq!(sums.retained_size, once);
+        }
     }
 }
