@@ -228,6 +228,18 @@ pub(crate) enum Command {
         #[arg(long, value_name = "GLOB", requires = "of_class")]
         skip: Vec<String>,
     },
+    /// Every thread of a Java heap dump: name, state, stack, the objects
+    /// each frame holds in local variables, and what the thread and those
+    /// locals retain (Eclipse MAT's Thread Overview), largest first.
+    ///
+    /// Example: heapgraph threads --top 5 heap.hprof
+    Threads {
+        /// The dump to read (HPROF).
+        file: PathBuf,
+        /// How many threads to show (0 = all).
+        #[arg(long, default_value_t = 0)]
+        top: usize,
+    },
     /// What references an object, and its shortest paths from GC roots
     /// (weak references are not followed).
     ///
@@ -502,6 +514,7 @@ fn main() -> ExitCode {
             skip,
             ..
         } => commands::dominators::run_by_class(g, file, class, skip, *top, &mut stdout),
+        Command::Threads { file, top } => commands::threads::run(g, file, *top, &mut stdout),
         Command::Retainers { file, id, paths } => {
             commands::retainers::run(g, file, id, *paths, &mut stdout)
         }

@@ -1109,3 +1109,96 @@ fn top_consumers_by_package_and_class_loader_on_the_designed_dump() {
         "{stderr}"
     );
 }
+
+/// `threads` on the designed workers dump (testdata/hprof/threads): each
+/// worker holds `i × 10` KiB in a local of `Workers.hold` two frames below
+/// `Thread.sleep`; names, states and innermost frames agree with what the
+/// JVM printed itself (`jcmd Thread.print`, saved beside the dump).
+#[test]
+fn threads_show_states_stacks_and_the_locals_of_each_frame() {
+    let dump = path("hprof/threads/hotspot-jdk17-workers.hprof.gz");
+    let doc = json(&["threads", &dump]);
+    let threads = doc["threads"].as_array().unwrap();
+    let by_name = |name: &str| {
+        threads
+            .iter()
+            .find(|t| t["thread_name"] == name)
+            .unwrap_or_else(|| panic!("no thread {name}"))
+    };
+    // What jcmd printed: "name" ... then its state, then its first frame.
+    let printed = std::fs::read_to_string(testdata("hprof/threads/jcmd-thread-print.txt")).unwrap();
+    let mut checked = 0;
+    let mut lines = printed.lines().peekable();
+    while let Some(line) = lines.next() {
+        let Some(name) = line.strip_prefix('"').and_then(|l| l.split('"').next()) else {
+            continue;
+        };
+        let state = lines
+            .next()
+            .unwrap()
+            .trim()
+            .strip_prefix("java.lang.Thread.State: ")
+            .unwrap();
+        let state = state.split(' ').next().unwrap();
+        let frame = lines.next().unwrap().trim().strip_prefix("at ").unwrap();
+        let function = frame.split('(').next().unwrap();
+        let thread = by_name(name);
+        assert_eq!(thread["state"], state, "{name}");
+        assert_eq!(thread["daemon"], true, "{name}");
+        assert_eq!(thread["frames"][0]["function"], function, "{name}");
+        checked += 1;
+    }
+    assert_eq!(checked, 5);
+    for i in 1..=3u64 {
+        let thread = by_name(&format!("worker-{i}"));
+        let frames = thread["frames"].as_array().unwrap();
+        let functions: Vec<&str> = frames
+            .iter()
+            .map(|f| f["function"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            &functions[..3],
+            ["java.lang.Thread.sleep", "Workers.pause", "Workers.hold"]
+        );
+        assert_eq!(
+            (frames[1]["line"].as_u64(), frames[2]["line"].as_u64()),
+            (Some(19), Some(14))
+        );
+        // The array in hold's local `data`: header 16 B + i × 10 KiB.
+        let bytes = 16 + i * 10 * 1024;
+        let locals = frames[2]["locals"].as_array().unwrap();
+        assert_eq!(locals.len(), 1, "worker-{i}");
+        assert_eq!(locals[0]["class"], "byte[]");
+        assert_eq!(locals[0]["retained_size"], bytes);
+        assert_eq!(locals[0]["jni"], false);
+        assert_eq!(frames[2]["locals_retained_size"], bytes);
+        // Only hold's frame holds the array; the thread retains it too.
+        assert!(frames[..2]
+            .iter()
+            .all(|f| f["locals"].as_array().unwrap().is_empty()));
+        assert!(thread["retained_size"].as_u64().unwrap() >= bytes);
+    }
+    // Largest retained first: the three workers lead, worker-3 first.
+    let names: Vec<&str> = threads
+        .iter()
+        .take(3)
+        .map(|t| t["thread_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["worker-3", "worker-2", "worker-1"]);
+    assert_eq!(
+        doc["thread_count"].as_u64().unwrap() as usize,
+        threads.len()
+    );
+    // People get stacks; other formats are refused plainly.
+    let output = heapgraph(&["threads", "--top", "1", &dump]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.starts_with("\"worker-3\" TIMED_WAITING daemon")
+            && text
+                .contains("at Workers.hold(Workers.java:14)  holds 1 objects, 30.0 KiB retained"),
+        "{text}"
+    );
+    let output = heapgraph(&["threads", &path(V8)]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("needs a Java heap dump (HPROF)"));
+}

@@ -119,6 +119,61 @@ pub struct HprofDump {
     pub(crate) heap_runs: Vec<(u32, u16)>,
     pub(crate) heap_names: Vec<String>,
     pub(crate) thread_stacks: Vec<(NodeIndex, StackId)>,
+    pub(crate) thread_locals: Vec<ThreadLocal>,
+}
+
+/// An object a thread's stack holds (a JAVA FRAME or JNI LOCAL root).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ThreadLocal {
+    /// The thread object.
+    pub thread: NodeIndex,
+    /// The object held.
+    pub object: NodeIndex,
+    /// The frame that holds it, counted from the innermost (0) of the
+    /// thread's stack trace ([`HprofDump::thread_stack`]); `None` when the
+    /// dump says -1 (no frame).
+    pub frame: Option<u32>,
+    /// A JNI local reference rather than a Java local variable.
+    pub jni: bool,
+}
+
+/// What a `java.lang.Thread` instance says of itself.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct JavaThread {
+    /// Its `name`.
+    pub name: Option<String>,
+    /// Its state, from `threadStatus` (in `Thread` up to JDK 18, in
+    /// `Thread.holder` from JDK 19), as `Thread.getState()` names it;
+    /// `None` where the dump has no such field (Android).
+    pub state: Option<&'static str>,
+    /// Whether it is a daemon thread (`daemon`, or `holder.daemon`).
+    pub daemon: Option<bool>,
+}
+
+/// `Thread.getState()` from a JVMTI thread status word, as
+/// `jdk.internal.misc.VM.toThreadState` decodes it.
+pub fn thread_state(status: i32) -> &'static str {
+    const ALIVE: i32 = 0x0001;
+    const TERMINATED: i32 = 0x0002;
+    const RUNNABLE: i32 = 0x0004;
+    const WAITING_INDEFINITELY: i32 = 0x0010;
+    const WAITING_WITH_TIMEOUT: i32 = 0x0020;
+    const BLOCKED_ON_MONITOR_ENTER: i32 = 0x0400;
+    if status & RUNNABLE != 0 {
+        "RUNNABLE"
+    } else if status & BLOCKED_ON_MONITOR_ENTER != 0 {
+        "BLOCKED"
+    } else if status & WAITING_INDEFINITELY != 0 {
+        "WAITING"
+    } else if status & WAITING_WITH_TIMEOUT != 0 {
+        "TIMED_WAITING"
+    } else if status & TERMINATED != 0 {
+        "TERMINATED"
+    } else if status & ALIVE == 0 {
+        "NEW"
+    } else {
+        "RUNNABLE"
+    }
 }
 
 impl HprofDump {
@@ -185,6 +240,51 @@ impl HprofDump {
     /// All thread objects with a known stack.
     pub fn thread_stacks(&self) -> &[(NodeIndex, StackId)] {
         &self.thread_stacks
+    }
+
+    /// The objects threads hold on their stacks, in thread node order.
+    pub fn thread_locals(&self) -> &[ThreadLocal] {
+        &self.thread_locals
+    }
+
+    /// A thread object's name, state and daemon flag, read lazily from
+    /// `file`. `None` for a node that is not an instance.
+    pub fn java_thread(&self, file: &[u8], node: NodeIndex) -> Option<JavaThread> {
+        let fields = self.instance_fields(file, node)?;
+        let strings = self.graph.strings();
+        let field = |fields: &[(StringId, FieldValue)], name: &[u8]| {
+            fields
+                .iter()
+                .find(|(n, _)| strings.bytes(*n) == name)
+                .map(|f| f.1)
+        };
+        let object = |id: u64| self.graph.node_by_object_id(id).filter(|_| id != 0);
+        let name = match field(&fields, b"name") {
+            Some(FieldValue::Object(id)) => {
+                object(id).and_then(|n| self.java_string_value(file, n))
+            }
+            _ => None,
+        };
+        // JDK 19+ keeps the status and the daemon flag in `holder`.
+        let holder = match field(&fields, b"holder") {
+            Some(FieldValue::Object(id)) => object(id).and_then(|n| self.instance_fields(file, n)),
+            _ => None,
+        };
+        let status = field(&fields, b"threadStatus")
+            .or_else(|| holder.as_deref().and_then(|h| field(h, b"threadStatus")));
+        let daemon = field(&fields, b"daemon")
+            .or_else(|| holder.as_deref().and_then(|h| field(h, b"daemon")));
+        Some(JavaThread {
+            name,
+            state: match status {
+                Some(FieldValue::Int(status)) => Some(thread_state(status)),
+                _ => None,
+            },
+            daemon: match daemon {
+                Some(FieldValue::Boolean(daemon)) => Some(daemon),
+                _ => None,
+            },
+        })
     }
 
     /// Where `node`'s heap sub-record starts in `file`, with a reader over

@@ -86,7 +86,7 @@ mod stats;
 mod stream;
 mod types;
 
-pub use dump::{FieldValue, HprofDump};
+pub use dump::{thread_state, FieldValue, HprofDump, JavaThread, ThreadLocal};
 pub use error::{HprofError, HprofErrorKind, HprofLocation};
 pub use histogram::{shallow_class_histogram, ShallowHistogram, ShallowHistogramRow};
 pub use names::normalize_class_name;

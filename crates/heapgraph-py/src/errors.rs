@@ -64,9 +64,8 @@ impl Failure {
             heapgraph::Error::UnsupportedFormat { .. } | heapgraph::Error::NoParser(_) => {
                 ErrorClass::UnsupportedFormat
             }
-            heapgraph::Error::NotEnoughMemory { .. } | heapgraph::Error::NotEnoughScratch { .. } => {
-                ErrorClass::NotEnoughMemory
-            }
+            heapgraph::Error::NotEnoughMemory { .. }
+            | heapgraph::Error::NotEnoughScratch { .. } => ErrorClass::NotEnoughMemory,
             heapgraph::Error::SpillUnavailable { .. } => ErrorClass::Read,
             _ => ErrorClass::InvalidDump,
         };

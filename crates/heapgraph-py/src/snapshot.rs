@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use heapgraph::analysis::{class_name_matches, HistogramOrder};
 use heapgraph::analysis::suspects::{leak_suspects, top_level_objects, SuspectKind};
+use heapgraph::analysis::{class_name_matches, HistogramOrder};
 use heapgraph::core::{EdgeIndex, NodeIndex};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -228,10 +228,73 @@ impl Snapshot {
             t.opt_u64("loader_id", rows.iter().map(|r| r.loader_id).collect());
             t.u64("classes", rows.iter().map(|r| r.classes).collect());
             t.u64("count", rows.iter().map(|r| r.count).collect());
-            t.u64("shallow_size", rows.iter().map(|r| r.shallow_size).collect());
-            t.u64("retained_size", rows.iter().map(|r| r.retained_size).collect());
+            t.u64(
+                "shallow_size",
+                rows.iter().map(|r| r.shallow_size).collect(),
+            );
+            t.u64(
+                "retained_size",
+                rows.iter().map(|r| r.retained_size).collect(),
+            );
             t.meta("by", by);
             t.meta("sort", sort);
+            Ok(t)
+        })
+    }
+
+    /// The threads of an HPROF dump, one row per stack frame (the CLI's
+    /// `threads`).
+    fn threads(&self, py: Python<'_>) -> PyResult<ArrowStream> {
+        let inner = &self.inner;
+        table_of(py, || {
+            if inner.dump.format() != heapgraph::Format::Hprof {
+                return Err(Failure::new(
+                    ErrorClass::Analysis,
+                    format!(
+                        "threads() needs a Java heap dump (HPROF); this is a {}",
+                        inner.dump.format().as_str()
+                    ),
+                ));
+            }
+            let analysis = inner.analysis();
+            let graph = analysis.graph();
+            let mut t = Table::new();
+            let (mut ids, mut names, mut states, mut retained) = (vec![], vec![], vec![], vec![]);
+            let (mut depths, mut functions, mut files, mut lines) =
+                (vec![], vec![], vec![], vec![]);
+            let (mut locals, mut locals_retained) = (vec![], vec![]);
+            for thread in heapgraph::threads::java_threads(&inner.dump, analysis) {
+                let mut row = |frame: Option<&heapgraph::threads::FrameView>| {
+                    ids.push(graph.object_id(thread.node));
+                    names.push(thread.name.clone());
+                    states.push(thread.state.map(str::to_string));
+                    retained.push(thread.retained_size);
+                    depths.push(frame.map(|f| f.depth));
+                    functions.push(frame.map(|f| f.function.clone()));
+                    files.push(frame.map(|f| f.file.clone()));
+                    lines.push(frame.map(|f| f.line));
+                    locals.push(
+                        frame.map(|f| f.locals.iter().map(|l| graph.object_id(l.node)).collect()),
+                    );
+                    locals_retained.push(frame.map(|f| f.locals_retained_size));
+                };
+                if thread.frames.is_empty() {
+                    row(None);
+                }
+                for frame in &thread.frames {
+                    row(Some(frame));
+                }
+            }
+            t.u64("thread_id", ids);
+            t.opt_text("thread_name", names);
+            t.opt_text("state", states);
+            t.u64("retained_size", retained);
+            t.opt_u32("depth", depths);
+            t.opt_text("function", functions);
+            t.opt_text("file", files);
+            t.opt_u32("line", lines);
+            t.u64_lists("local_ids", locals);
+            t.opt_u64("locals_retained_size", locals_retained);
             Ok(t)
         })
     }

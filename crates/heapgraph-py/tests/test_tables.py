@@ -69,6 +69,27 @@ def flatten(tree: List[Dict[str, Any]], depth: int = 0, parent: Any = None) -> L
     return rows
 
 
+def test_threads_match_the_cli(cli) -> None:
+    workers = HPROF.parent / "threads" / "hotspot-jdk17-workers.hprof.gz"
+    expected = []
+    for t in cli.json("threads", workers)["threads"]:
+        common = dict(thread_id=t["id"], thread_name=t["thread_name"], state=t["state"],
+                      retained_size=t["retained_size"])
+        if not t["frames"]:
+            expected.append(dict(common, depth=None, function=None, file=None, line=None,
+                                 local_ids=None, locals_retained_size=None))
+        for f in t["frames"]:
+            expected.append(dict(common, depth=f["depth"], function=f["function"], file=f["file"],
+                                 line=f["line"], local_ids=[l["id"] for l in f["locals"]],
+                                 locals_retained_size=f["locals_retained_size"]))
+    table = snap(workers).threads()
+    assert table.to_pylist() == expected
+    hold = [r for r in expected if r["function"] == "Workers.hold"]
+    assert sorted(r["locals_retained_size"] for r in hold) == [10256, 20496, 30736]
+    with pytest.raises(heapgraph.AnalysisError):
+        snap(V8).threads()
+
+
 def test_top_consumers_match_the_cli(cli) -> None:
     plugins = HPROF.parent / "loaders" / "hotspot-jdk17-plugins.hprof.gz"
     for by in ("package", "classloader"):

@@ -39,6 +39,8 @@ pub mod memory;
 mod sniff;
 mod source;
 pub mod spill;
+#[cfg(feature = "hprof")]
+pub mod threads;
 pub mod workflows;
 
 use std::path::Path;

@@ -13,4 +13,5 @@ pub mod sites;
 pub mod strings;
 pub mod summary;
 pub mod suspects;
+pub mod threads;
 pub mod trend;

@@ -71,7 +71,7 @@ pub(super) struct EdgeEmitter<'b, R: Fn(u64) -> Option<u32>> {
     pub(super) layouts: &'b [ClassLayout],
     pub(super) static_names: &'b [Vec<StringId>],
     pub(super) primitive_class: &'b [Option<u32>; 12],
-    pub(super) locals: &'b [(u32, u64, u8)],
+    pub(super) locals: &'b [(u32, u64, u8, u32)],
     pub(super) local_cursor: usize,
     pub(super) trace_stacks: &'b HashMap<u32, StackId>,
     pub(super) labels: &'b Labels,
@@ -230,7 +230,7 @@ impl<R: Fn(u64) -> Option<u32>> HeapVisitor for EdgeEmitter<'_, R> {
             }
         };
         // Locals of this thread (JAVA FRAME / JNI LOCAL roots, as MAT does).
-        while let Some(&(thread, target, tag)) = self.locals.get(self.local_cursor) {
+        while let Some(&(thread, target, tag, _)) = self.locals.get(self.local_cursor) {
             if thread > node {
                 break;
             }

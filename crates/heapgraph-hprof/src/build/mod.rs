@@ -28,7 +28,7 @@ mod nodes;
 mod roots;
 mod stacks;
 
-use heapgraph_core::{Format, GraphBuilder};
+use heapgraph_core::{Format, GraphBuilder, NodeIndex};
 
 use crate::compressed;
 use crate::dump::HprofDump;
@@ -165,8 +165,28 @@ pub(crate) fn parse(
         own_fields,
         heap_runs,
         heap_names,
+        thread_locals: thread_locals(&threads.locals, &resolve),
         thread_stacks: threads.stacks,
     })
+}
+
+/// The locals of known threads whose objects are in the dump, in thread
+/// order, as [`HprofDump::thread_locals`] gives them.
+fn thread_locals(
+    locals: &[(u32, u64, u8, u32)],
+    resolve: &impl Fn(u64) -> Option<u32>,
+) -> Vec<crate::ThreadLocal> {
+    locals
+        .iter()
+        .filter_map(|&(thread, id, tag, frame)| {
+            Some(crate::ThreadLocal {
+                thread: NodeIndex::new(thread),
+                object: NodeIndex::new(resolve(id)?),
+                frame: (frame != u32::MAX).then_some(frame),
+                jni: tag == 0x02,
+            })
+        })
+        .collect()
 }
 
 /// Whether sizes assume compressed references: the options' choice, else

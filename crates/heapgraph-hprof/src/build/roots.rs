@@ -25,9 +25,9 @@ pub(super) struct Threads {
     /// [`HprofDump::thread_stacks`](crate::HprofDump::thread_stacks) gives them.
     pub(super) stacks: Vec<(NodeIndex, StackId)>,
     /// JAVA FRAME and JNI LOCAL roots of a known thread, as (thread node,
-    /// target id, root tag), sorted by thread node: edges from the thread,
-    /// as MAT makes them.
-    pub(super) locals: Vec<(u32, u64, u8)>,
+    /// target id, root tag, frame number), sorted by thread node: edges
+    /// from the thread, as MAT makes them, and the dump's thread locals.
+    pub(super) locals: Vec<(u32, u64, u8, u32)>,
 }
 
 /// Finds the threads and their locals among the `roots` of the index.
@@ -47,11 +47,11 @@ pub(super) fn threads(
             }
         }
     }
-    let mut locals: Vec<(u32, u64, u8)> = Vec::new();
-    for &(tag, id, serial, _) in roots {
+    let mut locals: Vec<(u32, u64, u8, u32)> = Vec::new();
+    for &(tag, id, serial, frame) in roots {
         if tag == 0x02 || tag == 0x03 {
             if let Some(thread) = thread_by_serial.get(&serial).and_then(|&t| resolve(t)) {
-                locals.push((thread, id, tag));
+                locals.push((thread, id, tag, frame));
             }
         }
     }

@@ -159,6 +159,14 @@ class Snapshot:
         over group names) as in :meth:`histogram`."""
         return _table(self._native.top_consumers(by, sort, top, pattern))
 
+    def threads(self) -> pa.Table:
+        """The threads of a Java heap dump, one row per stack frame
+        (innermost first; a thread without a stack has one row of nulls):
+        ``thread_id, thread_name, state, retained_size, depth, function,
+        file, line, local_ids, locals_retained_size`` (the CLI's
+        ``threads``; Eclipse MAT's Thread Overview)."""
+        return _table(self._native.threads())
+
     def nodes(self) -> pa.Table:
         """Every node, with the columns of ``heapgraph export --what nodes``:
         ``index, id, kind, name, self_size, shallow_size, retained_size,
