@@ -316,6 +316,13 @@ impl<'g> HeapAnalysis<'g> {
             .collect()
     }
 
+    /// How views that group objects by class name `node`: its class, or
+    /// its name when it has none; a Java class object as `class X` (the
+    /// class it stands for, whose static fields hang off it).
+    pub fn display_class(&self, node: NodeIndex) -> String {
+        crate::leaks::class_or_name(self, node)
+    }
+
     /// The instances of every class whose name matches `glob` (`*` and
     /// `?`, see [`class_name_matches`](crate::class_name_matches)), in node
     /// order, in one pass over the nodes.

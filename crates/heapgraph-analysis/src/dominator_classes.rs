@@ -55,7 +55,7 @@ pub fn immediate_dominators_by_class(
     let label = |node: NodeIndex| -> Option<String> {
         match graph.kind(node) {
             NodeKind::Synthetic | NodeKind::RootGroup => None,
-            _ => Some(crate::leaks::class_or_name(analysis, node)),
+            _ => Some(analysis.display_class(node)),
         }
     };
     // Member → the dominator it is charged to (None: the GC roots).

@@ -228,6 +228,18 @@ pub(crate) enum Command {
         #[arg(long, value_name = "GLOB", requires = "of_class")]
         skip: Vec<String>,
     },
+    /// Java collections (maps, sets, lists, deques, string builders, object
+    /// arrays): size, capacity, fill ratio and the bytes unused capacity
+    /// wastes, by class and by the field that holds them, most wasted first.
+    ///
+    /// Example: heapgraph collections --top 20 heap.hprof
+    Collections {
+        /// The dump to read (HPROF).
+        file: PathBuf,
+        /// How many groups to show (0 = all).
+        #[arg(long, default_value_t = 25)]
+        top: usize,
+    },
     /// Every thread of a Java heap dump: name, state, stack, the objects
     /// each frame holds in local variables, and what the thread and those
     /// locals retain (Eclipse MAT's Thread Overview), largest first.
@@ -514,6 +526,9 @@ fn main() -> ExitCode {
             skip,
             ..
         } => commands::dominators::run_by_class(g, file, class, skip, *top, &mut stdout),
+        Command::Collections { file, top } => {
+            commands::collections::run(g, file, *top, &mut stdout)
+        }
         Command::Threads { file, top } => commands::threads::run(g, file, *top, &mut stdout),
         Command::Retainers { file, id, paths } => {
             commands::retainers::run(g, file, id, *paths, &mut stdout)

@@ -1202,3 +1202,172 @@ fn threads_show_states_stacks_and_the_locals_of_each_frame() {
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("needs a Java heap dump (HPROF)"));
 }
+
+/// `collections` on the designed dump (testdata/hprof/collections): sizes
+/// equal what Java itself counted (`sizes.txt`, printed by the program),
+/// capacities follow from the constructors and the JDK's growth rules, and
+/// the wasted bytes are the unused slots times their size.
+#[test]
+fn collections_fill_ratios_and_wasted_capacity_on_the_designed_dump() {
+    let dump = path("hprof/collections/hotspot-jdk17-collections.hprof.gz");
+    let doc = json(&["collections", "--top", "0", &dump]);
+    let groups = doc["groups"].as_array().unwrap();
+    let find = |class: &str, holder: &str| {
+        groups
+            .iter()
+            .find(|g| g["class"] == class && g["holder"] == holder)
+            .unwrap_or_else(|| panic!("no {class} held by {holder}"))
+    };
+    // (name in sizes.txt, class, holder, count, capacity each, slot bytes)
+    let designed = [
+        (
+            "Holders.OWNERS[].index",
+            "java.util.HashMap",
+            "Holders$Owner.index",
+            20,
+            256,
+            4,
+        ),
+        (
+            "Holders.OWNERS[].names",
+            "java.util.ArrayList",
+            "Holders$Owner.names",
+            20,
+            100,
+            4,
+        ),
+        (
+            "Holders.OWNERS[].log",
+            "java.lang.StringBuilder",
+            "Holders$Owner.log",
+            20,
+            1000,
+            1,
+        ),
+        (
+            "Holders.SET",
+            "java.util.HashSet",
+            "class Holders.SET",
+            1,
+            2048,
+            4,
+        ),
+        (
+            "Holders.CONCURRENT",
+            "java.util.concurrent.ConcurrentHashMap",
+            "class Holders.CONCURRENT",
+            1,
+            1024,
+            4,
+        ),
+        (
+            "Holders.TABLE",
+            "java.util.Hashtable",
+            "class Holders.TABLE",
+            1,
+            191,
+            4,
+        ),
+        (
+            "Holders.WEAK",
+            "java.util.WeakHashMap",
+            "class Holders.WEAK",
+            1,
+            16,
+            4,
+        ),
+        (
+            "Holders.DEQUE",
+            "java.util.ArrayDeque",
+            "class Holders.DEQUE",
+            1,
+            17,
+            4,
+        ),
+        (
+            "Holders.VECTOR",
+            "java.util.Vector",
+            "class Holders.VECTOR",
+            1,
+            50,
+            4,
+        ),
+        (
+            "Holders.LINKED",
+            "java.util.LinkedHashMap",
+            "class Holders.LINKED",
+            1,
+            16,
+            4,
+        ),
+        (
+            "Holders.UTF16",
+            "java.lang.StringBuffer",
+            "class Holders.UTF16",
+            1,
+            100,
+            2,
+        ),
+    ];
+    let sizes = std::fs::read_to_string(testdata("hprof/collections/sizes.txt")).unwrap();
+    let java_size = |name: &str| -> u64 {
+        sizes
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("SIZE {name} ")))
+            .unwrap_or_else(|| panic!("{name} not in sizes.txt"))
+            .parse()
+            .unwrap()
+    };
+    for (name, class, holder, count, capacity, slot) in designed {
+        let group = find(class, holder);
+        let size = java_size(name);
+        assert_eq!(group["count"], count, "{name}");
+        assert_eq!(group["size"].as_u64(), Some(size * count), "{name}");
+        assert_eq!(group["capacity"].as_u64(), Some(capacity * count), "{name}");
+        assert_eq!(
+            group["wasted_bytes"].as_u64(),
+            Some((capacity - size) * slot * count),
+            "{name}"
+        );
+        assert_eq!(group["empty"], 0, "{name}");
+        let ratio = group["fill_ratio"].as_f64().unwrap();
+        assert!(
+            (ratio - size as f64 / capacity as f64).abs() < 1e-9,
+            "{name}: {ratio}"
+        );
+    }
+    // 30 lists never added to: empty, no capacity, nothing wasted.
+    let empty = find("java.util.ArrayList", "java.lang.Object[][*]");
+    assert_eq!(
+        (
+            empty["count"].as_u64(),
+            empty["empty"].as_u64(),
+            empty["capacity"].as_u64()
+        ),
+        (Some(30), Some(30), Some(0))
+    );
+    // An object array with 10 of 100 slots set.
+    let sparse = find("java.lang.Object[]", "class Holders.SPARSE");
+    assert_eq!(
+        (
+            sparse["size"].as_u64(),
+            sparse["capacity"].as_u64(),
+            sparse["wasted_bytes"].as_u64()
+        ),
+        (Some(10), Some(100), Some(360))
+    );
+    // A set's inner map and the collections' backing arrays are not listed again.
+    assert!(groups.iter().all(|g| g["holder"] != "java.util.HashSet.map"
+        && g["holder"] != "java.util.ArrayList.elementData"
+        && g["holder"] != "java.util.HashMap.table"));
+    // Most wasted first; the total is the sum over every collection.
+    let wasted: Vec<u64> = groups
+        .iter()
+        .map(|g| g["wasted_bytes"].as_u64().unwrap())
+        .collect();
+    assert!(wasted.windows(2).all(|w| w[0] >= w[1]));
+    assert_eq!(doc["wasted_bytes"].as_u64(), Some(wasted.iter().sum()));
+    assert_eq!(groups[0]["holder"], "Holders$Owner.log");
+    let output = heapgraph(&["collections", &path(V8)]);
+    assert_eq!(output.status.code(), Some(1));
+}

@@ -306,6 +306,18 @@ impl HprofDump {
         (body.u1(offset).ok()? == tag).then_some((offset, body))
     }
 
+    /// The length of an object array node (OBJECT ARRAY DUMP), read from
+    /// `file`: slots, null or not. `None` for other nodes or a different
+    /// `file`.
+    pub fn object_array_length(&self, file: &[u8], node: NodeIndex) -> Option<u32> {
+        if self.graph.kind(node) != NodeKind::Array {
+            return None;
+        }
+        // Tag 0x22, id, trace serial, length.
+        let (offset, body) = self.sub_record(file, node, 0x22)?;
+        body.u4(offset + 1 + usize::from(self.id_size) + 4).ok()
+    }
+
     /// The element type and raw contents (big-endian, as in the file) of a
     /// primitive array node, read from `file` (the bytes that were parsed).
     /// `None` for other nodes, Android NODATA arrays and arrays split across

@@ -242,6 +242,42 @@ impl Snapshot {
         })
     }
 
+    /// Java collections by class and holding field (the CLI's
+    /// `collections`).
+    #[pyo3(signature = (top = 0))]
+    fn collections(&self, py: Python<'_>, top: usize) -> PyResult<ArrowStream> {
+        let inner = &self.inner;
+        table_of(py, || {
+            if inner.dump.format() != heapgraph::Format::Hprof {
+                return Err(Failure::new(
+                    ErrorClass::Analysis,
+                    format!(
+                        "collections() needs a Java heap dump (HPROF); this is a {}",
+                        inner.dump.format().as_str()
+                    ),
+                ));
+            }
+            let found = heapgraph::collections::collections(&inner.dump, inner.analysis());
+            let wasted: u64 = found.iter().map(|c| c.wasted_bytes()).sum();
+            let groups = take_top(heapgraph::collections::group(&found), top);
+            let mut t = Table::new();
+            t.text("class", groups.iter().map(|g| g.class.as_str()));
+            t.text("holder", groups.iter().map(|g| g.holder.as_str()));
+            t.u64("count", groups.iter().map(|g| g.count).collect());
+            t.u64("empty", groups.iter().map(|g| g.empty).collect());
+            t.u64("size", groups.iter().map(|g| g.size).collect());
+            t.u64("capacity", groups.iter().map(|g| g.capacity).collect());
+            t.f64("fill_ratio", groups.iter().map(|g| g.fill_ratio).collect());
+            t.u64(
+                "wasted_bytes",
+                groups.iter().map(|g| g.wasted_bytes).collect(),
+            );
+            t.meta("collection_count", found.len());
+            t.meta("wasted_bytes", wasted);
+            Ok(t)
+        })
+    }
+
     /// The threads of an HPROF dump, one row per stack frame (the CLI's
     /// `threads`).
     fn threads(&self, py: Python<'_>) -> PyResult<ArrowStream> {

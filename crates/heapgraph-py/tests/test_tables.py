@@ -69,6 +69,16 @@ def flatten(tree: List[Dict[str, Any]], depth: int = 0, parent: Any = None) -> L
     return rows
 
 
+def test_collections_match_the_cli(cli) -> None:
+    dump = HPROF.parent / "collections" / "hotspot-jdk17-collections.hprof.gz"
+    expected = cli.json("collections", "--top", 0, dump)
+    table = snap(dump).collections()
+    assert table.to_pylist() == expected["groups"]
+    meta = heapgraph.metadata(table)
+    assert meta["wasted_bytes"] == str(expected["wasted_bytes"])
+    assert meta["collection_count"] == str(expected["collection_count"])
+
+
 def test_threads_match_the_cli(cli) -> None:
     workers = HPROF.parent / "threads" / "hotspot-jdk17-workers.hprof.gz"
     expected = []

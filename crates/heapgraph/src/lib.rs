@@ -34,6 +34,8 @@
 #[cfg(not(any(feature = "v8", feature = "hprof", feature = "tracemalloc")))]
 compile_error!("heapgraph needs at least one format feature: `v8`, `hprof` or `tracemalloc`");
 
+#[cfg(feature = "hprof")]
+pub mod collections;
 mod histogram;
 pub mod memory;
 mod sniff;

@@ -159,6 +159,13 @@ class Snapshot:
         over group names) as in :meth:`histogram`."""
         return _table(self._native.top_consumers(by, sort, top, pattern))
 
+    def collections(self, top: int = 0) -> pa.Table:
+        """Java collections grouped by class and the field that holds them,
+        most wasted bytes first: ``class, holder, count, empty, size,
+        capacity, fill_ratio, wasted_bytes`` (the CLI's ``collections``;
+        metadata ``collection_count`` and ``wasted_bytes``)."""
+        return _table(self._native.collections(top))
+
     def threads(self) -> pa.Table:
         """The threads of a Java heap dump, one row per stack frame
         (innermost first; a thread without a stack has one row of nulls):
