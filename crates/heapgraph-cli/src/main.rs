@@ -228,6 +228,17 @@ pub(crate) enum Command {
         #[arg(long, value_name = "GLOB", requires = "of_class")]
         skip: Vec<String>,
     },
+    /// Android objects whose lifecycle has ended but that are still strongly
+    /// reachable, as LeakCanary decides it (destroyed Activity, Fragment
+    /// without a FragmentManager, View of a destroyed Activity, dismissed
+    /// Dialog, cleared ViewModel), each with its shortest strong path from
+    /// a GC root and the known library leaks on it.
+    ///
+    /// Example: heapgraph android-leaks app.hprof
+    AndroidLeaks {
+        /// The dump to read (HPROF, usually Android's 1.0.3).
+        file: PathBuf,
+    },
     /// Java collections (maps, sets, lists, deques, string builders, object
     /// arrays): size, capacity, fill ratio and the bytes unused capacity
     /// wastes, by class and by the field that holds them, most wasted first.
@@ -526,6 +537,7 @@ fn main() -> ExitCode {
             skip,
             ..
         } => commands::dominators::run_by_class(g, file, class, skip, *top, &mut stdout),
+        Command::AndroidLeaks { file } => commands::android_leaks::run(g, file, &mut stdout),
         Command::Collections { file, top } => {
             commands::collections::run(g, file, *top, &mut stdout)
         }

@@ -242,6 +242,68 @@ impl Snapshot {
         })
     }
 
+    /// Android objects whose lifecycle has ended (the CLI's
+    /// `android-leaks`), one row per leak with its path as lists.
+    fn android_leaks(&self, py: Python<'_>) -> PyResult<ArrowStream> {
+        let inner = &self.inner;
+        table_of(py, || {
+            if inner.dump.format() != heapgraph::Format::Hprof {
+                return Err(Failure::new(
+                    ErrorClass::Analysis,
+                    format!(
+                        "android_leaks() needs a Java heap dump (HPROF); this is a {}",
+                        inner.dump.format().as_str()
+                    ),
+                ));
+            }
+            let analysis = inner.analysis();
+            let graph = analysis.graph();
+            let leaks = heapgraph::android::lifecycle_leaks(&inner.dump, analysis);
+            let mut t = Table::new();
+            t.u64(
+                "id",
+                leaks.iter().map(|l| graph.object_id(l.node)).collect(),
+            );
+            t.text("class", leaks.iter().map(|l| l.class.as_str()));
+            t.text("kind", leaks.iter().map(|l| l.kind));
+            t.text("reason", leaks.iter().map(|l| l.reason));
+            t.u64(
+                "retained_size",
+                leaks.iter().map(|l| l.retained_size).collect(),
+            );
+            t.bool(
+                "library_leak",
+                leaks.iter().map(|l| l.library_leak).collect(),
+            );
+            t.text("gc_root", leaks.iter().map(|l| l.gc_root.as_str()));
+            t.u64_lists(
+                "path_ids",
+                leaks
+                    .iter()
+                    .map(|l| Some(l.path.iter().map(|r| graph.object_id(r.source)).collect()))
+                    .collect(),
+            );
+            t.text(
+                "path",
+                leaks.iter().map(|l| {
+                    l.path
+                        .iter()
+                        .map(|r| {
+                            let mark = if r.library_leak {
+                                " (library leak)"
+                            } else {
+                                ""
+                            };
+                            format!("{}.{}{mark}", r.source_class, r.reference)
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" -> ")
+                }),
+            );
+            Ok(t)
+        })
+    }
+
     /// Java collections by class and holding field (the CLI's
     /// `collections`).
     #[pyo3(signature = (top = 0))]

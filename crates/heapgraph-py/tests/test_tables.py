@@ -69,6 +69,17 @@ def flatten(tree: List[Dict[str, Any]], depth: int = 0, parent: Any = None) -> L
     return rows
 
 
+def test_android_leaks_match_the_cli(cli) -> None:
+    dump = HPROF.parent / "android-leaks" / "android-art-lifecycle.hprof"
+    expected = cli.json("android-leaks", dump)["leaks"]
+    rows = snap(dump).android_leaks().to_pylist()
+    assert [(r["id"], r["reason"], r["library_leak"], r["gc_root"]) for r in rows] == [
+        (l["id"], l["reason"], l["library_leak"], l["gc_root"]) for l in expected
+    ]
+    assert [r["path_ids"] for r in rows] == [[p["source_id"] for p in l["path"]] for l in expected]
+    assert len(rows) == 7 and sum(r["library_leak"] for r in rows) == 2
+
+
 def test_collections_match_the_cli(cli) -> None:
     dump = HPROF.parent / "collections" / "hotspot-jdk17-collections.hprof.gz"
     expected = cli.json("collections", "--top", 0, dump)

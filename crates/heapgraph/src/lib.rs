@@ -35,6 +35,8 @@
 compile_error!("heapgraph needs at least one format feature: `v8`, `hprof` or `tracemalloc`");
 
 #[cfg(feature = "hprof")]
+pub mod android;
+#[cfg(feature = "hprof")]
 pub mod collections;
 mod histogram;
 pub mod memory;

@@ -192,3 +192,32 @@ fn old_heap_profiles_sum_their_tree() {
         assert!(dump.allocations().call_tree().folded().len() > 5, "{name}");
     }
 }
+
+/// LeakCanary's own test dumps (leak_service_binder, and the same app with
+/// the leak's reference excluded): each holds a leaked
+/// `com.example.leakcanary.LeakyService`, which LeakCanary's 2016 tests
+/// found; `android::lifecycle_leaks` must find it by Shark's Service rule,
+/// and nothing else.
+#[test]
+fn leakcanary_dumps_show_their_leaked_service() {
+    let Some(dir) = external() else {
+        return;
+    };
+    for name in [
+        "leakcanary-android-leak_service_binder.hprof",
+        "leakcanary-android-leak_service_binder_ignored.hprof",
+    ] {
+        let dump = heapgraph::open(dir.join("hprof").join(name)).unwrap();
+        let analysis = dump.analyse();
+        let leaks = heapgraph::android::lifecycle_leaks(&dump, &analysis);
+        assert!(!leaks.is_empty(), "{name}: no leak found");
+        for leak in &leaks {
+            assert_eq!(leak.class, "com.example.leakcanary.LeakyService", "{name}");
+            assert_eq!(
+                leak.reason, "Service not held by ActivityThread.mServices",
+                "{name}"
+            );
+            assert!(!leak.path.is_empty() && leak.retained_size > 0, "{name}");
+        }
+    }
+}

@@ -1,6 +1,7 @@
 //! One module per subcommand. Each `--json` document's field names are a
 //! stable contract (see the README).
 
+pub mod android_leaks;
 pub mod collections;
 pub mod diff;
 pub mod dominators;

@@ -159,6 +159,14 @@ class Snapshot:
         over group names) as in :meth:`histogram`."""
         return _table(self._native.top_consumers(by, sort, top, pattern))
 
+    def android_leaks(self) -> pa.Table:
+        """Android objects whose lifecycle has ended but that are still
+        strongly reachable, as LeakCanary decides it (the CLI's
+        ``android-leaks``): ``id, class, kind, reason, retained_size,
+        library_leak, gc_root, path_ids, path`` (the path as
+        ``Class.field -> ...``, known library leaks marked)."""
+        return _table(self._native.android_leaks())
+
     def collections(self, top: int = 0) -> pa.Table:
         """Java collections grouped by class and the field that holds them,
         most wasted bytes first: ``class, holder, count, empty, size,
