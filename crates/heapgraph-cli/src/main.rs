@@ -443,6 +443,10 @@ pub(crate) enum Command {
         /// How many values to show (0 = all).
         #[arg(long, default_value_t = 25)]
         top: usize,
+        /// Duplicate primitive arrays instead (HPROF): arrays of one element
+        /// type with equal contents, other than the strings' own values.
+        #[arg(long)]
+        arrays: bool,
     },
 }
 
@@ -573,7 +577,16 @@ fn main() -> ExitCode {
         Command::Suspects { file, threshold } => {
             commands::suspects::run(g, file, *threshold, &mut stdout)
         }
-        Command::Strings { file, top } => commands::strings::run(g, file, *top, &mut stdout),
+        Command::Strings {
+            file,
+            top,
+            arrays: false,
+        } => commands::strings::run(g, file, *top, &mut stdout),
+        Command::Strings {
+            file,
+            top,
+            arrays: true,
+        } => commands::strings::run_arrays(g, file, *top, &mut stdout),
         Command::Export { file, output, what } => {
             commands::export::run(g, file, output, *what, &mut stdout)
         }

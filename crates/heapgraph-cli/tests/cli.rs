@@ -1451,3 +1451,45 @@ fn android_lifecycle_leaks_on_the_designed_dump() {
     let output = heapgraph(&["android-leaks", &path(V8)]);
     assert_eq!(output.status.code(), Some(1));
 }
+
+/// `strings --arrays` on the plugins dump: the designed zero-filled arrays
+/// (50 `byte[1000]`, 30 `int[100]`, 40 `byte[200]`) are the three largest
+/// groups, each wasting all but one copy.
+#[test]
+fn duplicate_primitive_arrays_on_the_designed_dump() {
+    let dump = path("hprof/loaders/hotspot-jdk17-plugins.hprof.gz");
+    let doc = json(&["strings", "--arrays", "--top", "0", &dump]);
+    let arrays = doc["arrays"].as_array().unwrap();
+    let head: Vec<(String, u64, u64, u64)> = arrays
+        .iter()
+        .take(3)
+        .map(|a| {
+            (
+                a["type"].as_str().unwrap().to_string(),
+                a["length"].as_u64().unwrap(),
+                a["count"].as_u64().unwrap(),
+                a["wasted_size"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        head,
+        [
+            ("byte[]".to_string(), 1000, 50, 49 * (16 + 1000)),
+            ("int[]".to_string(), 100, 30, 29 * (16 + 400)),
+            ("byte[]".to_string(), 200, 40, 39 * (16 + 200)),
+        ]
+    );
+    assert!(arrays.iter().all(|a| a["count"].as_u64().unwrap() >= 2));
+    assert_eq!(
+        doc["wasted_size"].as_u64(),
+        Some(
+            arrays
+                .iter()
+                .map(|a| a["wasted_size"].as_u64().unwrap())
+                .sum()
+        )
+    );
+    let output = heapgraph(&["strings", "--arrays", &path(V8)]);
+    assert_eq!(output.status.code(), Some(1));
+}

@@ -242,6 +242,58 @@ impl Snapshot {
         })
     }
 
+    /// Duplicate primitive arrays of an HPROF dump (the CLI's `strings
+    /// --arrays`).
+    #[pyo3(signature = (top = 0))]
+    fn duplicate_arrays(&self, py: Python<'_>, top: usize) -> PyResult<ArrowStream> {
+        let inner = &self.inner;
+        table_of(py, || {
+            let dump = &*inner.dump;
+            let graph = dump.graph();
+            let groups = dump.duplicate_arrays(inner.analysis()).ok_or_else(|| {
+                Failure::new(
+                    ErrorClass::Analysis,
+                    format!(
+                        "duplicate_arrays() needs a Java heap dump (HPROF); this is a {}",
+                        dump.format()
+                    ),
+                )
+            })?;
+            let wasted: u64 = groups.iter().map(|d| d.copies.wasted_bytes).sum();
+            let count = groups.len();
+            let rows = take_top(groups, top);
+            let mut t = Table::new();
+            t.text("type", rows.iter().map(|d| format!("{}[]", d.element_type)));
+            t.u64("length", rows.iter().map(|d| d.length).collect());
+            t.u64("count", rows.iter().map(|d| d.copies.count).collect());
+            t.u64(
+                "total_size",
+                rows.iter().map(|d| d.copies.total_bytes).collect(),
+            );
+            t.u64(
+                "wasted_size",
+                rows.iter().map(|d| d.copies.wasted_bytes).collect(),
+            );
+            t.u64_lists(
+                "example_ids",
+                rows.iter()
+                    .map(|d| {
+                        Some(
+                            d.copies
+                                .examples
+                                .iter()
+                                .map(|&n| graph.object_id(n))
+                                .collect(),
+                        )
+                    })
+                    .collect(),
+            );
+            t.meta("duplicate_arrays", count);
+            t.meta("wasted_size", wasted);
+            Ok(t)
+        })
+    }
+
     /// Android objects whose lifecycle has ended (the CLI's
     /// `android-leaks`), one row per leak with its path as lists.
     fn android_leaks(&self, py: Python<'_>) -> PyResult<ArrowStream> {

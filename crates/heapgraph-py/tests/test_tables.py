@@ -69,6 +69,16 @@ def flatten(tree: List[Dict[str, Any]], depth: int = 0, parent: Any = None) -> L
     return rows
 
 
+def test_duplicate_arrays_match_the_cli(cli) -> None:
+    plugins = HPROF.parent / "loaders" / "hotspot-jdk17-plugins.hprof.gz"
+    expected = cli.json("strings", "--arrays", "--top", 0, plugins)
+    rows = snap(plugins).duplicate_arrays().to_pylist()
+    assert [{k: v for k, v in r.items()} for r in rows] == [
+        {k: v for k, v in a.items() if k != "contents_hex"} for a in expected["arrays"]
+    ]
+    assert (rows[0]["type"], rows[0]["length"], rows[0]["count"]) == ("byte[]", 1000, 50)
+
+
 def test_android_leaks_match_the_cli(cli) -> None:
     dump = HPROF.parent / "android-leaks" / "android-art-lifecycle.hprof"
     expected = cli.json("android-leaks", dump)["leaks"]

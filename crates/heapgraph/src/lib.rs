@@ -209,6 +209,18 @@ pub enum Error {
     Threads(String),
 }
 
+/// Primitive arrays of one type with equal contents (see
+/// [`Dump::duplicate_arrays`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DuplicateArray {
+    /// The element type's Java name (`byte`, `int`, …).
+    pub element_type: &'static str,
+    /// Elements in each copy.
+    pub length: u64,
+    /// The copies: `value` holds the contents as dumped (big-endian).
+    pub copies: heapgraph_analysis::strings::DuplicateString,
+}
+
 /// Options for [`open_with`].
 #[derive(Clone, Debug)]
 #[non_exhaustive]
@@ -478,6 +490,75 @@ impl Dump {
             }
             _ => None,
         }
+    }
+
+    /// Duplicate primitive arrays of an HPROF dump (as Perfetto reports
+    /// them next to duplicate strings): arrays of one element type with
+    /// equal contents, as `(element type, group)` with each group's value
+    /// the raw big-endian contents, most wasted bytes first. The arrays
+    /// behind `java.lang.String`s are left to [`duplicate_strings`](Self::duplicate_strings).
+    /// Contents are read in place from the dump, not copied. `None` for
+    /// other formats.
+    #[cfg(feature = "hprof")]
+    pub fn duplicate_arrays(
+        &self,
+        analysis: &heapgraph_analysis::HeapAnalysis<'_>,
+    ) -> Option<Vec<DuplicateArray>> {
+        use heapgraph_core::{EdgeLabel, NodeKind};
+        let hprof = self.hprof()?;
+        let graph = hprof.graph();
+        // The String values: `value` targets of java.lang.String instances.
+        let value = graph.strings().find(b"value");
+        let mut string_values = std::collections::HashSet::new();
+        for node in graph.nodes() {
+            if graph.kind(node) == NodeKind::Object && graph.name_str(node) == "java.lang.String" {
+                for edge in graph.edges(node) {
+                    if value.is_some_and(|v| edge.label == EdgeLabel::Name(v)) {
+                        string_values.insert(edge.target);
+                    }
+                }
+            }
+        }
+        type Arrays<'b> = Vec<(heapgraph_core::NodeIndex, &'b [u8], u64)>;
+        let mut by_type: std::collections::BTreeMap<(&'static str, u8), Arrays<'_>> =
+            std::collections::BTreeMap::new();
+        for node in graph.nodes() {
+            if graph.kind(node) != NodeKind::PrimitiveArray
+                || string_values.contains(&node)
+                || !analysis.dominator_tree().contains(node)
+            {
+                continue;
+            }
+            if let Some((ty, contents)) = hprof.primitive_array(self.bytes(), node) {
+                let width = ty.file_size(hprof.id_size()).max(1);
+                by_type.entry((ty.java_name(), width)).or_default().push((
+                    node,
+                    contents,
+                    analysis.shallow_size(node),
+                ));
+            }
+        }
+        let mut groups: Vec<DuplicateArray> = by_type
+            .into_iter()
+            .flat_map(|((element_type, width), arrays)| {
+                heapgraph_analysis::strings::duplicate_strings(arrays)
+                    .into_iter()
+                    .map(move |copies| DuplicateArray {
+                        element_type,
+                        length: copies.value.len() as u64 / u64::from(width),
+                        copies,
+                    })
+            })
+            .collect();
+        groups.sort_by(|a, b| {
+            b.copies
+                .wasted_bytes
+                .cmp(&a.copies.wasted_bytes)
+                .then(b.copies.count.cmp(&a.copies.count))
+                .then(a.element_type.cmp(b.element_type))
+                .then_with(|| a.copies.value.cmp(&b.copies.value))
+        });
+        Some(groups)
     }
 
     /// The format's own details (side tables beyond the common graph).

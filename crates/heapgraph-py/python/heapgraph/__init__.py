@@ -159,6 +159,13 @@ class Snapshot:
         over group names) as in :meth:`histogram`."""
         return _table(self._native.top_consumers(by, sort, top, pattern))
 
+    def duplicate_arrays(self, top: int = 0) -> pa.Table:
+        """Primitive arrays of one type with equal contents (HPROF; the
+        CLI's ``strings --arrays``; the strings' own arrays are left to
+        :meth:`duplicate_strings`): ``type, length, count, total_size,
+        wasted_size, example_ids``, most wasted first."""
+        return _table(self._native.duplicate_arrays(top))
+
     def android_leaks(self) -> pa.Table:
         """Android objects whose lifecycle has ended but that are still
         strongly reachable, as LeakCanary decides it (the CLI's
