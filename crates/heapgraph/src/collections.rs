@@ -8,7 +8,7 @@
 //! | `HashMap`, `LinkedHashMap`, `WeakHashMap` | `size` | `table.length` | a reference |
 //! | `HashSet`, `LinkedHashSet` | their `map`'s | their `map`'s | a reference |
 //! | `Hashtable`, `Properties` | `count` | `table.length` | a reference |
-//! | `ConcurrentHashMap` | `baseCount` + every `counterCells[i].value` | `table.length` | a reference |
+//! | `ConcurrentHashMap` | `baseCount` + every `counterCells[i].value` (JDK 5–7: every `segments[i].count`) | `table.length` (JDK 5–7: the segments' tables) | a reference |
 //! | `ArrayList` | `size` | `elementData.length` | a reference |
 //! | `Vector`, `Stack` | `elementCount` | `elementData.length` | a reference |
 //! | `ArrayDeque` | `(tail - head) mod elements.length` | `elements.length` | a reference |
@@ -252,6 +252,40 @@ impl Reader<'_> {
                 self.collection("java.util.HashMap", map)
             }
             Rule::Concurrent => {
+                // JDK 5-7: segments, each with its own `count`.
+                if let Some(segments) =
+                    reference("segments").filter(|_| field("baseCount").is_none())
+                {
+                    let mut size = 0u64;
+                    let mut capacity = 0u64;
+                    for segment in self.hprof.graph().edges(segments) {
+                        if segment.kind != EdgeKind::Element {
+                            continue;
+                        }
+                        let Some(fields) = self.hprof.instance_fields(self.file, segment.target)
+                        else {
+                            continue;
+                        };
+                        for (name, value) in &fields {
+                            match (strings.bytes(*name), value) {
+                                (b"count", FieldValue::Int(v)) => {
+                                    size = size.saturating_add(u64::try_from(*v).unwrap_or(0));
+                                }
+                                (b"table", FieldValue::Object(id)) if *id != 0 => {
+                                    capacity = capacity.saturating_add(
+                                        self.hprof
+                                            .graph()
+                                            .node_by_object_id(*id)
+                                            .and_then(|t| self.array_length(t))
+                                            .unwrap_or(0),
+                                    );
+                                }
+                                _ => {}
+                            }
+                        }
+                    }
+                    return Some((size, capacity, r));
+                }
                 let mut size = int("baseCount")?;
                 if let Some(cells) = reference("counterCells") {
                     for cell in self.hprof.graph().edges(cells) {

@@ -221,3 +221,41 @@ fn leakcanary_dumps_show_their_leaked_service() {
         }
     }
 }
+
+/// Collection sizes Eclipse MAT's own tests assert on its
+/// `sun_jdk6_18_x32.hprof` (org.eclipse.mat.tests,
+/// `collect/ExtractCollectionEntriesTest.java`, one collection of each kind
+/// by address), and the 1 341 `char[]` that its `DominatorTreeTest` counts
+/// at the top of `show_dominator_tree char[]` on `sun_jdk6_32bit.hprof`
+/// (no `char[]` dominates another, so each is one of `dominators
+/// --of-class 'char[]'`'s members).
+#[test]
+fn collection_sizes_match_mats_own_tests() {
+    let Some(dir) = external() else {
+        return;
+    };
+    let dump = heapgraph::open(dir.join("hprof/mat-sun_jdk6_18_x32.hprof")).unwrap();
+    let analysis = dump.analyse();
+    let found = heapgraph::collections::collections(&dump, &analysis);
+    let size_of = |id: u64| {
+        found
+            .iter()
+            .find(|c| dump.graph().object_id(c.node) == id)
+            .map(|c| (c.class.clone(), c.size))
+    };
+    for (id, class, size) in [
+        (0x2419_57d0, "java.util.HashMap", 60),
+        (0x2416_6668, "java.util.LinkedHashMap", 45),
+        (0x241a_bf40, "java.util.HashSet", 2),
+        (0x2416_f090, "java.util.LinkedHashSet", 23),
+        (0x2416_b168, "java.util.Hashtable", 19),
+        (0x2412_0b38, "java.util.Properties", 53),
+        (0x2416_b9f0, "java.util.WeakHashMap", 11),
+        (0x2419_d490, "java.util.concurrent.ConcurrentHashMap", 65),
+    ] {
+        assert_eq!(size_of(id), Some((class.to_string(), size)), "0x{id:x}");
+    }
+    let dump = heapgraph::open(dir.join("hprof/mat-sun_jdk6_32bit.hprof")).unwrap();
+    let analysis = dump.analyse();
+    assert_eq!(analysis.instances_matching("char[]").len(), 1341);
+}
