@@ -18,7 +18,10 @@ use heapgraph::workflows::Leaks;
 use heapgraph::Dump;
 use serde::Serialize;
 
+mod java;
 pub mod text;
+
+pub use java::{AndroidLeakRow, ArrayRow, CollectionRow, ConsumerRow, JavaSection, ThreadRow};
 
 /// What can go wrong rendering a report.
 #[derive(Debug, thiserror::Error)]
@@ -285,6 +288,9 @@ pub struct Report {
     pub leaks: Option<LeakSection>,
     /// On a two-snapshot page: what changed.
     pub diff: Option<DiffSection>,
+    /// For a Java heap dump: threads, top consumers, collections,
+    /// duplicate arrays and Android lifecycle leaks.
+    pub java: Option<java::JavaSection>,
 }
 
 impl Report {
@@ -371,6 +377,8 @@ impl Report {
             None => (None, 0),
         };
 
+        let java = java::java_section(dump, analysis, &mut cuts);
+
         Report {
             overview,
             classes,
@@ -384,6 +392,7 @@ impl Report {
             cuts,
             leaks: None,
             diff: None,
+            java,
         }
     }
 
@@ -411,6 +420,7 @@ impl Report {
             cuts: Vec::new(),
             leaks: None,
             diff: None,
+            java: None,
         }
     }
 

@@ -118,3 +118,57 @@ fn hostile_names_stay_text() {
         .collect();
     assert!(classes.contains(&evil), "{classes:?}");
 }
+
+/// The Java section on the designed HPROF dumps: the Android leaks of the
+/// lifecycle dump, the workers' threads with the frame that holds their
+/// array, and none of it for other formats.
+#[test]
+fn java_section_shows_android_leaks_threads_consumers_and_collections() {
+    let dump = testdata("hprof/android-leaks/android-art-lifecycle.hprof");
+    let analysis = dump.analyse();
+    let report = Report::build(
+        &dump,
+        &analysis,
+        "lifecycle.hprof",
+        &ReportOptions::default(),
+    );
+    let java = report.java.as_ref().unwrap();
+    assert_eq!(java.android_leaks.len(), 7);
+    assert_eq!(
+        java.android_leaks.iter().filter(|l| l.library_leak).count(),
+        2
+    );
+    let html = report.to_html().unwrap();
+    assert!(html.contains(r#"<section id="java">"#) && html.contains("Android lifecycle leaks"));
+    assert!(html.contains("Dialog#mDecor is null"));
+
+    let dump = testdata("hprof/threads/hotspot-jdk17-workers.hprof.gz");
+    let analysis = dump.analyse();
+    let report = Report::build(
+        &dump,
+        &analysis,
+        "workers.hprof.gz",
+        &ReportOptions::default(),
+    );
+    let java = report.java.as_ref().unwrap();
+    assert_eq!(java.threads[0].name, "worker-3");
+    assert_eq!(java.threads[0].state, "TIMED_WAITING");
+    assert_eq!(
+        java.threads[0].frames[2],
+        "Workers.hold(Workers.java:14) — holds 1 objects, 30.0 KiB"
+    );
+    assert!(java.packages.iter().any(|g| g.group == "java.lang"));
+    assert!(java
+        .loaders
+        .iter()
+        .any(|g| g.group == "<system class loader>"));
+    assert!(!java.collections.is_empty() && java.arrays.is_some());
+    let html = report.to_html().unwrap();
+    assert!(html.contains("worker-3") && html.contains(r#"id="java-collections-table""#));
+
+    let dump = testdata("v8/node20-planted.heapsnapshot.gz");
+    let analysis = dump.analyse();
+    let report = Report::build(&dump, &analysis, "planted", &ReportOptions::default());
+    assert!(report.java.is_none());
+    assert!(!report.to_html().unwrap().contains(r#"<section id="java">"#));
+}

@@ -83,11 +83,15 @@ pub fn lifecycle_leaks(dump: &Dump, analysis: &HeapAnalysis<'_>) -> Vec<Lifecycl
     let Some(hprof) = dump.hprof() else {
         return Vec::new();
     };
+    let Some(class_label) = dump.graph().strings().find(b"<class>") else {
+        return Vec::new();
+    };
     let mut inspector = Inspector {
         hprof,
         graph: dump.graph(),
         file: dump.bytes(),
         hierarchy: Hierarchy::new(dump.graph()),
+        class_label,
         running_services: None,
     };
     inspector.running_services = inspector.running_services();
@@ -211,6 +215,9 @@ struct Inspector<'a> {
     graph: &'a HeapGraph,
     file: &'a [u8],
     hierarchy: Hierarchy,
+    /// The `<class>` edges' label (found once: the string table is searched
+    /// linearly).
+    class_label: heapgraph_core::StringId,
     /// What `ActivityThread.mServices` holds (its map, the map's arrays or
     /// entries, and their elements: three references deep), or `None` when
     /// the dump has no `ActivityThread` to ask.
@@ -244,10 +251,9 @@ impl Inspector<'_> {
 
     /// The class object of an instance (its `<class>` edge).
     fn class_of(&self, node: NodeIndex) -> Option<NodeIndex> {
-        let label = self.graph.strings().find(b"<class>")?;
         self.graph
             .edges(node)
-            .find(|e| e.kind == EdgeKind::Internal && e.label == EdgeLabel::Name(label))
+            .find(|e| e.kind == EdgeKind::Internal && e.label == EdgeLabel::Name(self.class_label))
             .map(|e| e.target)
     }
 
