@@ -7,7 +7,11 @@
 //! that object's class is to be skipped (MAT's `-skip`, e.g. `java.*`
 //! collections), to the first dominator up the tree whose class is not.
 //! Objects dominated by the synthetic root or a root group are charged to
-//! `(GC roots)`. Sizes count every object once: a member of the set that
+//! `(GC roots)`. Skip patterns match the row's name, so a Java class
+//! object (`class Foo`, the holder of `Foo`'s static fields) is skipped
+//! only by a pattern for `class Foo`, where MAT, matching the object's
+//! class `java.lang.Class`, looks through every class object under
+//! `java.*`. Sizes count every object once: a member of the set that
 //! another member dominates is already in that member's retained size, and
 //! a dominator below another dominator of the same row is already in its.
 
