@@ -42,6 +42,24 @@ pub(crate) fn open_dump(options: &GlobalOptions, file: &Path) -> Result<Dump, Fa
     Ok(dump)
 }
 
+/// Opens a dump for a view that only Java heap dumps have (`what`: the
+/// command, as the error names it); other formats are refused plainly.
+pub(crate) fn open_java_dump(
+    options: &GlobalOptions,
+    file: &Path,
+    what: &str,
+) -> Result<Dump, Failure> {
+    let dump = open_dump(options, file)?;
+    if dump.format() != heapgraph::Format::Hprof {
+        return Err(Failure(format!(
+            "{}: {what} needs a Java heap dump (HPROF); this is a {}",
+            file.display(),
+            dump.format().as_str()
+        )));
+    }
+    Ok(dump)
+}
+
 /// Opens a dump for its allocations (`sites`, allocation flame graphs):
 /// a tracemalloc snapshot's graph is not built.
 /// `innermost_frame_only`: the statistics asked for look at each

@@ -202,15 +202,7 @@ impl Snapshot {
                     ))
                 }
             };
-            if inner.dump.format() != heapgraph::Format::Hprof {
-                return Err(Failure::new(
-                    ErrorClass::Analysis,
-                    format!(
-                        "top_consumers(by={by:?}) needs a Java heap dump (HPROF); this is a {}",
-                        inner.dump.format().as_str()
-                    ),
-                ));
-            }
+            java_only(&inner.dump, &format!("top_consumers(by={by:?})"))?;
             let mut rows = top_consumers(inner.analysis(), grouping);
             if let Some(p) = &pattern {
                 rows.retain(|r| class_name_matches(p, &r.group));
@@ -250,15 +242,8 @@ impl Snapshot {
         table_of(py, || {
             let dump = &*inner.dump;
             let graph = dump.graph();
-            let groups = dump.duplicate_arrays(inner.analysis()).ok_or_else(|| {
-                Failure::new(
-                    ErrorClass::Analysis,
-                    format!(
-                        "duplicate_arrays() needs a Java heap dump (HPROF); this is a {}",
-                        dump.format()
-                    ),
-                )
-            })?;
+            java_only(dump, "duplicate_arrays()")?;
+            let groups = dump.duplicate_arrays(inner.analysis()).unwrap_or_default();
             let wasted: u64 = groups.iter().map(|d| d.copies.wasted_bytes).sum();
             let count = groups.len();
             let rows = take_top(groups, top);
@@ -299,15 +284,7 @@ impl Snapshot {
     fn android_leaks(&self, py: Python<'_>) -> PyResult<ArrowStream> {
         let inner = &self.inner;
         table_of(py, || {
-            if inner.dump.format() != heapgraph::Format::Hprof {
-                return Err(Failure::new(
-                    ErrorClass::Analysis,
-                    format!(
-                        "android_leaks() needs a Java heap dump (HPROF); this is a {}",
-                        inner.dump.format().as_str()
-                    ),
-                ));
-            }
+            java_only(&inner.dump, "android_leaks()")?;
             let analysis = inner.analysis();
             let graph = analysis.graph();
             let leaks = heapgraph::android::lifecycle_leaks(&inner.dump, analysis);
@@ -362,15 +339,7 @@ impl Snapshot {
     fn collections(&self, py: Python<'_>, top: usize) -> PyResult<ArrowStream> {
         let inner = &self.inner;
         table_of(py, || {
-            if inner.dump.format() != heapgraph::Format::Hprof {
-                return Err(Failure::new(
-                    ErrorClass::Analysis,
-                    format!(
-                        "collections() needs a Java heap dump (HPROF); this is a {}",
-                        inner.dump.format().as_str()
-                    ),
-                ));
-            }
+            java_only(&inner.dump, "collections()")?;
             let found = heapgraph::collections::collections(&inner.dump, inner.analysis());
             let wasted: u64 = found.iter().map(|c| c.wasted_bytes()).sum();
             let groups = take_top(heapgraph::collections::group(&found), top);
@@ -397,15 +366,7 @@ impl Snapshot {
     fn threads(&self, py: Python<'_>) -> PyResult<ArrowStream> {
         let inner = &self.inner;
         table_of(py, || {
-            if inner.dump.format() != heapgraph::Format::Hprof {
-                return Err(Failure::new(
-                    ErrorClass::Analysis,
-                    format!(
-                        "threads() needs a Java heap dump (HPROF); this is a {}",
-                        inner.dump.format().as_str()
-                    ),
-                ));
-            }
+            java_only(&inner.dump, "threads()")?;
             let analysis = inner.analysis();
             let graph = analysis.graph();
             let mut t = Table::new();
@@ -891,4 +852,19 @@ impl Snapshot {
                 )
             })
     }
+}
+
+/// Refuses a view that only Java heap dumps have (`what`: the method, as
+/// the error names it).
+fn java_only(dump: &heapgraph::Dump, what: &str) -> Result<(), Failure> {
+    if dump.format() == heapgraph::Format::Hprof {
+        return Ok(());
+    }
+    Err(Failure::new(
+        ErrorClass::Analysis,
+        format!(
+            "{what} needs a Java heap dump (HPROF); this is a {}",
+            dump.format().as_str()
+        ),
+    ))
 }

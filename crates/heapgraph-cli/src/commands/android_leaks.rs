@@ -8,9 +8,9 @@ use std::path::Path;
 use heapgraph::android::lifecycle_leaks;
 use serde::Serialize;
 
-use crate::common::{analyse, describe, display_id, open_dump, write_json};
+use crate::common::{analyse, describe, display_id, open_java_dump, write_json};
 use crate::format::{bytes, thousands};
-use crate::{Failure, GlobalOptions, Outcome};
+use crate::{GlobalOptions, Outcome};
 
 #[derive(Serialize)]
 struct ReferenceJson {
@@ -46,15 +46,7 @@ pub(crate) fn run(
     file: &Path,
     out: &mut impl Write,
 ) -> Result<(), Outcome> {
-    let dump = open_dump(options, file)?;
-    if dump.format() != heapgraph::Format::Hprof {
-        return Err(Failure(format!(
-            "{}: android-leaks needs a Java heap dump (HPROF); this is a {}",
-            file.display(),
-            dump.format().as_str()
-        ))
-        .into());
-    }
+    let dump = open_java_dump(options, file, "android-leaks")?;
     let analysis = analyse(options, &dump);
     let graph = dump.graph();
     let leaks = lifecycle_leaks(&dump, &analysis);

@@ -7,9 +7,9 @@ use std::path::Path;
 use heapgraph::collections::{collections, group};
 use serde::Serialize;
 
-use crate::common::{analyse, open_dump, write_json};
+use crate::common::{analyse, open_java_dump, write_json};
 use crate::format::{bytes, thousands, Align, Table};
-use crate::{Failure, GlobalOptions, Outcome};
+use crate::{GlobalOptions, Outcome};
 
 #[derive(Serialize)]
 struct GroupJson {
@@ -38,15 +38,7 @@ pub(crate) fn run(
     top: usize,
     out: &mut impl Write,
 ) -> Result<(), Outcome> {
-    let dump = open_dump(options, file)?;
-    if dump.format() != heapgraph::Format::Hprof {
-        return Err(Failure(format!(
-            "{}: collections needs a Java heap dump (HPROF); this is a {}",
-            file.display(),
-            dump.format().as_str()
-        ))
-        .into());
-    }
+    let dump = open_java_dump(options, file, "collections")?;
     let analysis = analyse(options, &dump);
     let found = collections(&dump, &analysis);
     let wasted: u64 = found.iter().map(|c| c.wasted_bytes()).sum();

@@ -7,7 +7,7 @@ use std::path::Path;
 use heapgraph::analysis::{class_name_matches, ClassHistogram, HeapAnalysis, HistogramOrder};
 use serde::Serialize;
 
-use crate::common::{analyse, open_dump, with_progress, write_json};
+use crate::common::{analyse, open_dump, open_java_dump, with_progress, write_json};
 use crate::format::{bytes, thousands, Align, Table};
 use crate::{Failure, GlobalOptions, GroupBy, Outcome, SortKey};
 
@@ -222,15 +222,7 @@ pub(crate) fn run_grouped(
         GroupBy::Classloader => (Grouping::ClassLoader, "classloader"),
         GroupBy::Class => (Grouping::Class, "class"),
     };
-    let dump = open_dump(options, file)?;
-    if dump.format() != heapgraph::Format::Hprof {
-        return Err(Failure(format!(
-            "{}: histogram --by {by_name} needs a Java heap dump (HPROF); this is a {}",
-            file.display(),
-            dump.format().as_str()
-        ))
-        .into());
-    }
+    let dump = open_java_dump(options, file, &format!("histogram --by {by_name}"))?;
     let analysis = analyse(options, &dump);
     let mut rows = top_consumers(&analysis, grouping);
     if let Some(pattern) = pattern {

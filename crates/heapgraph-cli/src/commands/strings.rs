@@ -120,16 +120,10 @@ pub(crate) fn run_arrays(
     top: usize,
     out: &mut impl Write,
 ) -> Result<(), Outcome> {
-    let dump = open_dump(options, file)?;
+    let dump = crate::common::open_java_dump(options, file, "strings --arrays")?;
     let graph = dump.graph();
     let analysis = analyse(options, &dump);
-    let groups = dump.duplicate_arrays(&analysis).ok_or_else(|| {
-        Failure(format!(
-            "{}: strings --arrays needs a Java heap dump (HPROF); this is a {}",
-            file.display(),
-            dump.format()
-        ))
-    })?;
+    let groups = dump.duplicate_arrays(&analysis).unwrap_or_default();
     let document = ArraysJson {
         file: file.display().to_string(),
         format: dump.format().as_str(),

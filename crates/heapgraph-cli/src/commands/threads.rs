@@ -7,9 +7,9 @@ use std::path::Path;
 use heapgraph::threads::{java_threads, LocalView};
 use serde::Serialize;
 
-use crate::common::{analyse, describe, node_json, open_dump, write_json, NodeJson};
+use crate::common::{analyse, describe, node_json, open_java_dump, write_json, NodeJson};
 use crate::format::{bytes, thousands};
-use crate::{Failure, GlobalOptions, Outcome};
+use crate::{GlobalOptions, Outcome};
 
 #[derive(Serialize)]
 struct LocalJson {
@@ -56,15 +56,7 @@ pub(crate) fn run(
     top: usize,
     out: &mut impl Write,
 ) -> Result<(), Outcome> {
-    let dump = open_dump(options, file)?;
-    if dump.format() != heapgraph::Format::Hprof {
-        return Err(Failure(format!(
-            "{}: threads needs a Java heap dump (HPROF); this is a {}",
-            file.display(),
-            dump.format().as_str()
-        ))
-        .into());
-    }
+    let dump = open_java_dump(options, file, "threads")?;
     let analysis = analyse(options, &dump);
     let threads = crate::common::take_top(java_threads(&dump, &analysis), top);
     let local_json = |local: &LocalView| LocalJson {
