@@ -250,29 +250,7 @@ impl Snapshot {
             let mut t = Table::new();
             t.text("type", rows.iter().map(|d| format!("{}[]", d.element_type)));
             t.u64("length", rows.iter().map(|d| d.length).collect());
-            t.u64("count", rows.iter().map(|d| d.copies.count).collect());
-            t.u64(
-                "total_size",
-                rows.iter().map(|d| d.copies.total_bytes).collect(),
-            );
-            t.u64(
-                "wasted_size",
-                rows.iter().map(|d| d.copies.wasted_bytes).collect(),
-            );
-            t.u64_lists(
-                "example_ids",
-                rows.iter()
-                    .map(|d| {
-                        Some(
-                            d.copies
-                                .examples
-                                .iter()
-                                .map(|&n| graph.object_id(n))
-                                .collect(),
-                        )
-                    })
-                    .collect(),
-            );
+            duplicate_columns(&mut t, graph, rows.iter().map(|d| &d.copies));
             t.meta("duplicate_arrays", count);
             t.meta("wasted_size", wasted);
             Ok(t)
@@ -730,15 +708,7 @@ impl Snapshot {
                 "value",
                 rows.iter().map(|d| String::from_utf8_lossy(&d.value)),
             );
-            t.u64("count", rows.iter().map(|d| d.count).collect());
-            t.u64("total_size", rows.iter().map(|d| d.total_bytes).collect());
-            t.u64("wasted_size", rows.iter().map(|d| d.wasted_bytes).collect());
-            t.u64_lists(
-                "example_ids",
-                rows.iter()
-                    .map(|d| Some(d.examples.iter().map(|&n| graph.object_id(n)).collect()))
-                    .collect(),
-            );
+            duplicate_columns(&mut t, graph, rows.iter());
             t.meta("duplicate_values", count);
             t.meta("wasted_size", wasted);
             Ok(t)
@@ -867,4 +837,24 @@ fn java_only(dump: &heapgraph::Dump, what: &str) -> Result<(), Failure> {
             dump.format().as_str()
         ),
     ))
+}
+
+/// The columns duplicate strings and duplicate arrays share: `count,
+/// total_size, wasted_size, example_ids`.
+fn duplicate_columns<'a>(
+    t: &mut Table,
+    graph: &heapgraph::HeapGraph,
+    rows: impl Iterator<Item = &'a heapgraph::analysis::strings::DuplicateString> + Clone,
+) {
+    t.u64("count", rows.clone().map(|d| d.count).collect());
+    t.u64("total_size", rows.clone().map(|d| d.total_bytes).collect());
+    t.u64(
+        "wasted_size",
+        rows.clone().map(|d| d.wasted_bytes).collect(),
+    );
+    t.u64_lists(
+        "example_ids",
+        rows.map(|d| Some(d.examples.iter().map(|&n| graph.object_id(n)).collect()))
+            .collect(),
+    );
 }
