@@ -141,10 +141,11 @@ fn anonymous_usage_v2(dir: &Path) -> Option<u64> {
 /// ordinary memory when the big columns are spilled to scratch files: the
 /// small allocations and the pages the analysis works on at a time. On the
 /// 5.73 GB HotSpot dump of `SCALE=ram benches/compare/run.sh` (estimate
-/// 5.7 GB) `summary` spilling completed in memory cgroups of 2 GB (1.5×
-/// the unconstrained time), 1 GB (2.0×), 512 MB (2.2×) and 256 MB (3.4×,
-/// 4.5 % of the estimate), its anonymous memory never above 20 MB. 5 %
-/// keeps the slowdown near the 3× and refuses what would crawl.
+/// 5.7 GB) `summary` spilling completed in memory cgroups of 2 GB (1.12×
+/// the unconstrained time), 1 GB (1.88×), 512 MB (2.44×) and, forced,
+/// 256 MB (3.4×, 4.5 % of the estimate), its anonymous memory a few
+/// megabytes. 5 % keeps the slowdown within about 3× and refuses what
+/// would crawl.
 const RESIDENT_SHARE_WHEN_SPILLING: f64 = 0.05;
 
 /// Refuses an input whose estimated peak is over what is available, or,
