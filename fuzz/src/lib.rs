@@ -112,6 +112,8 @@ pub fn parse_hprof(data: &[u8]) {
                     let _ = dump.primitive_array(data, node);
                     let _ = dump.java_string_value(data, node);
                     let _ = dump.heap_name(node);
+                    let _ = dump.object_array_length(data, node);
+                    let _ = dump.java_thread(data, node);
                 }
             }
             Err(e) => {
@@ -120,6 +122,64 @@ pub fn parse_hprof(data: &[u8]) {
             }
         }
     }
+    java_views(data);
+}
+
+/// The Java views (threads, collections, Android lifecycle leaks, top
+/// consumers, duplicate arrays, immediate dominators by class) on whatever
+/// the facade accepts: never a panic, and their totals hold together.
+fn java_views(data: &[u8]) {
+    let mut options = heapgraph::OpenOptions::default();
+    options.memory_check = false;
+    options.spill = heapgraph::Spill::Never;
+    let Ok(dump) = heapgraph::parse_bytes(data.to_vec(), &options) else {
+        return;
+    };
+    if dump.hprof().is_none() {
+        return;
+    }
+    let analysis = dump.analyse();
+    for thread in heapgraph::threads::java_threads(&dump, &analysis) {
+        for frame in &thread.frames {
+            let most: u64 = frame.locals.iter().map(|l| l.retained_size).sum();
+            assert!(frame.locals_retained_size <= most);
+        }
+    }
+    let found = heapgraph::collections::collections(&dump, &analysis);
+    let groups = heapgraph::collections::group(&found);
+    let wasted: u64 = found.iter().map(|c| c.wasted_bytes()).sum();
+    assert_eq!(groups.iter().map(|g| g.wasted_bytes).sum::<u64>(), wasted);
+    assert_eq!(
+        groups.iter().map(|g| g.count).sum::<u64>(),
+        found.len() as u64
+    );
+    for leak in heapgraph::android::lifecycle_leaks(&dump, &analysis) {
+        assert!(leak.library_leak == leak.path.iter().any(|r| r.library_leak));
+    }
+    use heapgraph::analysis::consumers::{top_consumers, Grouping};
+    let instances = analysis
+        .class_histogram()
+        .rows()
+        .iter()
+        .map(|r| r.count)
+        .sum::<u64>();
+    for grouping in [Grouping::Package, Grouping::ClassLoader] {
+        let rows = top_consumers(&analysis, grouping);
+        assert_eq!(rows.iter().map(|r| r.count).sum::<u64>(), instances);
+    }
+    for array in dump.duplicate_arrays(&analysis).unwrap_or_default() {
+        assert!(array.copies.count >= 2);
+    }
+    let members = analysis.instances_matching("*");
+    let rows = heapgraph::analysis::dominator_classes::immediate_dominators_by_class(
+        &analysis,
+        &members,
+        |class| class.starts_with("java."),
+    );
+    assert_eq!(
+        rows.iter().map(|r| r.dominated).sum::<u64>(),
+        members.len() as u64
+    );
 }
 
 /// `heapgraph::tracemalloc::parse`, the streaming reader agreeing with it,
