@@ -231,8 +231,9 @@ pub(crate) enum Command {
     /// Android objects whose lifecycle has ended but that are still strongly
     /// reachable, as LeakCanary decides it (destroyed Activity, Fragment
     /// without a FragmentManager, View of a destroyed Activity, dismissed
-    /// Dialog, cleared ViewModel), each with its shortest strong path from
-    /// a GC root and the known library leaks on it.
+    /// Dialog, cleared ViewModel, Service no longer in
+    /// ActivityThread.mServices), each with its shortest strong path from a
+    /// GC root and the known library leaks on it.
     ///
     /// Example: heapgraph android-leaks app.hprof
     AndroidLeaks {
