@@ -147,8 +147,14 @@ fn java_views(data: &[u8]) {
     }
     let found = heapgraph::collections::collections(&dump, &analysis);
     let groups = heapgraph::collections::group(&found);
-    let wasted: u64 = found.iter().map(|c| c.wasted_bytes()).sum();
-    assert_eq!(groups.iter().map(|g| g.wasted_bytes).sum::<u64>(), wasted);
+    let saturating = |values: &mut dyn Iterator<Item = u64>| {
+        values.fold(0u64, |total, v| total.saturating_add(v))
+    };
+    let wasted = heapgraph::collections::total_wasted_bytes(&found);
+    assert_eq!(
+        saturating(&mut groups.iter().map(|g| g.wasted_bytes)),
+        wasted
+    );
     assert_eq!(
         groups.iter().map(|g| g.count).sum::<u64>(),
         found.len() as u64

@@ -319,7 +319,7 @@ impl Snapshot {
         table_of(py, || {
             java_only(&inner.dump, "collections()")?;
             let found = heapgraph::collections::collections(&inner.dump, inner.analysis());
-            let wasted: u64 = found.iter().map(|c| c.wasted_bytes()).sum();
+            let wasted: u64 = heapgraph::collections::total_wasted_bytes(&found);
             let groups = take_top(heapgraph::collections::group(&found), top);
             let mut t = Table::new();
             t.text("class", groups.iter().map(|g| g.class.as_str()));

@@ -162,7 +162,7 @@ pub(crate) fn java_section(
             .collect()
     };
     let found = heapgraph::collections::collections(dump, analysis);
-    let collections_wasted_bytes = found.iter().map(|c| c.wasted_bytes()).sum();
+    let collections_wasted_bytes = heapgraph::collections::total_wasted_bytes(&found);
     let collections = heapgraph::collections::group(&found)
         .into_iter()
         .take(ROWS)

@@ -51,7 +51,9 @@ pub struct Collection {
 impl Collection {
     /// Unused slots times their size.
     pub fn wasted_bytes(&self) -> u64 {
-        self.capacity.saturating_sub(self.size) * self.slot_bytes
+        self.capacity
+            .saturating_sub(self.size)
+            .saturating_mul(self.slot_bytes)
     }
 }
 
@@ -95,14 +97,24 @@ pub fn collections(dump: &Dump, analysis: &HeapAnalysis<'_>) -> Vec<Collection> 
         },
     };
     let graph = dump.graph();
+    let classes = analysis.classes();
+    // The rule of each class, decided the first time the class is met
+    // rather than by name for every object.
+    let mut rules: Vec<Option<Option<Rule>>> = vec![None; classes.len()];
     let mut found = Vec::new();
     for node in graph.nodes() {
         if !analysis.dominator_tree().contains(node) {
             continue;
         }
-        let class = analysis.class_name(node);
+        let Some(class_id) = classes.class_of(node) else {
+            continue;
+        };
+        let class = classes.name(class_id);
         let measured = match graph.kind(node) {
-            NodeKind::Object => reader.collection(class, node),
+            NodeKind::Object => {
+                let rule = *rules[class_id.index()].get_or_insert_with(|| rule_for(class));
+                rule.and_then(|rule| reader.collection(rule, node))
+            }
             NodeKind::Array => reader.object_array(node),
             _ => None,
         };
@@ -125,6 +137,13 @@ pub fn collections(dump: &Dump, analysis: &HeapAnalysis<'_>) -> Vec<Collection> 
     found
 }
 
+/// The bytes all `collections` waste (saturating: sizes come from the dump).
+pub fn total_wasted_bytes(collections: &[Collection]) -> u64 {
+    collections
+        .iter()
+        .fold(0u64, |total, c| total.saturating_add(c.wasted_bytes()))
+}
+
 /// Groups collections by class and holder, most wasted bytes first.
 pub fn group(collections: &[Collection]) -> Vec<CollectionGroup> {
     let mut groups: BTreeMap<(&str, &str), CollectionGroup> = BTreeMap::new();
@@ -136,11 +155,13 @@ pub fn group(collections: &[Collection]) -> Vec<CollectionGroup> {
                 holder: c.holder.clone(),
                 ..CollectionGroup::default()
             });
+        // Sizes come from the dump's fields (a corrupt `baseCount` can be
+        // near 2^63): sums saturate.
         group.count += 1;
         group.empty += u64::from(c.size == 0);
-        group.size += c.size;
-        group.capacity += c.capacity;
-        group.wasted_bytes += c.wasted_bytes();
+        group.size = group.size.saturating_add(c.size);
+        group.capacity = group.capacity.saturating_add(c.capacity);
+        group.wasted_bytes = group.wasted_bytes.saturating_add(c.wasted_bytes());
     }
     let mut rows: Vec<CollectionGroup> = groups
         .into_values()
@@ -212,6 +233,14 @@ const SIZE_RULES: [(&str, Rule); 14] = [
     ("java.lang.StringBuffer", Rule::Builder),
 ];
 
+/// How instances of `class` are read, if they are.
+fn rule_for(class: &str) -> Option<Rule> {
+    SIZE_RULES
+        .iter()
+        .find(|(name, _)| *name == class)
+        .map(|&(_, rule)| rule)
+}
+
 struct Reader<'a> {
     hprof: &'a HprofDump,
     file: &'a [u8],
@@ -219,9 +248,8 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    /// `(size, capacity, slot bytes)` of an instance of a class read here.
-    fn collection(&self, class: &str, node: NodeIndex) -> Option<(u64, u64, u64)> {
-        let rule = SIZE_RULES.iter().find(|(c, _)| *c == class)?.1;
+    /// `(size, capacity, slot bytes)` of an instance read by `rule`.
+    fn collection(&self, rule: Rule, node: NodeIndex) -> Option<(u64, u64, u64)> {
         let fields = self.hprof.instance_fields(self.file, node)?;
         let strings = self.hprof.graph().strings();
         let field = |name: &str| {
@@ -249,7 +277,7 @@ impl Reader<'_> {
             Rule::Map(size) => Some((int(size)?, slots("table"), r)),
             Rule::Set => {
                 let map = reference("map")?;
-                self.collection("java.util.HashMap", map)
+                self.collection(Rule::Map("size"), map)
             }
             Rule::Concurrent => {
                 // JDK 5-7: segments, each with its own `count`.

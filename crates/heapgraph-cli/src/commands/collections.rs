@@ -41,7 +41,7 @@ pub(crate) fn run(
     let dump = open_java_dump(options, file, "collections")?;
     let analysis = analyse(options, &dump);
     let found = collections(&dump, &analysis);
-    let wasted: u64 = found.iter().map(|c| c.wasted_bytes()).sum();
+    let wasted = heapgraph::collections::total_wasted_bytes(&found);
     let groups = crate::common::take_top(group(&found), top);
     if options.json {
         let document = CollectionsJson {
