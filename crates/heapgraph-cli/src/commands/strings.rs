@@ -11,13 +11,40 @@ use crate::common::{analyse, open_dump, shorten, take_top, write_json};
 use crate::format::{bytes, thousands, Align, Table};
 use crate::{Failure, GlobalOptions, Outcome};
 
+/// What strings and arrays report of their copies alike.
 #[derive(Serialize)]
-struct DuplicateJson {
-    value: String,
+struct CopiesJson {
     count: u64,
     total_size: u64,
     wasted_size: u64,
     example_ids: Vec<u64>,
+}
+
+impl CopiesJson {
+    fn of(graph: &heapgraph::HeapGraph, copies: &DuplicateString) -> CopiesJson {
+        CopiesJson {
+            count: copies.count,
+            total_size: copies.total_bytes,
+            wasted_size: copies.wasted_bytes,
+            example_ids: copies
+                .examples
+                .iter()
+                .map(|&n| graph.object_id(n))
+                .collect(),
+        }
+    }
+}
+
+/// The bytes every group wastes together (saturating).
+fn total_wasted<'a>(groups: impl Iterator<Item = &'a DuplicateString>) -> u64 {
+    groups.fold(0, |total: u64, d| total.saturating_add(d.wasted_bytes))
+}
+
+#[derive(Serialize)]
+struct DuplicateJson {
+    value: String,
+    #[serde(flatten)]
+    copies: CopiesJson,
 }
 
 #[derive(Serialize)]
@@ -49,18 +76,13 @@ pub(crate) fn run(
         file: file.display().to_string(),
         format: dump.format().as_str(),
         duplicate_values: duplicates.len() as u64,
-        wasted_size: duplicates
-            .iter()
-            .fold(0, |t: u64, d| t.saturating_add(d.wasted_bytes)),
+        wasted_size: total_wasted(duplicates.iter()),
         strings: take_top(
             duplicates
                 .iter()
                 .map(|d| DuplicateJson {
                     value: String::from_utf8_lossy(&d.value).into_owned(),
-                    count: d.count,
-                    total_size: d.total_bytes,
-                    wasted_size: d.wasted_bytes,
-                    example_ids: d.examples.iter().map(|&n| graph.object_id(n)).collect(),
+                    copies: CopiesJson::of(graph, d),
                 })
                 .collect(),
             top,
@@ -76,8 +98,8 @@ pub(crate) fn run(
     ]);
     for d in &document.strings {
         table.row(vec![
-            thousands(d.count),
-            bytes(d.wasted_size),
+            thousands(d.copies.count),
+            bytes(d.copies.wasted_size),
             format!("{:?}", shorten(&d.value, 80)),
         ]);
     }
@@ -96,12 +118,10 @@ struct DuplicateArrayJson {
     #[serde(rename = "type")]
     element_type: String,
     length: u64,
-    count: u64,
-    total_size: u64,
-    wasted_size: u64,
     /// The first 32 bytes of the contents, in hex (big-endian, as dumped).
     contents_hex: String,
-    example_ids: Vec<u64>,
+    #[serde(flatten)]
+    copies: CopiesJson,
 }
 
 #[derive(Serialize)]
@@ -128,18 +148,13 @@ pub(crate) fn run_arrays(
         file: file.display().to_string(),
         format: dump.format().as_str(),
         duplicate_arrays: groups.len() as u64,
-        wasted_size: groups
-            .iter()
-            .fold(0, |t: u64, d| t.saturating_add(d.copies.wasted_bytes)),
+        wasted_size: total_wasted(groups.iter().map(|d| &d.copies)),
         arrays: take_top(
             groups
                 .iter()
                 .map(|d| DuplicateArrayJson {
                     element_type: format!("{}[]", d.element_type),
                     length: d.length,
-                    count: d.copies.count,
-                    total_size: d.copies.total_bytes,
-                    wasted_size: d.copies.wasted_bytes,
                     contents_hex: d
                         .copies
                         .value
@@ -147,12 +162,7 @@ pub(crate) fn run_arrays(
                         .take(32)
                         .map(|b| format!("{b:02x}"))
                         .collect(),
-                    example_ids: d
-                        .copies
-                        .examples
-                        .iter()
-                        .map(|&n| graph.object_id(n))
-                        .collect(),
+                    copies: CopiesJson::of(graph, &d.copies),
                 })
                 .collect(),
             top,
@@ -170,8 +180,8 @@ pub(crate) fn run_arrays(
     for d in &document.arrays {
         let element = d.element_type.trim_end_matches("[]");
         table.row(vec![
-            thousands(d.count),
-            bytes(d.wasted_size),
+            thousands(d.copies.count),
+            bytes(d.copies.wasted_size),
             format!("{element}[{}]", thousands(d.length)),
             format!("{}…", &d.contents_hex[..d.contents_hex.len().min(16)]),
         ]);
