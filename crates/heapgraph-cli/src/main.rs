@@ -425,14 +425,54 @@ pub(crate) enum Command {
     ///
     /// Example: heapgraph export -o nodes.parquet heap.hprof
     Export {
-        /// The dump to read.
-        file: PathBuf,
+        /// The dump to read (with --dataset, one or more dumps).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
         /// The file to write (`.csv` or `.parquet`).
-        #[arg(short, long)]
-        output: PathBuf,
+        #[arg(
+            short,
+            long,
+            required_unless_present = "dataset",
+            conflicts_with = "dataset"
+        )]
+        output: Option<PathBuf>,
         /// Which table.
         #[arg(long, value_enum, default_value_t = ExportWhat::Nodes)]
         what: ExportWhat,
+        /// Add the dumps to the Hive-partitioned Parquet dataset in DIR
+        /// (created if missing): every table of each dump under
+        /// DIR/dump=NAME/, one dump at a time; query it with `heapgraph
+        /// query --dataset DIR`, DuckDB or Spark.
+        #[cfg(feature = "sql")]
+        #[arg(long, value_name = "DIR")]
+        dataset: Option<PathBuf>,
+        /// The dump's name in the dataset (one dump only); default: the file
+        /// name without its extensions.
+        #[cfg(feature = "sql")]
+        #[arg(long, requires = "dataset")]
+        name: Option<String>,
+    },
+    /// Answer a question in SQL (Apache DataFusion) over a dump's tables:
+    /// nodes, edges, classes, roots, strings, sites; and the table
+    /// functions retainers(id), path_to_root(id, k), dominated_by(id).
+    /// With --dataset, over a dataset written by `export --dataset`, every
+    /// table with a `dump` column, plus `dumps`.
+    ///
+    /// Example: heapgraph query heap.hprof "SELECT class, count FROM classes ORDER BY count DESC LIMIT 5"
+    #[cfg(feature = "sql")]
+    Query {
+        /// The dump and the query, or with --dataset the query alone.
+        #[arg(required = true, num_args = 1..=2, value_name = "DUMP] [SQL")]
+        args: Vec<String>,
+        /// Query the dataset in DIR instead of one dump.
+        #[arg(long, value_name = "DIR")]
+        dataset: Option<PathBuf>,
+        /// Print CSV instead of a table.
+        #[arg(long, conflicts_with = "output")]
+        csv: bool,
+        /// Write the rows to a `.parquet` or `.csv` file.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
     },
     /// Duplicate strings: equal values held by several objects, with the
     /// bytes that sharing one copy would save.
@@ -588,9 +628,33 @@ fn main() -> ExitCode {
             top,
             arrays: true,
         } => commands::strings::run_arrays(g, file, *top, &mut stdout),
-        Command::Export { file, output, what } => {
-            commands::export::run(g, file, output, *what, &mut stdout)
-        }
+        #[cfg(feature = "sql")]
+        Command::Export {
+            files,
+            dataset: Some(dir),
+            name,
+            ..
+        } => commands::export::run_dataset(g, files, dir, name.as_deref(), &mut stdout),
+        Command::Export {
+            files,
+            output,
+            what,
+            ..
+        } => commands::export::run_single(g, files, output.as_deref(), *what, &mut stdout),
+        #[cfg(feature = "sql")]
+        Command::Query {
+            args,
+            dataset,
+            csv,
+            output,
+        } => commands::query::run_args(
+            g,
+            args,
+            dataset.as_deref(),
+            *csv,
+            output.as_deref(),
+            &mut stdout,
+        ),
         Command::Report { files, output } => commands::report::run(g, files, output, &mut stdout),
         Command::Flamegraph { file, output, by } => {
             commands::flamegraph::run(g, file, output, *by, &mut stdout)

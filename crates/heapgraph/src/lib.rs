@@ -34,6 +34,7 @@
 #[cfg(not(any(feature = "v8", feature = "hprof", feature = "tracemalloc")))]
 compile_error!("heapgraph needs at least one format feature: `v8`, `hprof` or `tracemalloc`");
 
+mod analysed;
 #[cfg(feature = "hprof")]
 pub mod android;
 #[cfg(feature = "hprof")]
@@ -49,6 +50,7 @@ pub mod workflows;
 
 use std::path::Path;
 
+pub use analysed::Analysed;
 pub use heapgraph_analysis as analysis;
 pub use heapgraph_core as core;
 pub use heapgraph_core::{Format, HeapGraph};

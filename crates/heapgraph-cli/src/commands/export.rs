@@ -142,7 +142,7 @@ fn classes_export<'a>(analysis: &'a HeapAnalysis<'a>) -> Export<'a> {
 }
 
 /// Quotes a CSV field when it needs it (RFC 4180).
-fn csv_field(out: &mut impl Write, text: &str) -> std::io::Result<()> {
+pub(crate) fn csv_field(out: &mut impl Write, text: &str) -> std::io::Result<()> {
     if text.contains([',', '"', '\n', '\r']) {
         write!(out, "\"{}\"", text.replace('"', "\"\""))
     } else {
@@ -263,7 +263,86 @@ struct ExportJson {
     rows: u64,
 }
 
-pub(crate) fn run(
+/// `export DUMP -o FILE`: one table of one dump.
+pub(crate) fn run_single(
+    options: &GlobalOptions,
+    files: &[std::path::PathBuf],
+    output: Option<&Path>,
+    what: ExportWhat,
+    out: &mut impl Write,
+) -> Result<(), Outcome> {
+    match (files, output) {
+        ([file], Some(output)) => run(options, file, output, what, out),
+        ([_], None) => Err(Failure("export needs -o FILE (or --dataset DIR)".to_string()).into()),
+        _ => Err(Failure(
+            "export writes one dump to a file; several dumps go to a --dataset DIR".to_string(),
+        )
+        .into()),
+    }
+}
+
+/// What `export --dataset --json` prints per dump.
+#[cfg(feature = "sql")]
+#[derive(serde::Serialize)]
+struct DatasetDumpJson {
+    file: String,
+    name: String,
+    path: String,
+    rows: std::collections::BTreeMap<&'static str, u64>,
+}
+
+/// `export --dataset DIR DUMP...`: every table of each dump into the
+/// dataset, one dump at a time.
+#[cfg(feature = "sql")]
+pub(crate) fn run_dataset(
+    options: &GlobalOptions,
+    files: &[std::path::PathBuf],
+    dir: &Path,
+    name: Option<&str>,
+    out: &mut impl Write,
+) -> Result<(), Outcome> {
+    if name.is_some() && files.len() != 1 {
+        return Err(Failure("--name names one dump; give one file with it".to_string()).into());
+    }
+    let mut written = Vec::with_capacity(files.len());
+    for file in files {
+        let dump_name = name.map_or_else(
+            || heapgraph_sql::dataset::default_name(file),
+            str::to_string,
+        );
+        let dump = std::sync::Arc::new(open_dump(options, file)?);
+        let appended = crate::common::with_progress(
+            options,
+            format!("adding {} to the dataset", file.display()),
+            || heapgraph_sql::dataset::append(dir, &dump_name, file, dump),
+        )
+        .map_err(|e| Failure(format!("{}: {e}", file.display())))?;
+        if !options.quiet && !options.json {
+            let nodes = appended.rows.first().map_or(0, |&(_, n)| n);
+            eprintln!(
+                "heapgraph: added {} as {} ({nodes} nodes) to {}",
+                file.display(),
+                appended.name,
+                dir.display()
+            );
+        }
+        written.push(DatasetDumpJson {
+            file: file.display().to_string(),
+            name: appended.name,
+            path: appended.path.display().to_string(),
+            rows: appended.rows.iter().map(|&(t, n)| (t.name(), n)).collect(),
+        });
+    }
+    if options.json {
+        return write_json(
+            out,
+            &serde_json::json!({ "dataset": dir.display().to_string(), "dumps": written }),
+        );
+    }
+    Ok(())
+}
+
+fn run(
     options: &GlobalOptions,
     file: &Path,
     output: &Path,

@@ -9,6 +9,8 @@ pub mod export;
 pub mod flamegraph;
 pub mod histogram;
 pub mod leaks;
+#[cfg(feature = "sql")]
+pub mod query;
 pub mod report;
 pub mod retainers;
 pub mod sites;
