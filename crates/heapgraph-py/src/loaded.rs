@@ -5,35 +5,26 @@ use std::sync::{Arc, OnceLock};
 
 use heapgraph::analysis::HeapAnalysis;
 use heapgraph::hprof::SizeModel;
-use heapgraph::{Dump, OpenOptions};
+use heapgraph::{Analysed, Dump, OpenOptions};
 use pyo3::prelude::*;
 
 use crate::errors::Failure;
-
-type Analysis<'a> = HeapAnalysis<'a>;
-
-self_cell::self_cell!(
-    /// A dump and its analysis.
-    struct Analysed {
-        owner: Arc<Dump>,
-        #[covariant]
-        dependent: Analysis,
-    }
-);
 
 /// A parsed dump with its lazily computed analysis.
 pub(crate) struct Loaded {
     path: PathBuf,
     pub(crate) dump: Arc<Dump>,
-    analysis: OnceLock<Analysed>,
+    /// The analysis, once computed (by a method, or by a query that needed
+    /// it).
+    pub(crate) analysis: OnceLock<Arc<Analysed>>,
 }
 
 impl Loaded {
     /// The analysis, computed on first use (call without the GIL).
     pub(crate) fn analysis(&self) -> &HeapAnalysis<'_> {
         self.analysis
-            .get_or_init(|| Analysed::new(Arc::clone(&self.dump), |dump| dump.analyse()))
-            .borrow_dependent()
+            .get_or_init(|| Arc::new(Analysed::new(Arc::clone(&self.dump))))
+            .analysis()
     }
 
     pub(crate) fn file(&self) -> String {

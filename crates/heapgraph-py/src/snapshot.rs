@@ -234,6 +234,29 @@ impl Snapshot {
         })
     }
 
+    /// SQL over the dump's tables (the CLI's `query`): the rows as one
+    /// Arrow stream. The analysis is shared with the other methods.
+    fn query(&self, py: Python<'_>, sql: &str) -> PyResult<ArrowStream> {
+        let inner = &self.inner;
+        let result = detached(py, || {
+            let failure = |e: heapgraph_sql::Error| {
+                Failure::new(ErrorClass::Analysis, format!("query: {e}"))
+            };
+            let engine = heapgraph_sql::Engine::new().map_err(failure)?;
+            match inner.analysis.get() {
+                Some(analysed) => engine.register_analysed(Arc::clone(analysed)),
+                None => engine.register_dump(Arc::clone(&inner.dump)),
+            }
+            .map_err(failure)?;
+            let result = engine.query(sql).map_err(failure)?;
+            if let Some(analysed) = engine.analysed() {
+                let _ = inner.analysis.set(analysed);
+            }
+            Ok(result)
+        })?;
+        Ok(ArrowStream::from_batches(result.schema, result.batches))
+    }
+
     /// Duplicate primitive arrays of an HPROF dump (the CLI's `strings
     /// --arrays`).
     #[pyo3(signature = (top = 0))]

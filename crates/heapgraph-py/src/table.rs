@@ -158,10 +158,18 @@ impl ArrowStream {
     pub(crate) fn new(table: Table) -> PyResult<ArrowStream> {
         let batch = table.finish().map_err(PyValueError::new_err)?;
         let schema = batch.schema();
-        let reader = RecordBatchIterator::new(vec![Ok(batch)], schema);
-        Ok(ArrowStream {
+        Ok(ArrowStream::from_batches(schema, vec![batch]))
+    }
+
+    /// A stream of `batches` (a query's result).
+    pub(crate) fn from_batches(
+        schema: arrow_schema::SchemaRef,
+        batches: Vec<RecordBatch>,
+    ) -> ArrowStream {
+        let reader = RecordBatchIterator::new(batches.into_iter().map(Ok), schema);
+        ArrowStream {
             stream: Mutex::new(Some(FFI_ArrowArrayStream::new(Box::new(reader)))),
-        })
+        }
     }
 }
 

@@ -249,6 +249,16 @@ class Snapshot:
         accumulation_point_*, path_ids, path``."""
         return _table(self._native.suspects(threshold))
 
+    def query(self, sql: str) -> pa.Table:
+        """Answers ``sql`` over the dump's tables (``nodes``, ``edges``,
+        ``classes``, ``roots``, ``strings``, ``sites``, ``collections``) and
+        table functions (``retainers(id)``, ``path_to_root(id, k)``,
+        ``dominated_by(id)``) with the Apache DataFusion engine the CLI's
+        ``query`` uses; see docs/sql.md. Tables are built only when the
+        query reads them, and the analysis is shared with the other
+        methods."""
+        return _table(self._native.query(sql))
+
     def duplicate_strings(self, top: int = 0) -> pa.Table:
         """Equal string values held by several objects: ``value, count,
         total_size, wasted_size, example_ids`` (V8 and HPROF dumps)."""
