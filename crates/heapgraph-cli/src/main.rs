@@ -453,16 +453,17 @@ pub(crate) enum Command {
         name: Option<String>,
     },
     /// Answer a question in SQL (Apache DataFusion) over a dump's tables:
-    /// nodes, edges, classes, roots, strings, sites; and the table
-    /// functions retainers(id), path_to_root(id, k), dominated_by(id).
+    /// nodes, edges, classes, roots, strings, sites, collections; and the
+    /// table functions retainers(id), path_to_root(id, k), dominated_by(id).
     /// With --dataset, over a dataset written by `export --dataset`, every
-    /// table with a `dump` column, plus `dumps`.
+    /// table with a `dump` column, plus `dumps`. Tables and recipes:
+    /// docs/sql.md.
     ///
     /// Example: heapgraph query heap.hprof "SELECT class, count FROM classes ORDER BY count DESC LIMIT 5"
     #[cfg(feature = "sql")]
     Query {
         /// The dump and the query, or with --dataset the query alone.
-        #[arg(required = true, num_args = 1..=2, value_name = "DUMP] [SQL")]
+        #[arg(required = true, num_args = 1..=2, value_names = ["DUMP", "SQL"])]
         args: Vec<String>,
         /// Query the dataset in DIR instead of one dump.
         #[arg(long, value_name = "DIR")]

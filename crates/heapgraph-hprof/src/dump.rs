@@ -408,32 +408,42 @@ impl HprofDump {
         file: &[u8],
         shallow_sizes: &heapgraph_core::Sizes,
     ) -> Vec<(NodeIndex, Vec<u8>, u64)> {
-        let graph = &self.graph;
-        let Some(value_name) = graph.strings().find(b"value") else {
-            return Vec::new();
-        };
-        let Some(string_class) = graph.strings().find(b"java.lang.String") else {
-            return Vec::new();
-        };
-        let size = |n: NodeIndex| shallow_sizes.get(n.index());
-        graph
-            .nodes()
-            .filter(|&n| graph.kind(n) == NodeKind::Object && graph.name(n) == string_class)
+        self.java_string_nodes()
             .filter_map(|n| {
-                let text = self.java_string_value(file, n)?;
-                let array = graph
-                    .edges(n)
-                    .find(|e| {
-                        e.kind == EdgeKind::Property && e.label == EdgeLabel::Name(value_name)
-                    })
-                    .map(|e| e.target);
-                Some((
-                    n,
-                    text.into_bytes(),
-                    size(n).saturating_add(array.map_or(0, size)),
-                ))
+                let (text, cost) = self.java_string(file, shallow_sizes, n)?;
+                Some((n, text.into_bytes(), cost))
             })
             .collect()
+    }
+
+    /// The `java.lang.String` instances, in node order.
+    pub fn java_string_nodes(&self) -> impl Iterator<Item = NodeIndex> + '_ {
+        let graph = &self.graph;
+        let string_class = graph.strings().find(b"java.lang.String");
+        graph.nodes().filter(move |&n| {
+            string_class
+                .is_some_and(|class| graph.kind(n) == NodeKind::Object && graph.name(n) == class)
+        })
+    }
+
+    /// One `java.lang.String`'s text and cost (see
+    /// [`java_strings`](Self::java_strings)), or `None` when its text cannot
+    /// be read.
+    pub fn java_string(
+        &self,
+        file: &[u8],
+        shallow_sizes: &heapgraph_core::Sizes,
+        node: NodeIndex,
+    ) -> Option<(String, u64)> {
+        let graph = &self.graph;
+        let value_name = graph.strings().find(b"value")?;
+        let text = self.java_string_value(file, node)?;
+        let size = |n: NodeIndex| shallow_sizes.get(n.index());
+        let array = graph
+            .edges(node)
+            .find(|e| e.kind == EdgeKind::Property && e.label == EdgeLabel::Name(value_name))
+            .map(|e| e.target);
+        Some((text, size(node).saturating_add(array.map_or(0, size))))
     }
 
     /// The text of a `java.lang.String` instance, read lazily from `file`.

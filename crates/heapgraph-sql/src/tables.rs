@@ -146,14 +146,6 @@ struct ClassRow {
     retained_size: u64,
 }
 
-/// One string object with its value.
-struct StringRow {
-    node: NodeIndex,
-    value: String,
-    length: u64,
-    shallow_size: u64,
-}
-
 /// An allocation site.
 struct SiteRow {
     file: String,
@@ -168,7 +160,8 @@ pub(crate) struct DumpRows {
     analysed: OnceLock<Arc<Analysed>>,
     classes: OnceLock<Vec<ClassRow>>,
     roots: OnceLock<Vec<(NodeIndex, &'static str)>>,
-    strings: OnceLock<Vec<StringRow>>,
+    /// The string objects (their values are read per batch).
+    strings: OnceLock<Vec<NodeIndex>>,
     sites: OnceLock<Vec<SiteRow>>,
     collections: OnceLock<Vec<heapgraph::collections::Collection>>,
     /// Per table (in [`Table::ALL`] order): whether a batch was built.
@@ -418,47 +411,61 @@ impl DumpRows {
         ]
     }
 
-    fn strings(&self) -> &[StringRow] {
-        self.strings.get_or_init(|| {
-            let row = |node: NodeIndex, value: &[u8], shallow_size: u64| StringRow {
-                node,
-                value: String::from_utf8_lossy(value).into_owned(),
-                length: value.len() as u64,
-                shallow_size,
-            };
-            match self.dump.parsed() {
-                Parsed::V8Snapshot(snapshot) => {
-                    heapgraph::analysis::strings::v8_strings(&snapshot.graph)
-                        .map(|(node, value, size)| row(node, value, size))
-                        .collect()
-                }
-                Parsed::Hprof(hprof) => {
-                    let analysis = self.analysed().analysis();
-                    hprof
-                        .java_strings(self.dump.bytes(), analysis.shallow_sizes())
-                        .iter()
-                        .map(|(node, value, size)| row(*node, value, *size))
-                        .collect()
-                }
-                _ => Vec::new(),
+    fn strings(&self) -> &[NodeIndex] {
+        self.strings.get_or_init(|| match self.dump.parsed() {
+            Parsed::V8Snapshot(snapshot) => {
+                heapgraph::analysis::strings::v8_strings(&snapshot.graph)
+                    .map(|(node, _, _)| node)
+                    .collect()
             }
+            Parsed::Hprof(hprof) => hprof.java_string_nodes().collect(),
+            _ => Vec::new(),
         })
+    }
+
+    /// A string object's value and cost, as duplicate-string analysis
+    /// takes them (V8: the node's name and self size; Java: the text read
+    /// from the file, the `String` and its array).
+    fn string_value(&self, node: NodeIndex) -> Option<(std::borrow::Cow<'_, str>, u64, u64)> {
+        match self.dump.parsed() {
+            Parsed::V8Snapshot(snapshot) => {
+                let graph = &snapshot.graph;
+                let bytes = graph.strings().bytes(graph.name(node));
+                Some((
+                    String::from_utf8_lossy(bytes),
+                    bytes.len() as u64,
+                    graph.self_size(node),
+                ))
+            }
+            Parsed::Hprof(hprof) => {
+                let shallow = self.analysed().analysis().shallow_sizes();
+                let (text, cost) = hprof.java_string(self.dump.bytes(), shallow, node)?;
+                let length = text.len() as u64;
+                Some((std::borrow::Cow::Owned(text), length, cost))
+            }
+            _ => None,
+        }
     }
 
     fn string_columns(&self, units: Range<usize>) -> Vec<ArrayRef> {
         let graph = self.dump.graph();
-        let rows = self.strings().get(units).unwrap_or(&[]);
-        let mut index = UInt32Builder::with_capacity(rows.len());
-        let mut id = UInt64Builder::with_capacity(rows.len());
+        let nodes = self.strings().get(units).unwrap_or(&[]);
+        let mut index = UInt32Builder::with_capacity(nodes.len());
+        let mut id = UInt64Builder::with_capacity(nodes.len());
         let mut value = StringBuilder::new();
-        let mut length = UInt64Builder::with_capacity(rows.len());
-        let mut shallow_size = UInt64Builder::with_capacity(rows.len());
-        for r in rows {
-            index.append_value(r.node.as_u32());
-            id.append_value(graph.object_id(r.node));
-            value.append_value(&r.value);
-            length.append_value(r.length);
-            shallow_size.append_value(r.shallow_size);
+        let mut length = UInt64Builder::with_capacity(nodes.len());
+        let mut shallow_size = UInt64Builder::with_capacity(nodes.len());
+        for &node in nodes {
+            // A Java string whose text cannot be read has no row, as in
+            // duplicate-string analysis.
+            let Some((text, bytes, cost)) = self.string_value(node) else {
+                continue;
+            };
+            index.append_value(node.as_u32());
+            id.append_value(graph.object_id(node));
+            value.append_value(text);
+            length.append_value(bytes);
+            shallow_size.append_value(cost);
         }
         vec![
             Arc::new(index.finish()),
