@@ -11,7 +11,7 @@ shared="$repo/../shared/corpus"
 corpus="$here/corpus"
 max=65536
 
-for t in parse_v8 parse_v8_heapprofile parse_hprof parse_tracemalloc analysis dominators; do
+for t in parse_v8 parse_v8_heapprofile parse_hprof parse_tracemalloc analysis dominators series; do
   mkdir -p "$corpus/$t"
 done
 
@@ -54,6 +54,26 @@ while read -r f; do put parse_tracemalloc "$f"; done < <(files '*.pickle')
 for f in "$corpus"/parse_tracemalloc/mixed_1.p5.pickle; do
   [ -f "$f" ] && gzip -9nc "$f" > "$corpus/analysis/gzip-mixed_1.p5.pickle.gz"
 done
+
+# Series for the `series` target: testdata's series of one process joined
+# by the separator (fuzz/src/lib.rs), and one of mixed formats.
+join() { # output inputs...
+  local out=$1 first=1
+  shift
+  : > "$out"
+  for f in "$@"; do
+    [ -f "$f" ] || { rm -f "$out"; return 0; }
+    [ $first -eq 1 ] || printf '\n--heapgraph-next-dump--\n' >> "$out"
+    cat "$f" >> "$out"
+    first=0
+  done
+}
+tm="$corpus/parse_tracemalloc" v8="$corpus/parse_v8"
+join "$corpus/series/tracemalloc-series" "$tm"/series-{1,2,3}.p5.pickle
+join "$corpus/series/tracemalloc-pair" "$tm"/app_a.p5.pickle "$tm"/app_b.p5.pickle
+join "$corpus/series/v8-leak-series" "$v8"/node20-leak-{baseline,target,final}.heapsnapshot
+join "$corpus/series/chromium-series" "$v8"/chromium-{baseline,target,final}.heapsnapshot
+join "$corpus/series/mixed-formats" "$corpus"/parse_hprof/android-art-1.0.3.hprof "$tm"/series-1.p5.pickle
 
 # Hand-made graphs for the structure-aware target (layout: fuzz/src/lib.rs).
 d="$corpus/dominators"

@@ -27,6 +27,7 @@ pub const TARGETS: &[&str] = &[
     "parse_tracemalloc",
     "analysis",
     "dominators",
+    "series",
 ];
 
 /// Runs the body of the fuzz target `target` on `data`.
@@ -43,6 +44,7 @@ pub fn run(target: &str, data: &[u8]) {
         "parse_tracemalloc" => parse_tracemalloc(data),
         "analysis" => analysis(data),
         "dominators" => dominators(data),
+        "series" => series(data),
         other => panic!("unknown fuzz target {other:?}"),
     }
 }
@@ -255,6 +257,100 @@ pub fn analysis(data: &[u8]) {
     match heapgraph::parse_bytes(data.to_vec(), &options) {
         Ok(dump) => analyse(&dump),
         Err(e) => check_facade_error(&e, data.len(), gzip),
+    }
+}
+
+/// What separates the dumps of a [`series`] input.
+pub const SERIES_SEPARATOR: &[u8] = b"\n--heapgraph-next-dump--\n";
+
+/// Up to three dumps separated by [`SERIES_SEPARATOR`], each parsed through
+/// the facade, then what compares dumps: duplicate strings of each, the
+/// class diff of the first two, growth trends and growing retention paths
+/// over all, and memlab's three-snapshot leaks. Dumps of different formats
+/// must be refused with an error, never a panic.
+pub fn series(data: &[u8]) {
+    use heapgraph::analysis::leaks::growth::PathSeries;
+    use heapgraph::analysis::leaks::IgnoreList;
+    use heapgraph::workflows;
+
+    let mut options = heapgraph::OpenOptions::default();
+    options.max_decompressed_bytes = MAX_DECOMPRESSED;
+    let mut dumps = Vec::new();
+    let mut rest = data;
+    while dumps.len() < 3 {
+        let (part, next) = match rest
+            .windows(SERIES_SEPARATOR.len())
+            .position(|w| w == SERIES_SEPARATOR)
+        {
+            Some(at) => (&rest[..at], Some(&rest[at + SERIES_SEPARATOR.len()..])),
+            None => (rest, None),
+        };
+        match heapgraph::parse_bytes(part.to_vec(), &options) {
+            Ok(dump) => dumps.push(dump),
+            Err(e) => {
+                check_facade_error(&e, part.len(), part.starts_with(&[0x1F, 0x8B]));
+                return;
+            }
+        }
+        match next {
+            Some(next) => rest = next,
+            None => break,
+        }
+    }
+    let analyses: Vec<HeapAnalysis<'_>> = dumps.iter().map(|d| d.analyse()).collect();
+    for (dump, analysis) in dumps.iter().zip(&analyses) {
+        for group in dump.duplicate_strings(analysis).unwrap_or_default() {
+            assert!(group.count >= 2, "{group:?}");
+            assert!(group.wasted_bytes <= group.total_bytes, "{group:?}");
+        }
+    }
+    let same_format = dumps.windows(2).all(|w| w[0].format() == w[1].format());
+    if let ([old, new, ..], [old_analysis, new_analysis, ..]) = (&dumps[..], &analyses[..]) {
+        let diff = workflows::diff((old, old_analysis), (new, new_analysis));
+        assert_eq!(diff.is_ok(), old.format() == new.format());
+    }
+    if same_format {
+        let totals: Vec<_> = analyses.iter().map(HeapAnalysis::class_totals).collect();
+        for trend in heapgraph::analysis::trend::trends(&totals) {
+            let r_squared = trend.r_squared;
+            assert!(
+                r_squared.is_nan() || (-1e-9..=1.0 + 1e-9).contains(&r_squared),
+                "{trend:?}"
+            );
+        }
+        let mut paths = PathSeries::new();
+        for analysis in &analyses {
+            paths.add(analysis);
+        }
+        if let Some(last) = analyses.last() {
+            let _ = paths.growing(last, &IgnoreList::default());
+        }
+    }
+    if let ([a, b, c], [.., final_analysis]) = (&dumps[..], &analyses[..]) {
+        let settings = workflows::LeakSettings::default();
+        let leaks = workflows::leaks([a, b, c], final_analysis, &settings, |i| {
+            analyses
+                .get(i)
+                .map(HeapAnalysis::class_totals)
+                .unwrap_or_default()
+        });
+        match leaks {
+            Ok(leaks) => {
+                assert!(same_format);
+                let counted: u64 = leaks.clusters.iter().map(|c| c.count).sum();
+                assert_eq!(
+                    counted, leaks.leak_count,
+                    "clusters and leak count disagree"
+                );
+                for cluster in &leaks.clusters {
+                    assert!(cluster
+                        .members
+                        .iter()
+                        .all(|m| m.index() < c.graph().node_count()));
+                }
+            }
+            Err(_) => assert!(!same_format),
+        }
     }
 }
 

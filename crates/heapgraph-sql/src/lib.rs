@@ -146,7 +146,7 @@ impl Engine {
     }
 
     /// Registers the tables of `dump` ([`Table::ALL`]) and the table
-    /// functions ([`functions::register`]). The analysis is computed when a
+    /// functions ([`functions`]). The analysis is computed when a
     /// query first reads a table that needs it.
     ///
     /// # Errors

@@ -100,3 +100,35 @@ fn dominators_body_runs_every_policy_on_a_diamond() {
         fuzz_bodies::dominators(&input);
     }
 }
+
+/// The `series` regressions reach what they are there for: three dumps of
+/// one format (so diff, trends and leaks run), and two of different formats
+/// (so their refusal runs).
+#[test]
+fn series_inputs_hold_the_dumps_they_are_named_for() {
+    let parse = |name: &str| -> Vec<heapgraph::Format> {
+        let data = std::fs::read(regressions_dir().join("series").join(name)).unwrap();
+        let mut formats = Vec::new();
+        let mut rest = &data[..];
+        loop {
+            let at = rest
+                .windows(fuzz_bodies::SERIES_SEPARATOR.len())
+                .position(|w| w == fuzz_bodies::SERIES_SEPARATOR);
+            let part = at.map_or(rest, |at| &rest[..at]);
+            let dump =
+                heapgraph::parse_bytes(part.to_vec(), &heapgraph::OpenOptions::default()).unwrap();
+            formats.push(dump.format());
+            match at {
+                Some(at) => rest = &rest[at + fuzz_bodies::SERIES_SEPARATOR.len()..],
+                None => return formats,
+            }
+        }
+    };
+    use heapgraph::Format;
+    assert_eq!(parse("tracemalloc-series"), vec![Format::Tracemalloc; 3]);
+    assert_eq!(parse("v8-leak-series"), vec![Format::V8HeapSnapshot; 3]);
+    assert_eq!(
+        parse("mixed-formats"),
+        vec![Format::Hprof, Format::Tracemalloc]
+    );
+}

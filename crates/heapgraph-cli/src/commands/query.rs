@@ -6,7 +6,7 @@ use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::sync::Arc;
 
-use heapgraph_sql::datafusion::arrow::array::{Array, ArrayRef, AsArray};
+use heapgraph_sql::datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use heapgraph_sql::datafusion::arrow::datatypes::{self, DataType};
 use heapgraph_sql::datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use heapgraph_sql::{Engine, QueryResult};
@@ -128,8 +128,9 @@ fn texts(column: &ArrayRef) -> Result<Vec<String>, Outcome> {
         .collect())
 }
 
-fn is_numeric(ty: &DataType) -> bool {
-    ty.is_numeric()
+/// Every column of `batch` as text.
+fn batch_texts(batch: &RecordBatch) -> Result<Vec<Vec<String>>, Outcome> {
+    batch.columns().iter().map(texts).collect()
 }
 
 fn table(result: &QueryResult) -> Result<String, Outcome> {
@@ -138,7 +139,7 @@ fn table(result: &QueryResult) -> Result<String, Outcome> {
         .fields()
         .iter()
         .map(|f| {
-            let align = if is_numeric(f.data_type()) {
+            let align = if f.data_type().is_numeric() {
                 Align::Right
             } else {
                 Align::Left
@@ -148,11 +149,7 @@ fn table(result: &QueryResult) -> Result<String, Outcome> {
         .collect();
     let mut out = Table::new(&header);
     for batch in &result.batches {
-        let columns = batch
-            .columns()
-            .iter()
-            .map(texts)
-            .collect::<Result<Vec<_>, _>>()?;
+        let columns = batch_texts(batch)?;
         for row in 0..batch.num_rows() {
             out.row(
                 columns
@@ -196,11 +193,7 @@ fn json(source: &str, sql: &str, result: &QueryResult) -> Result<Value, Outcome>
     let names: Vec<&String> = result.schema.fields().iter().map(|f| f.name()).collect();
     let mut rows = Vec::with_capacity(result.row_count());
     for batch in &result.batches {
-        let columns = batch
-            .columns()
-            .iter()
-            .map(texts)
-            .collect::<Result<Vec<_>, _>>()?;
+        let columns = batch_texts(batch)?;
         for row in 0..batch.num_rows() {
             let mut object = Map::new();
             for ((name, column), text) in names.iter().zip(batch.columns()).zip(&columns) {
@@ -239,11 +232,7 @@ fn write_csv(result: &QueryResult, out: &mut impl Write) -> Result<(), Outcome> 
     }
     out.write_all(b"\n")?;
     for batch in &result.batches {
-        let columns = batch
-            .columns()
-            .iter()
-            .map(texts)
-            .collect::<Result<Vec<_>, _>>()?;
+        let columns = batch_texts(batch)?;
         for row in 0..batch.num_rows() {
             for (i, column) in columns.iter().enumerate() {
                 if i > 0 {
