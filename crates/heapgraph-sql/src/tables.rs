@@ -14,7 +14,7 @@ use arrow_array::builder::{BooleanBuilder, StringBuilder, UInt32Builder, UInt64B
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
 use heapgraph::analysis::sites::KeyType;
-use heapgraph::analysis::HistogramOrder;
+use heapgraph::analysis::{ClassStats, HistogramOrder};
 use heapgraph::core::{EdgeIndex, NodeIndex};
 use heapgraph::{Analysed, Dump, Parsed};
 
@@ -138,14 +138,6 @@ impl Table {
     }
 }
 
-/// A class histogram row.
-struct ClassRow {
-    class: String,
-    count: u64,
-    shallow_size: u64,
-    retained_size: u64,
-}
-
 /// An allocation site.
 struct SiteRow {
     file: String,
@@ -158,7 +150,7 @@ struct SiteRow {
 pub(crate) struct DumpRows {
     dump: Arc<Dump>,
     analysed: OnceLock<Arc<Analysed>>,
-    classes: OnceLock<Vec<ClassRow>>,
+    classes: OnceLock<Vec<ClassStats>>,
     roots: OnceLock<Vec<(NodeIndex, &'static str)>>,
     /// The string objects (their values are read per batch).
     strings: OnceLock<Vec<NodeIndex>>,
@@ -342,32 +334,23 @@ impl DumpRows {
         ]
     }
 
-    fn classes(&self) -> &[ClassRow] {
+    fn classes(&self) -> &[ClassStats] {
         self.classes.get_or_init(|| {
-            let analysis = self.analysed().analysis();
-            let mut histogram = analysis.class_histogram();
+            let mut histogram = self.analysed().analysis().class_histogram();
             histogram.sort_by(HistogramOrder::RetainedSize);
-            histogram
-                .rows()
-                .iter()
-                .map(|r| ClassRow {
-                    class: analysis.classes().name(r.class).to_string(),
-                    count: r.count,
-                    shallow_size: r.shallow_size,
-                    retained_size: r.retained_size,
-                })
-                .collect()
+            histogram.rows().to_vec()
         })
     }
 
     fn class_columns(&self, units: Range<usize>) -> Vec<ArrayRef> {
+        let classes = self.analysed().analysis().classes();
         let rows = self.classes().get(units).unwrap_or(&[]);
         let mut class = StringBuilder::new();
         let mut count = UInt64Builder::with_capacity(rows.len());
         let mut shallow_size = UInt64Builder::with_capacity(rows.len());
         let mut retained_size = UInt64Builder::with_capacity(rows.len());
         for r in rows {
-            class.append_value(&r.class);
+            class.append_value(classes.name(r.class));
             count.append_value(r.count);
             shallow_size.append_value(r.shallow_size);
             retained_size.append_value(r.retained_size);
