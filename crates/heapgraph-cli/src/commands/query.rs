@@ -16,6 +16,14 @@ use crate::common::{open_dump, with_progress, write_json};
 use crate::format::{Align, Table};
 use crate::{Failure, GlobalOptions, Outcome};
 
+/// What the query reads.
+enum Source<'a> {
+    /// One dump's tables.
+    Dump(&'a Path),
+    /// A dataset written by `export --dataset`.
+    Dataset(&'a Path),
+}
+
 /// Where the rows go.
 pub(crate) enum Destination<'a> {
     /// The terminal: a table, or JSON with `--json`.
@@ -41,8 +49,14 @@ pub(crate) fn run_args(
         (None, false) => Destination::Stdout,
     };
     match (args, dataset) {
-        ([dump, sql], None) => run(options, Some(Path::new(dump)), None, sql, destination, out),
-        ([sql], Some(dir)) => run(options, None, Some(dir), sql, destination, out),
+        ([dump, sql], None) => run(
+            options,
+            Source::Dump(Path::new(dump)),
+            sql,
+            destination,
+            out,
+        ),
+        ([sql], Some(dir)) => run(options, Source::Dataset(dir), sql, destination, out),
         ([_], None) => Err(Failure(
             "query needs a dump and a query (or --dataset DIR and a query)".to_string(),
         )
@@ -51,35 +65,28 @@ pub(crate) fn run_args(
     }
 }
 
-/// Runs `sql` over `dump`'s tables, or over the dataset in `dataset`.
-pub(crate) fn run(
+/// Runs `sql` over the tables of `source`.
+fn run(
     options: &GlobalOptions,
-    dump: Option<&Path>,
-    dataset: Option<&Path>,
+    source: Source<'_>,
     sql: &str,
     destination: Destination<'_>,
     out: &mut impl Write,
 ) -> Result<(), Outcome> {
     let engine = Engine::new().map_err(|e| Failure(e.to_string()))?;
-    let source = match (dump, dataset) {
-        (Some(file), None) => {
+    let source = match source {
+        Source::Dump(file) => {
             let opened = Arc::new(open_dump(options, file)?);
             engine
                 .register_dump(opened)
                 .map_err(|e| Failure(e.to_string()))?;
             file.display().to_string()
         }
-        (None, Some(dir)) => {
+        Source::Dataset(dir) => {
             engine
                 .register_dataset(dir)
                 .map_err(|e| Failure(e.to_string()))?;
             dir.display().to_string()
-        }
-        _ => {
-            return Err(Failure(
-                "give either a dump and a query, or --dataset DIR and a query".to_string(),
-            )
-            .into())
         }
     };
     let result = with_progress(options, "running the query".to_string(), || {
