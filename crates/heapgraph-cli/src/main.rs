@@ -490,6 +490,37 @@ pub(crate) enum Command {
         #[arg(long)]
         arrays: bool,
     },
+    /// Write a copy of a dump that can be shared without its secrets: every
+    /// string value and primitive array (Java), string value (V8) and
+    /// unused symbol replaced by a keyed permutation of the same length,
+    /// so equal values stay equal (`strings` finds the same duplicates)
+    /// and everything else (objects, references, sizes, ids, roots,
+    /// stacks) is unchanged. --names also replaces class, field, function,
+    /// property and file names by stable pseudonyms (platform names kept).
+    /// The key is random unless --salt is given; it is never written.
+    ///
+    /// Example: heapgraph redact heap.hprof -o heap-redacted.hprof --names
+    Redact {
+        /// The dump to redact (HPROF, .heapsnapshot, .heapprofile,
+        /// tracemalloc pickle; .gz too).
+        file: PathBuf,
+        /// The file to write (same format; `.gz` to compress it).
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Also replace names (classes, fields, methods, properties,
+        /// functions, file paths) by pseudonyms.
+        #[arg(long)]
+        names: bool,
+        /// Write the pseudonym mapping (original -> pseudonym) to this JSON
+        /// file; keep it private.
+        #[arg(long, value_name = "FILE", requires = "names")]
+        names_map: Option<PathBuf>,
+        /// Derive the key from this secret instead of a random one, so that
+        /// several dumps redacted with it can be compared (diff, leaks).
+        /// Whoever has it can test guesses of redacted values.
+        #[arg(long)]
+        salt: Option<String>,
+    },
 }
 
 /// An error that ends the program with exit code 1.
@@ -657,6 +688,23 @@ fn main() -> ExitCode {
             &mut stdout,
         ),
         Command::Report { files, output } => commands::report::run(g, files, output, &mut stdout),
+        Command::Redact {
+            file,
+            output,
+            names,
+            names_map,
+            salt,
+        } => commands::redact::run(
+            g,
+            &commands::redact::RedactArgs {
+                input: file,
+                output,
+                names: *names,
+                names_map: names_map.as_deref(),
+                salt: salt.as_deref(),
+            },
+            &mut stdout,
+        ),
         Command::Flamegraph { file, output, by } => {
             commands::flamegraph::run(g, file, output, *by, &mut stdout)
         }

@@ -82,6 +82,7 @@ mod histogram;
 mod ids;
 mod names;
 mod offsets;
+pub mod redact;
 mod stats;
 mod stream;
 mod types;

@@ -58,6 +58,7 @@
 
 mod error;
 mod graph;
+pub mod redact;
 mod vm;
 
 use std::sync::OnceLock;

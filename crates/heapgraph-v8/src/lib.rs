@@ -103,6 +103,7 @@ pub use profile::{
     parse_heapprofile, parse_heapprofile_with, HeapProfile, ProfileNode, ProfileSample,
     ProfileSizes,
 };
+pub use snapshot::redact::{is_platform_name, redact_heapprofile, redact_snapshot, V8RedactError};
 pub use snapshot::{
     parse, parse_snapshot, Location, Producer, ScopeSection, ScopeSections, SnapshotHeader,
     TimelineSample, TraceFunctionInfo, TraceNode, V8Snapshot, V8Warning,

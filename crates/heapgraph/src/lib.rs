@@ -41,6 +41,7 @@ pub mod android;
 pub mod collections;
 mod histogram;
 pub mod memory;
+pub mod redact;
 mod sniff;
 mod source;
 pub mod spill;

@@ -11,6 +11,7 @@ pub mod histogram;
 pub mod leaks;
 #[cfg(feature = "sql")]
 pub mod query;
+pub mod redact;
 pub mod report;
 pub mod retainers;
 pub mod sites;

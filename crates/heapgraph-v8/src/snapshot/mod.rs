@@ -42,6 +42,7 @@ mod header;
 mod model;
 mod nodes;
 mod producer;
+pub(crate) mod redact;
 mod side_tables;
 mod strings;
 mod trace;
