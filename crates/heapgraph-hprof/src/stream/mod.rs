@@ -136,8 +136,10 @@ impl<'a> Body<'a> {
     /// The error for a [`Short`] read.
     pub fn short(&self, short: Short) -> HprofError {
         let available = self.data.len().saturating_sub(short.at) as u64;
+        // A read may start past the body's end (a field after a skipped
+        // one): report where the bytes run out, which is inside the input.
         HprofError::truncated(
-            self.offset(short.at),
+            self.offset(short.at.min(self.data.len())),
             self.location,
             short.needed as u64,
             available,
