@@ -217,23 +217,31 @@ impl<'a> Cursor<'a> {
     /// Skips a `[...]` array of plain numbers quickly: finds its first `]`.
     /// Content is validated later when the array is actually read, which
     /// reports any string or nested value in it.
-    pub(crate) fn skip_number_array(&mut self) -> Result<(), V8Error> {
+    /// The search goes 8 MiB at a time and hands each window searched to
+    /// `release`, so that a memory-mapped input is never resident whole.
+    pub(crate) fn skip_number_array_releasing(
+        &mut self,
+        release: &dyn Fn(std::ops::Range<usize>),
+    ) -> Result<(), V8Error> {
         if self.peek() != Some(b'[') {
             return self.skip_value();
         }
-        let rest = self.bytes.get(self.pos..).unwrap_or_default();
+        const WINDOW: usize = 8 << 20;
         // A plain number array ends at its first `]`; anything else in it
         // (strings, nested values) is reported when the section is read.
-        match find_first(b']', rest) {
-            Some(found) => {
-                self.pos += found + 1;
-                Ok(())
+        let mut start = self.pos;
+        while start < self.bytes.len() {
+            let end = start.saturating_add(WINDOW).min(self.bytes.len());
+            let window = self.bytes.get(start..end).unwrap_or_default();
+            if let Some(found) = find_first(b']', window) {
+                self.pos = start + found + 1;
+                return Ok(());
             }
-            None => {
-                self.pos = self.bytes.len();
-                Err(self.unexpected("`,` or `]`"))
-            }
+            release(start..end);
+            start = end;
         }
+        self.pos = self.bytes.len();
+        Err(self.unexpected("`,` or `]`"))
     }
 }
 

@@ -110,8 +110,13 @@ impl Cursor<'_> {
 
     /// Counts the strings of a `["...", ...]` array and skips it. Falls
     /// back to a plain skip (count 0) if the array holds anything else.
-    pub(crate) fn skip_string_array(&mut self) -> Result<u64, V8Error> {
+    /// What it has passed goes to `release` every 8 MiB or so.
+    pub(crate) fn skip_string_array_releasing(
+        &mut self,
+        release: &dyn Fn(std::ops::Range<usize>),
+    ) -> Result<u64, V8Error> {
         let save = self.pos;
+        let mut released = self.pos;
         if self.peek() != Some(b'[') {
             return self.skip_value().map(|()| 0);
         }
@@ -126,6 +131,10 @@ impl Cursor<'_> {
             }
             self.skip_string()?;
             count += 1;
+            if self.pos - released >= 8 << 20 {
+                release(released..self.pos);
+                released = self.pos;
+            }
         }
         Ok(count)
     }

@@ -95,7 +95,7 @@ impl Reader<'_> {
             }
             if numbers {
                 let is_array = cursor.peek() == Some(b'[');
-                cursor.skip_number_array()?;
+                cursor.skip_number_array_releasing(self.release)?;
                 let end = is_array.then(|| cursor.pos().saturating_sub(1));
                 match name {
                     "nodes" => sections.nodes_end = end,
@@ -103,11 +103,15 @@ impl Reader<'_> {
                     _ => {}
                 }
             } else if name == "strings" {
-                let count = cursor.skip_string_array()?;
+                let count = cursor.skip_string_array_releasing(self.release)?;
                 self.string_reserve = (count, cursor.pos().saturating_sub(pos));
             } else {
                 cursor.skip_value()?;
             }
+            // The locate pass has only looked at this section (the big ones
+            // are found with memchr): let its pages go until the read pass
+            // reads them, so a file-backed input is never resident whole.
+            (self.release)(pos..cursor.pos());
         }
         cursor.skip_ws();
         if cursor.pos() < self.bytes.len() {

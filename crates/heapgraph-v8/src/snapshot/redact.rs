@@ -264,14 +264,17 @@ pub(crate) fn json_string(units: &[u16], out: &mut Vec<u8>) {
 
 /// Reads a flat array of unsigned integers in rows of `width`, calling
 /// `row` with each complete row and the offset of its first value.
+/// `release` gets the bytes read so far every few megabytes.
 fn scan_rows(
     cursor: &mut Cursor<'_>,
     width: usize,
+    release: &dyn Fn(Range<usize>),
     mut row: impl FnMut(&[u64], usize) -> Result<(), V8Error>,
 ) -> Result<(), V8Error> {
     let width = width.max(1);
     let mut values = Vec::with_capacity(width);
     let mut row_start = cursor.pos();
+    let mut released = cursor.pos();
     cursor.expect(b'[', "`[`")?;
     let mut first = true;
     while cursor.next_item(b']', first)? {
@@ -279,6 +282,10 @@ fn scan_rows(
         cursor.skip_ws();
         if values.is_empty() {
             row_start = cursor.pos();
+            if row_start - released >= 8 << 20 {
+                release(released..row_start);
+                released = row_start;
+            }
         }
         values.push(cursor.uint()?);
         if values.len() == width {
@@ -286,6 +293,7 @@ fn scan_rows(
             values.clear();
         }
     }
+    release(released..cursor.pos());
     Ok(())
 }
 
@@ -361,6 +369,7 @@ pub fn redact_snapshot(
     let mut buf = Vec::new();
     let strings_close = {
         let mut cursor = Cursor::new(bytes, strings_pos, "strings");
+        let mut released = strings_pos;
         cursor.expect(b'[', "`[`")?;
         let mut first = true;
         loop {
@@ -374,8 +383,13 @@ pub fn redact_snapshot(
             let start = cursor.pos();
             cursor.string(&mut buf)?;
             entries.push(start..cursor.pos());
+            if cursor.pos() - released >= 8 << 20 {
+                done_with(released..cursor.pos());
+                released = cursor.pos();
+            }
         }
     };
+    done_with(strings_pos..strings_close);
     let count = entries.len();
     let mut flags = vec![0u8; count];
     let mut mark = |index: u64, use_flags: u8, at: usize, section: &'static str| match flags
@@ -416,6 +430,7 @@ pub fn redact_snapshot(
     scan_rows(
         &mut Cursor::new(bytes, nodes_pos, "nodes"),
         node_columns.width,
+        done_with,
         |row, at| {
             let ty = row.get(node_columns.type_at).copied().unwrap_or(0);
             let name = row.get(node_columns.name_at).copied().unwrap_or(0);
@@ -446,6 +461,7 @@ pub fn redact_snapshot(
     scan_rows(
         &mut Cursor::new(bytes, edges_pos, "edges"),
         edge_columns.width,
+        done_with,
         |row, at| {
             let ty = row.get(edge_columns.type_at).copied().unwrap_or(0);
             let name = row.get(edge_columns.name_at).copied().unwrap_or(0);
@@ -485,6 +501,7 @@ pub fn redact_snapshot(
         scan_rows(
             &mut Cursor::new(bytes, pos, section),
             fields.len(),
+            done_with,
             |row, at| {
                 for &c in &name_columns {
                     mark(row.get(c).copied().unwrap_or(0), NAME, at, section)?;
@@ -502,9 +519,14 @@ pub fn redact_snapshot(
     };
     let is_name = |f: u8| f & (NAME | KEPT) != 0;
     if options.names {
+        let mut released = strings_pos;
         for (range, &f) in entries.iter().zip(&flags) {
             if !is_name(f) {
                 continue;
+            }
+            if range.start - released >= 8 << 20 {
+                done_with(released..range.start);
+                released = range.start;
             }
             decode(range, &mut buf)?;
             let kept = f & KEPT != 0 || std::str::from_utf8(&buf).map_or(true, is_platform_name);
@@ -527,6 +549,8 @@ pub fn redact_snapshot(
         input: bytes,
         out,
         pos: 0,
+        release: done_with,
+        released: 0,
     };
     let mut report = Report::default();
     let mut regions: Vec<(usize, u8)> = vec![(strings_pos, 1)];
@@ -541,6 +565,7 @@ pub fn redact_snapshot(
             scan_rows(
                 &mut Cursor::new(bytes, nodes_pos, "nodes"),
                 node_columns.width,
+                done_with,
                 |row, at| {
                     let ty = row.get(node_columns.type_at).copied().unwrap_or(0);
                     let is_value = node_columns.use_of_type.get(ty as usize) == Some(&VALUE);
@@ -652,15 +677,25 @@ pub(crate) struct Copier<'a, 'w> {
     pub(crate) input: &'a [u8],
     pub(crate) out: &'w mut dyn Write,
     pub(crate) pos: usize,
+    /// Told of the input copied so far, every few megabytes.
+    pub(crate) release: &'a dyn Fn(Range<usize>),
+    pub(crate) released: usize,
 }
 
 impl Copier<'_, '_> {
     pub(crate) fn copy_to(&mut self, offset: usize) -> std::io::Result<()> {
         let end = offset.min(self.input.len());
-        if end > self.pos {
+        // In 8 MiB steps, each let go once written: a long copy never makes
+        // the mapped input resident whole.
+        while end > self.pos {
+            let step = end.min(self.pos.saturating_add(8 << 20));
             self.out
-                .write_all(self.input.get(self.pos..end).unwrap_or(&[]))?;
-            self.pos = end;
+                .write_all(self.input.get(self.pos..step).unwrap_or(&[]))?;
+            self.pos = step;
+            if self.pos - self.released >= 8 << 20 || self.pos == self.input.len() {
+                (self.release)(self.released..self.pos);
+                self.released = self.pos;
+            }
         }
         Ok(())
     }
@@ -700,6 +735,8 @@ pub fn redact_heapprofile(
         input: bytes,
         out,
         pos: 0,
+        release: &|_| {},
+        released: 0,
     };
     let mut buf = Vec::new();
     let mut key: Option<Vec<u8>> = None;

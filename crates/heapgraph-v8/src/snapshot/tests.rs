@@ -103,8 +103,7 @@ fn split_parse_matches_sequential_parse() {
 }
 
 /// A parse that hands back the ranges it is done with gives the same
-/// result, sequential or split; the ranges stay inside the file, never
-/// overlap, and cover every digit of `nodes` and `edges` and the whole
+/// result, sequential or split; the ranges stay inside the file and cover every digit of `nodes` and `edges` and the whole
 /// `strings` section.
 #[test]
 fn releasing_parse_matches_and_releases_the_big_sections() {
@@ -139,19 +138,13 @@ fn releasing_parse_matches_and_releases_the_big_sections() {
             let mut released = released.into_inner().unwrap();
             assert!(released.len() >= 3, "{name} {how:?}: {released:?}");
             released.sort_by_key(|r| r.start);
-            let mut after = 0;
+            // The locate pass lets each section go after finding it and
+            // the read pass again after reading it: ranges may overlap.
             for range in &released {
-                assert!(
-                    after <= range.start && range.start < range.end,
-                    "{name}: {range:?}"
-                );
-                after = range.end;
+                assert!(range.start < range.end, "{name}: {range:?}");
+                assert!(range.end <= bytes.len(), "{name}: {range:?}");
             }
-            assert!(after <= bytes.len());
-            let covered = |at: usize| {
-                let i = released.partition_point(|r| r.start <= at);
-                i > 0 && released[i - 1].contains(&at)
-            };
+            let covered = |at: usize| released.iter().any(|r| r.contains(&at));
             for key in [&b"\"nodes\":"[..], b"\"edges\":"] {
                 let start = memchr::memmem::find(&bytes, key).unwrap() + key.len();
                 let stop = start + memchr::memchr(b']', &bytes[start..]).unwrap();
