@@ -142,6 +142,9 @@ pub struct Redactor {
     /// (one-byte arrays are common).
     single_printable: [u8; 95],
     single_other: [u8; 161],
+    /// `add[(byte << 8) | key]`: `byte` with `key` added to its digit,
+    /// within its class (the inner loop of every byte round).
+    add: Box<[u8]>,
 }
 
 impl std::fmt::Debug for Redactor {
@@ -181,10 +184,19 @@ impl Redactor {
     /// The permutations of `key`.
     pub fn new(key: &Key) -> Redactor {
         let hasher = blake3::Hasher::new_keyed(&key.0);
+        let add = (0..=u16::MAX)
+            .map(|i| {
+                let (b, k) = ((i >> 8) as u8, i as u8);
+                let (printable, d) = byte_digit(b);
+                let radix: u16 = if printable { 95 } else { 161 };
+                byte_from_digit(printable, ((u16::from(d) + u16::from(k)) % radix) as u8)
+            })
+            .collect();
         let mut redactor = Redactor {
             hasher,
             single_printable: [0; 95],
             single_other: [0; 161],
+            add,
         };
         let mut printable = [0u8; 95];
         for (x, slot) in printable.iter_mut().enumerate() {
@@ -237,10 +249,8 @@ impl Redactor {
                         let keys = &mut stream[..chunk.len()];
                         xof.fill(keys);
                         for (b, &k) in chunk.iter_mut().zip(keys.iter()) {
-                            let (printable, d) = byte_digit(*b);
-                            let radix: u16 = if printable { 95 } else { 161 };
-                            let sum = (u16::from(d) + u16::from(k)) % radix;
-                            *b = byte_from_digit(printable, sum as u8);
+                            let at = (usize::from(*b) << 8) | usize::from(k);
+                            *b = self.add.get(at).copied().unwrap_or(*b);
                         }
                     }
                 }
