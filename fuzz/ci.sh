@@ -39,7 +39,7 @@ run_target() {
     parse_v8|parse_v8_heapprofile) dict=dict/v8.dict ;;
     parse_hprof) dict=dict/hprof.dict ;;
     parse_tracemalloc) dict=dict/pickle.dict ;;
-    analysis|series) dict=corpus/all.dict ;;
+    analysis|series|redact) dict=corpus/all.dict ;;
     *) dict= ;;
   esac
   set +e

@@ -11,7 +11,7 @@ shared="$repo/../shared/corpus"
 corpus="$here/corpus"
 max=65536
 
-for t in parse_v8 parse_v8_heapprofile parse_hprof parse_tracemalloc analysis dominators series; do
+for t in parse_v8 parse_v8_heapprofile parse_hprof parse_tracemalloc analysis dominators series redact; do
   mkdir -p "$corpus/$t"
 done
 
@@ -84,4 +84,10 @@ printf '\x06\x03\x00\x01\x01\x01\x01\x01\x01\x00\x01\x02\x03\x04\x02\x04\x03\x02
 
 for t in "$corpus"/*/; do
   printf '%-22s %4d files\n' "$(basename "$t")" "$(find "$t" -type f | wc -l)"
+done
+
+# The redact target starts from every parser's seeds (plain files only:
+# redaction reads gzip through a scratch file, not from memory).
+for t in parse_v8 parse_v8_heapprofile parse_hprof parse_tracemalloc; do
+  cp "$corpus/$t"/* "$corpus/redact/" 2>/dev/null || true
 done

@@ -28,6 +28,7 @@ pub const TARGETS: &[&str] = &[
     "analysis",
     "dominators",
     "series",
+    "redact",
 ];
 
 /// Runs the body of the fuzz target `target` on `data`.
@@ -45,6 +46,7 @@ pub fn run(target: &str, data: &[u8]) {
         "analysis" => analysis(data),
         "dominators" => dominators(data),
         "series" => series(data),
+        "redact" => redact(data),
         other => panic!("unknown fuzz target {other:?}"),
     }
 }
@@ -257,6 +259,87 @@ pub fn analysis(data: &[u8]) {
     match heapgraph::parse_bytes(data.to_vec(), &options) {
         Ok(dump) => analyse(&dump),
         Err(e) => check_facade_error(&e, data.len(), gzip),
+    }
+}
+
+/// `heapgraph redact` on any input, with and without `names`: an input
+/// that is refused gets an error naming an offset inside it (or the
+/// output); when both the input and its redaction succeed, the redacted
+/// dump parses to the same graph (kinds, ids, self sizes, edges and their
+/// kinds, GC roots) with the same retained sizes, and without `names` the
+/// same names for every node that is not a value.
+pub fn redact(data: &[u8]) {
+    use heapgraph::redact::{redact_bytes, Key, Options, RedactError};
+    let Some(kind) = heapgraph::sniff(data) else {
+        return;
+    };
+    if kind == heapgraph::InputKind::Gzip {
+        return; // files only: redact_file decompresses through a scratch file
+    }
+    let open = heapgraph::OpenOptions::default();
+    let original = heapgraph::parse_bytes(data.to_vec(), &open);
+    for names in [false, true] {
+        let options = Options {
+            key: Key::from_salt(b"fuzz"),
+            names,
+        };
+        let mut out = Vec::new();
+        let result = redact_bytes(data, kind, &options, &mut out, &|_| {});
+        let dump = match (&result, &original) {
+            (Ok(_), Ok(dump)) => dump,
+            (Err(e), _) => {
+                let message = e.to_string();
+                let offset = match e {
+                    RedactError::Hprof(e) => Some(e.offset),
+                    RedactError::V8(e) => Some(e.offset),
+                    RedactError::Tracemalloc(
+                        heapgraph::tracemalloc::redact::TracemallocRedactError::Malformed(e),
+                    ) => Some(e.offset),
+                    _ => None,
+                };
+                if let Some(offset) = offset {
+                    assert!(offset <= data.len() as u64, "{message}");
+                    assert_offset_message(&message);
+                }
+                continue;
+            }
+            // The redactors check less than the parsers (edge counts, ...).
+            (Ok(_), Err(_)) => continue,
+        };
+        let redacted = match heapgraph::parse_bytes(out, &open) {
+            Ok(redacted) => redacted,
+            Err(e) => panic!("the redaction of a dump that parses does not parse: {e}"),
+        };
+        let (Ok(a), Ok(b)) = (dump.try_graph(), redacted.try_graph()) else {
+            continue;
+        };
+        assert_eq!(a.node_count(), b.node_count());
+        assert_eq!(a.edge_count(), b.edge_count());
+        assert_eq!(a.kinds(), b.kinds());
+        assert_eq!(a.edge_starts(), b.edge_starts());
+        assert_eq!(a.edge_targets(), b.edge_targets());
+        assert_eq!(a.edge_kinds(), b.edge_kinds());
+        assert_eq!(a.root_groups(), b.root_groups());
+        for node in a.nodes() {
+            assert_eq!(a.object_id(node), b.object_id(node));
+            assert_eq!(a.self_size(node), b.self_size(node));
+            let value = matches!(
+                a.kind(node),
+                NodeKind::String
+                    | NodeKind::ConsString
+                    | NodeKind::SlicedString
+                    | NodeKind::RegExp
+                    | NodeKind::Number
+                    | NodeKind::BigInt
+            );
+            if !names && !value && dump.format() == Format::Hprof {
+                assert_eq!(a.name_str(node), b.name_str(node));
+            }
+        }
+        let (ra, rb) = (dump.analyse(), redacted.analyse());
+        for node in a.nodes() {
+            assert_eq!(ra.retained_size(node), rb.retained_size(node));
+        }
     }
 }
 

@@ -56,8 +56,8 @@ fn redact(input: &Path, dir: &Path, names: bool, suffix: &str) -> PathBuf {
 /// Node kinds whose name is the object's value (V8 string nodes).
 const VALUE_KINDS: [&str; 6] = [
     "string",
-    "concatenated string",
-    "sliced string",
+    "concatenated_string",
+    "sliced_string",
     "regexp",
     "number",
     "bigint",
