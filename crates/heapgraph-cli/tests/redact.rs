@@ -9,25 +9,8 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use serde_json::Value;
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn heapgraph_json(args: &[&str]) -> Value {
-    let output = Command::cargo_bin("heapgraph")
-        .unwrap()
-        .arg("--json")
-        .arg("--quiet")
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "heapgraph {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
-}
+mod common;
+use common::{heapgraph_json, repo};
 
 /// Redacts `input` into `dir` with a fixed salt; returns the output path.
 fn redact(input: &Path, dir: &Path, names: bool, suffix: &str) -> PathBuf {

@@ -10,9 +10,8 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use serde_json::Value;
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+mod common;
+use common::{heapgraph_json, repo};
 
 /// The recipe named `name`: the path it runs on and its SQL.
 fn recipe(name: &str) -> (PathBuf, String) {
@@ -28,23 +27,8 @@ fn recipe(name: &str) -> (PathBuf, String) {
     (repo().join(path), rest[sql_start..sql_end].to_string())
 }
 
-fn heapgraph(args: &[&str]) -> Value {
-    let output = Command::cargo_bin("heapgraph")
-        .unwrap()
-        .arg("--json")
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "heapgraph {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
-}
-
 fn query(dump: &Path, sql: &str) -> Vec<Value> {
-    let document = heapgraph(&["query", dump.to_str().unwrap(), sql]);
+    let document = heapgraph_json(&["query", dump.to_str().unwrap(), sql]);
     document["rows"].as_array().unwrap().clone()
 }
 
@@ -96,7 +80,7 @@ fn big_collections() {
     ));
     assert_eq!(got, expected);
     // The same collections as the `collections` command sees them.
-    let collections = heapgraph(&["collections", "--top", "0", dump.to_str().unwrap()]);
+    let collections = heapgraph_json(&["collections", "--top", "0", dump.to_str().unwrap()]);
     let owners = collections["groups"]
         .as_array()
         .unwrap()
@@ -115,7 +99,7 @@ fn big_collections() {
 fn duplicate_strings() {
     let (dump, sql) = recipe("duplicate-strings");
     let rows = query(&dump, &sql);
-    let strings = heapgraph(&["strings", "--top", "10", dump.to_str().unwrap()]);
+    let strings = heapgraph_json(&["strings", "--top", "10", dump.to_str().unwrap()]);
     let expected: Vec<(String, u64, u64)> = strings["strings"]
         .as_array()
         .unwrap()
@@ -175,7 +159,7 @@ fn retained_by_class() {
         .collect();
     assert_eq!(got, expected);
     // SessionServer.java: each session holds one byte[] payload of its own.
-    let histogram = heapgraph(&["histogram", "--top", "0", dump.to_str().unwrap()]);
+    let histogram = heapgraph_json(&["histogram", "--top", "0", dump.to_str().unwrap()]);
     let sessions = histogram["classes"]
         .as_array()
         .unwrap()
@@ -198,7 +182,7 @@ fn retained_by_class() {
 fn top_packages() {
     let (dump, sql) = recipe("top-packages");
     let rows = query(&dump, &sql);
-    let consumers = heapgraph(&[
+    let consumers = heapgraph_json(&[
         "histogram",
         "--by",
         "package",
@@ -246,15 +230,15 @@ fn class_growth_across_a_dataset() {
     let dataset = tempfile::tempdir().unwrap();
     let mut args = vec!["export", "--dataset", dataset.path().to_str().unwrap()];
     args.extend(files.iter().map(|f| f.to_str().unwrap()));
-    let exported = heapgraph(&args);
+    let exported = heapgraph_json(&args);
     assert_eq!(exported["dumps"].as_array().unwrap().len(), 3);
 
-    let document = heapgraph(&["query", "--dataset", dataset.path().to_str().unwrap(), &sql]);
+    let document = heapgraph_json(&["query", "--dataset", dataset.path().to_str().unwrap(), &sql]);
     let rows = document["rows"].as_array().unwrap();
     // The same from the histograms of the first and the last dump (the
     // file names follow the order they were taken in).
     let counts = |file: &Path| -> BTreeMap<String, i64> {
-        let histogram = heapgraph(&["histogram", "--top", "0", file.to_str().unwrap()]);
+        let histogram = heapgraph_json(&["histogram", "--top", "0", file.to_str().unwrap()]);
         histogram["classes"]
             .as_array()
             .unwrap()
@@ -320,7 +304,7 @@ fn output_formats() {
 
     let dir = tempfile::tempdir().unwrap();
     let parquet = dir.path().join("top.parquet");
-    let written = heapgraph(&[
+    let written = heapgraph_json(&[
         "query",
         dump.to_str().unwrap(),
         sql,
@@ -329,7 +313,7 @@ fn output_formats() {
     ]);
     assert_eq!(written["rows"], 3);
     // Read back through the engine.
-    let back = heapgraph(&[
+    let back = heapgraph_json(&[
         "query",
         dump.to_str().unwrap(),
         &format!(

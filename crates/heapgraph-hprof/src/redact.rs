@@ -636,7 +636,7 @@ fn plan_symbols(
                 } else if symbol.uses & SIGNATURE != 0 {
                     signature_pseudonym(name, &class_pseudonym)
                 } else if symbol.uses & SOURCE != 0 {
-                    source_pseudonym(name, redactor, &taken)
+                    redactor.file_pseudonym(name, &taken)
                 } else {
                     redactor.pseudonym_avoiding(name, &taken)
                 };
@@ -647,13 +647,8 @@ fn plan_symbols(
                 report.names_map.insert(name.to_owned(), p.clone());
                 p.into_bytes()
             }
-            Err(_) => {
-                // Modified UTF-8 that is not UTF-8 (surrogates, NUL):
-                // replaced as a value.
-                let mut v = text.to_vec();
-                redactor.replace_bytes(&mut v);
-                v
-            }
+            // Modified UTF-8 that is not UTF-8 (surrogates, NUL): as a value.
+            Err(_) => redactor.replaced(text),
         };
         report.names_replaced += 1;
         plan.push((symbol.text.clone(), Action::Bytes(pseudonym)));
@@ -706,19 +701,6 @@ fn signature_pseudonym(signature: &str, class: &dyn Fn(&str) -> String) -> Strin
     }
     out.push_str(rest);
     out
-}
-
-/// `Foo.java` → the stem replaced, the extension kept.
-fn source_pseudonym(name: &str, redactor: &Redactor, taken: &dyn Fn(&str) -> bool) -> String {
-    match name.rfind('.') {
-        Some(dot) if dot > 0 => {
-            let (stem, extension) = name.split_at(dot);
-            let stem =
-                redactor.pseudonym_avoiding(stem, &|s: &str| taken(&format!("{s}{extension}")));
-            format!("{stem}{extension}")
-        }
-        _ => redactor.pseudonym_avoiding(name, taken),
-    }
 }
 
 #[cfg(test)]

@@ -374,6 +374,29 @@ impl Redactor {
         current
     }
 
+    /// A pseudonym for a file name or path: every part replaced as by
+    /// [`pseudonym_avoiding`](Self::pseudonym_avoiding) except the
+    /// extension after the last dot (`Foo.java`, `/srv/app/models.py`).
+    pub fn file_pseudonym(&self, name: &str, taken: &dyn Fn(&str) -> bool) -> String {
+        match name.rfind('.') {
+            Some(dot) if dot > 0 && !name[dot..].contains('/') => {
+                let (stem, extension) = name.split_at(dot);
+                let stem =
+                    self.pseudonym_avoiding(stem, &|s: &str| taken(&format!("{s}{extension}")));
+                format!("{stem}{extension}")
+            }
+            _ => self.pseudonym_avoiding(name, taken),
+        }
+    }
+
+    /// A copy of `bytes` replaced as by [`replace_bytes`](Self::replace_bytes):
+    /// for a name that is not UTF-8 text, which has no pseudonym.
+    pub fn replaced(&self, bytes: &[u8]) -> Vec<u8> {
+        let mut copy = bytes.to_vec();
+        self.replace_bytes(&mut copy);
+        copy
+    }
+
     /// The Feistel network over mixed-radix digits.
     fn permute_digits(&self, domain: u8, digits: &mut [Digit]) {
         let n = digits.len();
@@ -617,6 +640,18 @@ mod tests {
         let unicode = r.pseudonym("café/Ünïcödé_1.py");
         assert_eq!(unicode.len(), "café/Ünïcödé_1.py".len());
         assert!(unicode.ends_with(".py") || unicode.contains('.'));
+    }
+
+    #[test]
+    fn file_pseudonyms_keep_the_extension() {
+        let r = redactor();
+        let p = r.file_pseudonym("/srv/acme/billing.py", &|_| false);
+        assert_eq!(p.len(), 20);
+        assert!(p.ends_with(".py") && p.starts_with('/'));
+        assert!(!p.contains("acme"));
+        assert_eq!(r.file_pseudonym("/a.b/c", &|_| false).len(), 6);
+        let first = r.file_pseudonym("Foo.java", &|_| false);
+        assert_ne!(r.file_pseudonym("Foo.java", &|n| n == first), first);
     }
 
     #[test]

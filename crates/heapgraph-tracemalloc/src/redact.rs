@@ -48,11 +48,7 @@ fn file_pseudonym(name: &str, redactor: &Redactor) -> String {
     if name.starts_with('<') {
         return name.to_owned();
     }
-    let (stem, extension) = match name.rfind('.') {
-        Some(dot) if !name[dot..].contains('/') && dot > 0 => name.split_at(dot),
-        _ => (name, ""),
-    };
-    format!("{}{extension}", redactor.pseudonym(stem))
+    redactor.file_pseudonym(name, &|_| false)
 }
 
 /// Redacts a `Snapshot.dump()` pickle into `out`. A snapshot holds no
@@ -157,11 +153,7 @@ pub fn redact(
                 report.names_map.insert(name.to_owned(), pseudonym.clone());
                 pseudonym.into_bytes()
             }
-            Err(_) => {
-                let mut v = raw.to_vec();
-                redactor.replace_bytes(&mut v);
-                v
-            }
+            Err(_) => redactor.replaced(raw),
         };
         report.names_replaced += 1;
         if replaced.len() == range.len() && range.start >= written {

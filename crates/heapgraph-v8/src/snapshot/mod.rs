@@ -132,6 +132,11 @@ fn section_error(section: &'static str) -> V8ErrorKind {
     V8ErrorKind::MissingSection { section }
 }
 
+/// A required section is absent: reported at the end of the input.
+fn missing_section(bytes: &[u8], section: &'static str) -> V8Error {
+    V8Error::new(bytes.len(), section_error(section))
+}
+
 impl<'a> Reader<'a> {
     fn new(
         bytes: &'a [u8],
@@ -162,7 +167,7 @@ impl<'a> Reader<'a> {
         let end = self.bytes.len();
         let snapshot_pos = sections
             .snapshot
-            .ok_or_else(|| V8Error::new(end, section_error("snapshot")))?;
+            .ok_or_else(|| missing_section(self.bytes, "snapshot"))?;
         let Header {
             meta,
             header,
@@ -184,7 +189,7 @@ impl<'a> Reader<'a> {
 
         let strings_pos = sections
             .strings
-            .ok_or_else(|| V8Error::new(end, section_error("strings")))?;
+            .ok_or_else(|| missing_section(self.bytes, "strings"))?;
         let markers = self.read_strings(strings_pos)?;
 
         let trace_function_infos = match sections.trace_function_infos {
@@ -203,10 +208,10 @@ impl<'a> Reader<'a> {
 
         let nodes_pos = sections
             .nodes
-            .ok_or_else(|| V8Error::new(end, section_error("nodes")))?;
+            .ok_or_else(|| missing_section(self.bytes, "nodes"))?;
         let edges_pos = sections
             .edges
-            .ok_or_else(|| V8Error::new(end, section_error("edges")))?;
+            .ok_or_else(|| missing_section(self.bytes, "edges"))?;
         let nodes = self.read_nodes(
             nodes_pos,
             sections.nodes_end,

@@ -6,7 +6,7 @@ use std::ops::Range;
 use hashbrown::{HashMap, HashSet};
 use heapgraph_redact::{Options, Redactor, Report};
 
-use super::{section_error, Reader};
+use super::{missing_section, Reader};
 use crate::error::{V8Error, V8ErrorKind};
 use crate::json::Cursor;
 use crate::meta::SnapshotMeta;
@@ -306,6 +306,17 @@ struct Columns {
     use_of_type: Vec<u8>,
 }
 
+impl Columns {
+    /// The string index a row names and how it uses it (no flags: an
+    /// index, not a string).
+    fn name_use(&self, row: &[u64]) -> (u64, u8) {
+        let ty = row.get(self.type_at).copied().unwrap_or(0);
+        let name = row.get(self.name_at).copied().unwrap_or(0);
+        let flags = self.use_of_type.get(ty as usize).copied().unwrap_or(NAME);
+        (name, flags)
+    }
+}
+
 fn columns(
     fields: &[String],
     types: &[String],
@@ -348,21 +359,12 @@ pub fn redact_snapshot(
     let parse_options = ParseOptions::default();
     let mut reader = Reader::new(bytes, &parse_options, done_with);
     let sections = reader.locate()?;
-    let end = bytes.len();
-    let snapshot_pos = sections
-        .snapshot
-        .ok_or_else(|| V8Error::new(end, section_error("snapshot")))?;
-    let header = reader.read_header(snapshot_pos)?;
+    let required = |pos: Option<usize>, name| pos.ok_or_else(|| missing_section(bytes, name));
+    let header = reader.read_header(required(sections.snapshot, "snapshot")?)?;
     let meta = &header.meta;
-    let strings_pos = sections
-        .strings
-        .ok_or_else(|| V8Error::new(end, section_error("strings")))?;
-    let nodes_pos = sections
-        .nodes
-        .ok_or_else(|| V8Error::new(end, section_error("nodes")))?;
-    let edges_pos = sections
-        .edges
-        .ok_or_else(|| V8Error::new(end, section_error("edges")))?;
+    let strings_pos = required(sections.strings, "strings")?;
+    let nodes_pos = required(sections.nodes, "nodes")?;
+    let edges_pos = required(sections.edges, "edges")?;
 
     // The strings: how many, where each one is.
     let mut entries: Vec<Range<usize>> = Vec::new();
@@ -427,21 +429,6 @@ pub fn redact_snapshot(
         },
         "name",
     )?;
-    scan_rows(
-        &mut Cursor::new(bytes, nodes_pos, "nodes"),
-        node_columns.width,
-        done_with,
-        |row, at| {
-            let ty = row.get(node_columns.type_at).copied().unwrap_or(0);
-            let name = row.get(node_columns.name_at).copied().unwrap_or(0);
-            let use_flags = node_columns
-                .use_of_type
-                .get(ty as usize)
-                .copied()
-                .unwrap_or(NAME);
-            mark(name, use_flags, at, "nodes")
-        },
-    )?;
     let edge_columns = columns(
         &meta.edge_fields,
         &meta.edge_types,
@@ -458,24 +445,20 @@ pub fn redact_snapshot(
         },
         "name_or_index",
     )?;
-    scan_rows(
-        &mut Cursor::new(bytes, edges_pos, "edges"),
-        edge_columns.width,
-        done_with,
-        |row, at| {
-            let ty = row.get(edge_columns.type_at).copied().unwrap_or(0);
-            let name = row.get(edge_columns.name_at).copied().unwrap_or(0);
-            let use_flags = edge_columns
-                .use_of_type
-                .get(ty as usize)
-                .copied()
-                .unwrap_or(NAME);
-            if use_flags == 0 {
-                return Ok(());
-            }
-            mark(name, use_flags, at, "edges")
-        },
-    )?;
+    for (columns, pos, section) in [
+        (&node_columns, nodes_pos, "nodes"),
+        (&edge_columns, edges_pos, "edges"),
+    ] {
+        scan_rows(
+            &mut Cursor::new(bytes, pos, section),
+            columns.width,
+            done_with,
+            |row, at| match columns.name_use(row) {
+                (_, 0) => Ok(()),
+                (name, flags) => mark(name, flags, at, section),
+            },
+        )?;
+    }
     for (pos, fields, section) in [
         (
             sections.trace_function_infos,
@@ -567,10 +550,8 @@ pub fn redact_snapshot(
                 node_columns.width,
                 done_with,
                 |row, at| {
-                    let ty = row.get(node_columns.type_at).copied().unwrap_or(0);
-                    let is_value = node_columns.use_of_type.get(ty as usize) == Some(&VALUE);
-                    let name = row.get(node_columns.name_at).copied().unwrap_or(0);
-                    if let (true, Some(&new)) = (is_value, split.get(&name)) {
+                    let (name, flags) = node_columns.name_use(row);
+                    if let (VALUE, Some(&new)) = (flags, split.get(&name)) {
                         // The name column's digits within the row.
                         let start = value_start(bytes, at, node_columns.name_at);
                         let digits = bytes
