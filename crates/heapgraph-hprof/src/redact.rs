@@ -179,7 +179,7 @@ impl<'a> RecordVisitor<'a> for Pass1<'a, '_> {
                 // START THREAD: serial, thread object, trace serial, then the
                 // thread, group and parent group names.
                 for k in 0..3 {
-                    let name = body.id(12 + id + k * id).map_err(|s| body.short(s))?;
+                    let name = body.id(8 + id + k * id).map_err(|s| body.short(s))?;
                     f.other_names.push((name, false));
                 }
             }
