@@ -410,7 +410,8 @@ impl Redactor {
             return;
         }
         let h = n / 2;
-        let mut encoded = Vec::with_capacity(8 * (n - h));
+        let mut encoded = Vec::with_capacity(9 * (n - h));
+        let mut keys = Vec::with_capacity(8 * (n - h));
         for round in 0..ROUNDS {
             let (left, right) = digits.split_at_mut(h);
             let (target, source): (&mut [Digit], &[Digit]) = if round % 2 == 0 {
@@ -428,12 +429,15 @@ impl Redactor {
             hasher.update(&[domain, round]);
             hasher.update(&(n as u64).to_le_bytes());
             hasher.update(&encoded);
-            let mut xof = hasher.finalize_xof();
-            for digit in target.iter_mut() {
-                let mut k = [0u8; 8];
-                xof.fill(&mut k);
+            // One keystream read for the whole half (a read per digit
+            // costs more than the arithmetic).
+            keys.clear();
+            keys.resize(8 * target.len(), 0);
+            hasher.finalize_xof().fill(&mut keys);
+            for (digit, k) in target.iter_mut().zip(keys.chunks_exact(8)) {
                 let r = u64::from(digit.radix.max(1));
-                let sum = (u64::from(digit.value) % r + u64::from_le_bytes(k) % r) % r;
+                let k = u64::from_le_bytes(k.try_into().unwrap_or([0; 8]));
+                let sum = (u64::from(digit.value) % r + k % r) % r;
                 digit.value = sum as u32;
             }
         }
