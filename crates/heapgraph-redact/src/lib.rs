@@ -137,6 +137,7 @@ pub struct Report {
 /// method takes `&self`.
 #[derive(Clone)]
 pub struct Redactor {
+    key: [u8; 32],
     hasher: blake3::Hasher,
     /// The single-byte permutations of the two byte classes, precomputed
     /// (one-byte arrays are common).
@@ -193,6 +194,7 @@ impl Redactor {
             })
             .collect();
         let mut redactor = Redactor {
+            key: key.0,
             hasher,
             single_printable: [0; 95],
             single_other: [0; 161],
@@ -240,9 +242,20 @@ impl Redactor {
                     } else {
                         (right, left)
                     };
+                    let mut prefix = [DOMAIN_BYTES, round, 0, 0, 0, 0, 0, 0, 0, 0];
+                    prefix[2..].copy_from_slice(&(n as u64).to_le_bytes());
+                    if target.len() <= 32 {
+                        // Short values (most arrays): one block, one call.
+                        let keys = &mut stream[..target.len()];
+                        self.keystream(&prefix, source, keys);
+                        for (b, &k) in target.iter_mut().zip(keys.iter()) {
+                            let at = (usize::from(*b) << 8) | usize::from(k);
+                            *b = self.add.get(at).copied().unwrap_or(*b);
+                        }
+                        continue;
+                    }
                     let mut hasher = self.hasher.clone();
-                    hasher.update(&[DOMAIN_BYTES, round]);
-                    hasher.update(&(n as u64).to_le_bytes());
+                    hasher.update(&prefix);
                     hasher.update(source);
                     let mut xof = hasher.finalize_xof();
                     for chunk in target.chunks_mut(stream.len()) {
@@ -397,6 +410,27 @@ impl Redactor {
         copy
     }
 
+    /// The first `out.len()` bytes of keyed BLAKE3's output stream for
+    /// `prefix` then `data`. When both fit one 64-byte block and at most 32
+    /// bytes are wanted, the one-shot hash gives them: BLAKE3's hash is the
+    /// first 32 bytes of its output stream, so the bytes are the same and
+    /// the call is several times cheaper than a streaming hasher.
+    fn keystream(&self, prefix: &[u8], data: &[u8], out: &mut [u8]) {
+        let len = prefix.len() + data.len();
+        if out.len() <= 32 && len <= 64 {
+            let mut block = [0u8; 64];
+            block[..prefix.len()].copy_from_slice(prefix);
+            block[prefix.len()..len].copy_from_slice(data);
+            let hash = blake3::keyed_hash(&self.key, &block[..len]);
+            out.copy_from_slice(&hash.as_bytes()[..out.len()]);
+            return;
+        }
+        let mut hasher = self.hasher.clone();
+        hasher.update(prefix);
+        hasher.update(data);
+        hasher.finalize_xof().fill(out);
+    }
+
     /// The Feistel network over mixed-radix digits.
     fn permute_digits(&self, domain: u8, digits: &mut [Digit]) {
         let n = digits.len();
@@ -425,15 +459,13 @@ impl Redactor {
                 encoded.extend_from_slice(&digit.radix.to_le_bytes());
                 encoded.push(digit.class);
             }
-            let mut hasher = self.hasher.clone();
-            hasher.update(&[domain, round]);
-            hasher.update(&(n as u64).to_le_bytes());
-            hasher.update(&encoded);
+            let mut prefix = [domain, round, 0, 0, 0, 0, 0, 0, 0, 0];
+            prefix[2..].copy_from_slice(&(n as u64).to_le_bytes());
             // One keystream read for the whole half (a read per digit
             // costs more than the arithmetic).
             keys.clear();
             keys.resize(8 * target.len(), 0);
-            hasher.finalize_xof().fill(&mut keys);
+            self.keystream(&prefix, &encoded, &mut keys);
             for (digit, k) in target.iter_mut().zip(keys.chunks_exact(8)) {
                 let r = u64::from(digit.radix.max(1));
                 let k = u64::from_le_bytes(k.try_into().unwrap_or([0; 8]));
@@ -452,12 +484,11 @@ impl Redactor {
         let bits = 32 - (radix - 1).leading_zeros();
         let step = |y: u32| -> u32 {
             let round_value = |round: u8, half: u32| -> u32 {
-                let mut hasher = self.hasher.clone();
-                hasher.update(&[DOMAIN_SINGLE, domain, round]);
-                hasher.update(&radix.to_le_bytes());
-                hasher.update(&half.to_le_bytes());
+                let mut input = [DOMAIN_SINGLE, domain, round, 0, 0, 0, 0, 0, 0, 0, 0];
+                input[3..7].copy_from_slice(&radix.to_le_bytes());
+                input[7..].copy_from_slice(&half.to_le_bytes());
                 let mut k = [0u8; 4];
-                hasher.finalize_xof().fill(&mut k);
+                self.keystream(&input, &[], &mut k);
                 u32::from_le_bytes(k)
             };
             if bits == 1 {
@@ -644,6 +675,24 @@ mod tests {
         let unicode = r.pseudonym("café/Ünïcödé_1.py");
         assert_eq!(unicode.len(), "café/Ünïcödé_1.py".len());
         assert!(unicode.ends_with(".py") || unicode.contains('.'));
+    }
+
+    #[test]
+    fn one_shot_keystream_equals_the_output_stream() {
+        let r = redactor();
+        for data_len in 0..=60usize {
+            let data: Vec<u8> = (0..data_len as u8).collect();
+            for out_len in [1usize, 4, 17, 32] {
+                let mut short = vec![0u8; out_len];
+                r.keystream(b"pre", &data, &mut short);
+                let mut hasher = r.hasher.clone();
+                hasher.update(b"pre");
+                hasher.update(&data);
+                let mut long = vec![0u8; out_len];
+                hasher.finalize_xof().fill(&mut long);
+                assert_eq!(short, long, "{data_len} {out_len}");
+            }
+        }
     }
 
     #[test]
