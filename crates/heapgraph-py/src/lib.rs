@@ -13,6 +13,7 @@ mod common;
 mod compare;
 mod errors;
 mod loaded;
+mod redaction;
 mod snapshot;
 mod table;
 
@@ -26,6 +27,7 @@ use pyo3::prelude::*;
 static ALLOCATOR: heapgraph::spill::SpillAllocator = heapgraph::spill::SpillAllocator;
 
 use compare::{diff, leaks, trend};
+use redaction::redact;
 use snapshot::{open, Snapshot};
 use table::ArrowStream;
 
@@ -38,6 +40,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(diff, m)?)?;
     m.add_function(wrap_pyfunction!(leaks, m)?)?;
     m.add_function(wrap_pyfunction!(trend, m)?)?;
+    m.add_function(wrap_pyfunction!(redact, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

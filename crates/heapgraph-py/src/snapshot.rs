@@ -239,9 +239,8 @@ impl Snapshot {
     fn query(&self, py: Python<'_>, sql: &str) -> PyResult<ArrowStream> {
         let inner = &self.inner;
         let result = detached(py, || {
-            let failure = |e: heapgraph_sql::Error| {
-                Failure::new(ErrorClass::Analysis, format!("query: {e}"))
-            };
+            let failure =
+                |e: heapgraph_sql::Error| Failure::new(ErrorClass::Analysis, format!("query: {e}"));
             let engine = heapgraph_sql::Engine::new().map_err(failure)?;
             match inner.analysis.get() {
                 Some(analysed) => engine.register_analysed(Arc::clone(analysed)),

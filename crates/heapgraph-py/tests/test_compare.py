@@ -191,3 +191,28 @@ def test_growing_paths_name_the_leaking_path_not_the_churning_one() -> None:
     tm = [TESTDATA / f"tracemalloc/series-{n}.p5.pickle" for n in (1, 2, 3)]
     rows = heapgraph.growing_paths(tm).to_pylist()
     assert [r["counts"] for r in rows] == [[400, 800, 1200]]
+
+
+def test_redact_keeps_the_analysis_and_drops_the_values(tmp_path: Path, cli: Any) -> None:
+    """heapgraph.redact equals `heapgraph redact --json`, and the redacted
+    dump has the same histogram and duplicate-string groups."""
+    source = TESTDATA / "hprof" / "secrets" / "hotspot-jdk17-secrets.hprof.gz"
+    out = tmp_path / "redacted.hprof"
+    report = heapgraph.redact(source, out, names=True, salt="py")
+    expected = cli.json("redact", str(source), "-o", str(tmp_path / "cli.hprof"), "--names", "--salt", "py")
+    for key in ["values", "value_bytes", "unused_scrubbed", "hashes_cleared", "names_replaced", "names_kept"]:
+        assert report[key] == expected[key], key
+    assert report["salted"] and report["names"]
+    assert report["names_map"]["Secrets"] != "Secrets"
+    # Same salt, same bytes as the CLI.
+    assert out.read_bytes() == (tmp_path / "cli.hprof").read_bytes()
+    assert b"hunter2" not in out.read_bytes()
+    original = heapgraph.open(source).histogram().to_pylist()
+    redacted = heapgraph.open(out).histogram().to_pylist()
+    numbers = lambda rows: sorted((r["count"], r["shallow_size"], r["retained_size"]) for r in rows)
+    assert numbers(original) == numbers(redacted)
+    with pytest.raises(heapgraph.InvalidDumpError):
+        bad = tmp_path / "cut.hprof"
+        bad.write_bytes(out.read_bytes()[:100000])
+        heapgraph.redact(bad, tmp_path / "cut-out.hprof")
+    assert not (tmp_path / "cut-out.hprof").exists()

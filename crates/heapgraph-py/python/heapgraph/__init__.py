@@ -470,6 +470,29 @@ def growing_paths(
     return _table(_native.trend(items, top, size_model, weak_referents, True, True))
 
 
+def redact(
+    input: PathLike,
+    output: PathLike,
+    *,
+    names: bool = False,
+    salt: Optional[str] = None,
+) -> dict:
+    """Write a copy of a dump that can be shared without its secrets
+    (``heapgraph redact``): every string value and primitive array (Java),
+    string value (V8) and unused symbol is replaced by a keyed permutation of
+    the same length, so equal values stay equal and duplicate analysis finds
+    the same groups; objects, references, sizes, ids, roots and stacks are
+    unchanged. ``names=True`` also gives application class, field, function,
+    property and file names stable pseudonyms. The key is random unless
+    ``salt`` is given (redact several dumps with one salt to compare them);
+    it is never written. ``output`` ending in ``.gz`` is compressed.
+
+    Returns the ``redact --json`` counts; ``names_map`` maps each original
+    name to its pseudonym (keep it private).
+    """
+    return _native.redact(os.fspath(input), os.fspath(output), names, salt)
+
+
 def metadata(table: pa.Table) -> dict:
     """A table's schema metadata as a ``str -> str`` dict."""
     raw = table.schema.metadata or {}
@@ -483,6 +506,7 @@ __all__ = [
     "leak_members",
     "trend",
     "growing_paths",
+    "redact",
     "metadata",
     "Snapshot",
     "HeapgraphError",

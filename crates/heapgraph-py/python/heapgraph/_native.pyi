@@ -90,3 +90,7 @@ def trend(
     memory_map: bool = True,
     paths: bool = False,
 ) -> ArrowStream: ...
+
+def redact(
+    input: str, output: str, names: bool = False, salt: Optional[str] = None
+) -> Dict[str, Any]: ...
