@@ -109,8 +109,8 @@ pub fn redact(
             b'M' => at + 2,
             b'J' | b'r' | b'j' => at + 4,
             0x95 => at + 8,
-            0x8a => at + 1 + le(at, 1)? as usize,
-            0x8b => at + 4 + le(at, 4)? as usize,
+            0x8a => (at + 1).saturating_add(le(at, 1)? as usize),
+            0x8b => (at + 4).saturating_add(usize::try_from(le(at, 4)?).unwrap_or(usize::MAX)),
             0x8c | b'X' | 0x8d => {
                 let width = match op {
                     0x8c => 1,

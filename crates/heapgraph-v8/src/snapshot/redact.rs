@@ -265,12 +265,12 @@ pub(crate) fn json_string(units: &[u16], out: &mut Vec<u8>) {
 /// Reads a flat array of unsigned integers in rows of `width`, calling
 /// `row` with each complete row and the offset of its first value.
 /// `release` gets the bytes read so far every few megabytes.
-fn scan_rows(
+fn scan_rows<E: From<V8Error>>(
     cursor: &mut Cursor<'_>,
     width: usize,
     release: &dyn Fn(Range<usize>),
-    mut row: impl FnMut(&[u64], usize) -> Result<(), V8Error>,
-) -> Result<(), V8Error> {
+    mut row: impl FnMut(&[u64], usize) -> Result<(), E>,
+) -> Result<(), E> {
     let width = width.max(1);
     let mut values = Vec::with_capacity(width);
     let mut row_start = cursor.pos();
@@ -488,7 +488,7 @@ pub fn redact_snapshot(
             &mut Cursor::new(bytes, pos, section),
             fields.len(),
             done_with,
-            |row, at| {
+            |row, at| -> Result<(), V8Error> {
                 for &c in &name_columns {
                     mark(row.get(c).copied().unwrap_or(0), NAME, at, section)?;
                 }
@@ -547,38 +547,23 @@ pub fn redact_snapshot(
     for (_, region) in regions {
         if region == 0 {
             // Point value nodes at their split entries.
-            let mut failed = None;
             scan_rows(
                 &mut Cursor::new(bytes, nodes_pos, "nodes"),
                 node_columns.width,
                 done_with,
-                |row, at| {
+                |row, at| -> Result<(), V8RedactError> {
                     let (name, flags) = node_columns.name_use(row);
                     if let (VALUE, Some(&new)) = (flags, split.get(&name)) {
                         // The name column's digits within the row.
-                        let start = value_start(bytes, at, node_columns.name_at);
+                        let start = crate::json::value_offset(bytes, at, node_columns.name_at);
                         let digits = bytes
                             .get(start..)
                             .map_or(0, |r| r.iter().take_while(|c| c.is_ascii_digit()).count());
-                        if let Err(e) =
-                            copier.replace(start..start + digits, new.to_string().as_bytes())
-                        {
-                            failed = Some(e);
-                            return Err(V8Error::new(
-                                at,
-                                V8ErrorKind::BadMeta {
-                                    what: "write failed",
-                                },
-                            ));
-                        }
+                        copier.replace(start..start + digits, new.to_string().as_bytes())?;
                     }
                     Ok(())
                 },
-            )
-            .or_else(|e| if failed.is_some() { Ok(()) } else { Err(e) })?;
-            if let Some(e) = failed {
-                return Err(e.into());
-            }
+            )?;
             continue;
         }
         // The strings.
@@ -586,6 +571,10 @@ pub fn redact_snapshot(
         let mut json = Vec::new();
         for (i, range) in entries.iter().enumerate() {
             let f = flags.get(i).copied().unwrap_or(0);
+            let split_here = split.contains_key(&(i as u64));
+            if is_name(f) && !options.names && !split_here {
+                continue; // a name, kept as written: copied, not decoded
+            }
             decode(range, &mut buf)?;
             let units = wtf8_to_utf16(&buf);
             let value_json = |units: &[u16]| {
@@ -595,7 +584,7 @@ pub fn redact_snapshot(
                 json_string(&v, &mut j);
                 j
             };
-            if split.contains_key(&(i as u64)) {
+            if split_here {
                 report.values += 1;
                 report.value_bytes += units.len() as u64;
                 appended.push(value_json(&units));
@@ -648,12 +637,6 @@ pub fn redact_snapshot(
     copier.copy_to(bytes.len())?;
     copier.out.flush()?;
     Ok(report)
-}
-
-/// The offset of field `field` of the record whose first value is at
-/// `record_start`.
-fn value_start(bytes: &[u8], record_start: usize, field: usize) -> usize {
-    crate::json::value_offset(bytes, record_start, field)
 }
 
 /// Copies the input to the output with replacements, in file order.
