@@ -10,7 +10,7 @@ use crate::distance::{bfs_distances, devtools_distances, NO_DISTANCE};
 use crate::dominators::{DominatedNodes, DominatorTree, UnreachableReport};
 use crate::paths::{retainers, shortest_paths, Retainer, RetentionPath};
 use crate::policy::{EdgePolicy, Semantics};
-use crate::shallow::devtools_shallow_sizes;
+use crate::shallow::shown_sizes;
 
 /// Whether [`HeapAnalysis`] may put independent work on a second thread:
 /// the machine has a second core for this process.
@@ -112,7 +112,6 @@ impl<'g> HeapAnalysis<'g> {
         detachedness: Option<&[DomState]>,
         two_threads: bool,
     ) -> HeapAnalysis<'g> {
-        let devtools = policy.semantics == Semantics::DevTools;
         let build_classes = || ClassTable::for_graph_with_dom_state(graph, detachedness);
         let build_tree = || {
             let edges = policy.dominator_edges(graph);
@@ -126,14 +125,7 @@ impl<'g> HeapAnalysis<'g> {
                 reach.as_ref(),
             )
         };
-        // Other formats show the graph's self sizes: borrowed, not copied.
-        let build_shallow = || -> std::borrow::Cow<'g, Sizes> {
-            if devtools {
-                std::borrow::Cow::Owned(devtools_shallow_sizes(graph))
-            } else {
-                std::borrow::Cow::Borrowed(graph.self_sizes())
-            }
-        };
+        let build_shallow = || shown_sizes(graph, policy.semantics);
         // The tree comes first and alone: its scratch columns are the peak
         // of a whole analysis, and nothing else is allocated beside them.
         // Then, with a second core, the class table is built beside the

@@ -13,13 +13,17 @@
 //! immediate dominator. Nothing recurses, so chains of millions of nodes are
 //! fine.
 //!
-//! Memory: the search keeps dense `u32` columns only. At its peak it holds 28
-//! bytes per node (node → preorder number, preorder → node, ancestor, label
-//! and semidominator, partial dominator, predecessor offsets) plus 4 bytes
-//! per counted edge that points to a node numbered lower than its source
-//! (predecessors numbered lower are folded into the initial semidominator),
-//! plus one bit per edge for the edge set. The finished tree keeps 8 bytes
-//! per node; retained sizes add 8 more.
+//! Memory: the search keeps dense `u32` columns only. The depth-first
+//! search holds 16 bytes per node (node → preorder number, preorder →
+//! node, parent, edge cursor). Then the preorder → node column is freed
+//! (it is rebuilt from the other at the end) and the semidominator phase
+//! holds 20 bytes per node (node → number, parent, an 8-byte link of
+//! ancestor and smallest semidominator, predecessor offsets, which also
+//! receive the finished semidominators) plus 4 bytes per counted edge that
+//! points to a node numbered lower than its source (predecessors numbered
+//! lower are folded into the initial semidominator), plus one bit per edge
+//! for the edge set. The finished tree keeps 8 bytes per node; retained
+//! sizes add 4 more (8 while they are summed).
 //!
 //! Time: on a synthetic 10^7-node / 3·10^7-edge graph with random edges
 //! (`benches/dominators.rs`) about 10 s of CPU on the development VM, whose
@@ -185,87 +189,99 @@ impl DominatorTree {
             cursor,
         } = search;
         let count = vertex.len();
+        // The number → node column is not needed again until the end, where
+        // `pre` gives it back: freeing it now takes 4 bytes per node off the
+        // peak below.
+        drop(vertex);
 
-        // Semi-NCA, in preorder-number space. Ancestor, label and
-        // semidominator sit side by side: `eval` reads them together.
-        // Before a node is processed its `semi` holds the smallest
-        // predecessor numbered below it (its parent at worst): such
-        // predecessors are semidominator candidates as they are, so only
-        // predecessors numbered above a node go into its list.
+        // Semi-NCA, in preorder-number space. Before a node is processed its
+        // `best` holds the smallest predecessor numbered below it (its
+        // parent at worst): such predecessors are semidominator candidates
+        // as they are, so only predecessors numbered above a node go into
+        // its list.
         let mut info: Vec<Link> = parent
             .iter()
-            .enumerate()
-            .map(|(i, &p)| Link {
+            .map(|&p| Link {
                 ancestor: p,
-                label: i as u32,
-                semi: p,
+                best: p,
             })
             .collect();
         if unreachable == UnreachableNodes::KeepAsRetainers {
             // The root points to every unreached node.
             for v in &report.nodes {
                 if let Some(link) = info.get_mut(pre[v.index()] as usize) {
-                    link.semi = 0;
+                    link.best = 0;
                 }
             }
         }
         for &x in extra_roots {
             if let Some(&j) = pre.get(x.index()) {
                 if let Some(link) = info.get_mut(j as usize) {
-                    link.semi = 0;
+                    link.best = 0;
                 }
             }
         }
         let mut idom = parent;
-        let (pred_start, pred_source) =
+        let (mut pred_start, pred_source) =
             later_predecessors(graph, edges, &pre, leftover_start, &mut info, cursor);
         let peak_scratch_bytes = pre.capacity() * 4
-            + vertex.capacity() * 4
             + info.capacity() * std::mem::size_of::<Link>()
             + idom.capacity() * 4
             + pred_start.capacity() * 4
             + pred_source.capacity() * 4
             + edges.heap_bytes();
+        // Nodes in decreasing preorder: node `i`'s semidominator is the
+        // smallest `best` that `eval` finds above its later predecessors.
+        // It goes into `pred_start[i + 1]`, which nothing reads once `i`'s
+        // list has been walked (the lists are walked downwards), so the
+        // finished semidominators need no column of their own.
         let mut stack: Vec<u32> = Vec::new();
         for i in (1..count).rev() {
             if i >= leftover_start {
                 // A leftover: its semidominator (and dominator) is the root.
-                info[i].semi = 0;
+                info[i].best = 0;
+                pred_start[i + 1] = 0;
                 continue;
             }
-            let mut s = info[i].semi;
+            let mut s = info[i].best;
             for k in pred_start[i] as usize..pred_start[i + 1] as usize {
                 // Two stages, walking down the lists: a predecessor's link
-                // first, then the label and ancestor it names once the link
-                // has had time to arrive.
+                // first, then the ancestor it names once the link has had
+                // time to arrive.
                 if let Some(&ahead) = pred_source.get(k.wrapping_sub(2 * PREFETCH_DISTANCE)) {
                     prefetch(&info, ahead as usize);
                 }
                 if let Some(&ahead) = pred_source.get(k.wrapping_sub(PREFETCH_DISTANCE)) {
                     if let Some(link) = info.get(ahead as usize) {
-                        prefetch(&info, link.label as usize);
                         prefetch(&info, link.ancestor as usize);
                     }
                 }
-                let j = pred_source[k];
-                let u = eval(j, i as u32 + 1, &mut info, &mut stack);
-                s = s.min(info[u as usize].semi);
+                s = s.min(eval(pred_source[k], i as u32 + 1, &mut info, &mut stack));
             }
-            info[i].semi = s;
+            info[i].best = s;
+            pred_start[i + 1] = s;
         }
         drop(pred_source);
-        drop(pred_start);
+        drop(info);
+        let semi = |i: usize| pred_start[i + 1];
         for i in 1..count {
-            let sd = info[i].semi;
+            let sd = semi(i);
             let mut candidate = idom[i];
             while candidate > sd {
                 candidate = idom[candidate as usize];
             }
             idom[i] = candidate;
         }
-        drop(info);
+        drop(pred_start);
 
-        // Back to node space, reusing the node → number column.
+        // Back to node space: the number → node column again, from `pre`,
+        // then `pre` itself becomes the node → dominator column.
+        let mut vertex = vec![0u32; count];
+        for (v, &j) in pre.iter().enumerate() {
+            if let Some(slot) = vertex.get_mut(j as usize) {
+                *slot = v as u32;
+            }
+        }
         for slot in pre.iter_mut() {
             if *slot != NONE {
                 *slot = vertex[idom[*slot as usize] as usize];
@@ -576,8 +592,8 @@ fn later_predecessors(
                 continue;
             }
             if js < jt {
-                let semi = &mut info[jt as usize].semi;
-                *semi = (*semi).min(js);
+                let best = &mut info[jt as usize].best;
+                *best = (*best).min(js);
             } else {
                 start[jt as usize + 1] += 1;
             }
@@ -659,24 +675,27 @@ fn prefetch<T>(slice: &[T], index: usize) {
     let _ = (slice, index);
 }
 
-/// Semi-NCA's per-node state, indexed by preorder number.
+/// Semi-NCA's per-node state, indexed by preorder number: 8 bytes, so
+/// that eight share a cache line.
 #[derive(Clone, Copy)]
 struct Link {
     /// The ancestor in the path-compressed forest (starts as the parent).
     ancestor: u32,
-    /// The node of minimum semidominator on the compressed path.
-    label: u32,
-    /// The semidominator (starts as the node itself).
-    semi: u32,
+    /// Before the node is processed, the smallest predecessor numbered below
+    /// it; after, the smallest semidominator on its compressed path (its own
+    /// at first). Keeping the value rather than the node that has it (the
+    /// textbook's `label`) saves `eval` a second random read per step.
+    best: u32,
 }
 
-/// Semi-NCA's `eval`: the node of minimum semidominator on the path from
-/// `v` up to (excluding) the first ancestor numbered below `last_linked`,
-/// compressing the path on the way.
+/// Semi-NCA's `eval`: the smallest semidominator on the path from `v` up
+/// to (excluding) the first ancestor numbered below `last_linked`,
+/// compressing the path on the way. Every node on the path has been
+/// processed, so its `best` is final up to compression.
 fn eval(v: u32, last_linked: u32, info: &mut [Link], stack: &mut Vec<u32>) -> u32 {
     let first = info[v as usize];
     if first.ancestor < last_linked {
-        return first.label;
+        return first.best;
     }
     stack.clear();
     let mut x = v;
@@ -687,20 +706,18 @@ fn eval(v: u32, last_linked: u32, info: &mut [Link], stack: &mut Vec<u32>) -> u3
             break;
         }
     }
+    // Down from the top: each node's ancestor becomes the top's, and its
+    // `best` the smallest of its own and those above it.
     let root_ancestor = info[x as usize].ancestor;
-    let mut p_label = info[x as usize].label;
-    let mut p_label_semi = info[p_label as usize].semi;
+    let mut above = info[x as usize].best;
     while let Some(y) = stack.pop() {
-        let yi = y as usize;
-        info[yi].ancestor = root_ancestor;
-        let y_label = info[yi].label;
-        let y_label_semi = info[y_label as usize].semi;
-        if p_label_semi < y_label_semi {
-            info[yi].label = p_label;
+        let link = &mut info[y as usize];
+        link.ancestor = root_ancestor;
+        if above < link.best {
+            link.best = above;
         } else {
-            p_label = y_label;
-            p_label_semi = y_label_semi;
+            above = link.best;
         }
     }
-    info[v as usize].label
+    info[v as usize].best
 }

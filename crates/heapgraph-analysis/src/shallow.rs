@@ -10,9 +10,11 @@
 //! unchanged. Snapshots without user roots ("expose internals") keep raw
 //! sizes.
 
+use std::borrow::Cow;
+
 use heapgraph_core::{EdgeKind, HeapGraph, NodeIndex, NodeKind, Sizes};
 
-use crate::policy::{is_devtools_user_root, is_v8_synthetic};
+use crate::policy::{is_devtools_user_root, is_v8_synthetic, Semantics};
 
 const UNVISITED: u32 = u32::MAX;
 const MULTIPLE_OWNERS: u32 = u32::MAX - 1;
@@ -23,6 +25,17 @@ pub(crate) fn has_devtools_user_roots(graph: &HeapGraph) -> bool {
         && graph
             .edges(NodeIndex::new(0))
             .any(|edge| is_devtools_user_root(graph, edge.target))
+}
+
+/// The shallow sizes a tool following `semantics` shows: DevTools'
+/// re-attributed sizes when they differ from the graph's self sizes,
+/// otherwise the self sizes themselves, borrowed rather than copied.
+pub fn shown_sizes(graph: &HeapGraph, semantics: Semantics) -> Cow<'_, Sizes> {
+    if semantics == Semantics::DevTools && has_devtools_user_roots(graph) {
+        Cow::Owned(devtools_shallow_sizes(graph))
+    } else {
+        Cow::Borrowed(graph.self_sizes())
+    }
 }
 
 /// DevTools' re-attributed shallow sizes.

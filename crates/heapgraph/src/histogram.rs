@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use heapgraph_analysis::{listed_in_histogram, ClassTable, EdgePolicy, Semantics};
+use heapgraph_analysis::{listed_in_histogram, ClassTable, EdgePolicy};
 
 use crate::source::Source;
 use crate::{Error, Format, OpenOptions};
@@ -79,17 +79,11 @@ pub fn shallow_histogram(
     let graph = dump.graph();
     let policy = EdgePolicy::for_format(graph.format());
     let classes = ClassTable::for_graph_with_dom_state(graph, dump.detachedness());
-    let owned;
-    let shallow: &heapgraph_core::Sizes = if policy.semantics == Semantics::DevTools {
-        owned = heapgraph_analysis::shallow::devtools_shallow_sizes(graph);
-        &owned
-    } else {
-        graph.self_sizes()
-    };
+    let shallow = heapgraph_analysis::shallow::shown_sizes(graph, policy.semantics);
     let listed = |n: heapgraph_core::NodeIndex| {
         listed_in_histogram(policy.semantics, shallow.get(n.index()))
     };
-    let sums = classes.sum_by_class(shallow, graph.nodes().filter(|&n| listed(n)));
+    let sums = classes.sum_by_class(&shallow, graph.nodes().filter(|&n| listed(n)));
     let mut rows: Vec<ShallowClassRow> = sums
         .into_iter()
         .filter(|&(_, count, _)| count > 0)
