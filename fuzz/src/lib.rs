@@ -515,26 +515,40 @@ fn analyse(dump: &heapgraph::Dump) {
 }
 
 /// Structural checks of a dominator tree that hold under every policy:
-/// each node in the tree comes after its immediate dominator in preorder,
-/// retains at least its own shallow size (unless it is garbage kept as a
-/// retainer) and no more than its dominator.
+/// a walk of the children index from the root meets every node with a
+/// dominator exactly once, after its dominator; each retains at least its
+/// own shallow size (unless it is garbage kept as a retainer) and no more
+/// than its dominator.
 fn check_tree(graph: &HeapGraph, analysis: &HeapAnalysis<'_>) {
-    let tree = analysis.dominator_tree();
     let n = graph.node_count();
     let mut position = vec![usize::MAX; n];
-    for (i, &v) in tree.preorder().iter().enumerate() {
-        let v = v as usize;
-        assert!(v < n, "preorder names node {v} of {n}");
-        assert_eq!(position[v], usize::MAX, "node {v} twice in preorder");
-        position[v] = i;
+    let mut visited = 0usize;
+    if n > 0 {
+        analysis
+            .dominated()
+            .walk(NodeIndex::new(0), |node, entering| {
+                if entering {
+                    let v = node.index();
+                    assert!(v < n, "the tree names node {v} of {n}");
+                    assert_eq!(position[v], usize::MAX, "node {v} twice in the tree");
+                    position[v] = visited;
+                    visited += 1;
+                }
+            });
     }
     for v in graph.nodes() {
         match analysis.immediate_dominator(v) {
             Some(d) => {
                 assert!(d.index() < n);
+                assert_ne!(
+                    position[v.index()],
+                    usize::MAX,
+                    "node {} has a dominator but the walk missed it",
+                    v.index()
+                );
                 assert!(
                     position[d.index()] < position[v.index()],
-                    "idom {} of {} comes later in preorder",
+                    "idom {} of {} comes later in the walk",
                     d.index(),
                     v.index()
                 );

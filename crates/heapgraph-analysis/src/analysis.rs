@@ -54,7 +54,6 @@ pub struct HeapAnalysis<'g> {
     /// Built on first use, so that [`HeapAnalysis::with_dom_state`] right
     /// after construction (what the V8 path always does) builds it once.
     classes: OnceLock<ClassTable>,
-    children: OnceLock<DominatedNodes>,
     path_distances: OnceLock<Vec<u32>>,
 }
 
@@ -159,7 +158,6 @@ impl<'g> HeapAnalysis<'g> {
             retained,
             devtools_distances: OnceLock::new(),
             classes,
-            children: OnceLock::new(),
             path_distances: OnceLock::new(),
         }
     }
@@ -265,9 +263,9 @@ impl<'g> HeapAnalysis<'g> {
         classes.class_of(node).map_or("", |c| classes.name(c))
     }
 
-    /// The children of each node in the dominator tree, built on first use.
+    /// The children of each node in the dominator tree.
     pub fn dominated(&self) -> &DominatedNodes {
-        self.children.get_or_init(|| self.tree.children())
+        self.tree.children()
     }
 
     /// The nodes `node` immediately dominates, largest retained size first,

@@ -23,7 +23,7 @@
 //! points to a node numbered lower than its source (predecessors numbered
 //! lower are folded into the initial semidominator), plus one bit per edge
 //! for the edge set. The finished tree keeps 8 bytes per node; retained
-//! sizes add 4 more (8 while they are summed).
+//! sizes add 4 more, also while they are summed.
 //!
 //! Time: on a synthetic 10^7-node / 3·10^7-edge graph with random edges
 //! (`benches/dominators.rs`) about 10 s of CPU on the development VM, whose
@@ -39,7 +39,7 @@
 //! size, but still retainers of what they reference). Whatever the rule,
 //! they are listed in [`DominatorTree::unreachable`].
 
-use heapgraph_core::{HeapGraph, NodeIndex, Sizes};
+use heapgraph_core::{HeapGraph, NodeIndex, SizeSums, Sizes};
 
 use crate::policy::{EdgeSet, UnreachableNodes};
 
@@ -88,10 +88,8 @@ pub struct DominatorTree {
     /// Per node: its immediate dominator; the root holds itself, excluded
     /// unreachable nodes hold `NONE`.
     idom: Vec<u32>,
-    /// Depth-first preorder: position `i` holds the node numbered `i`; the
-    /// root is first. Every node with a dominator appears once, after its
-    /// dominator.
-    order: Vec<u32>,
+    /// The children of every node, each node's in the search's preorder.
+    children: DominatedNodes,
     unreachable: UnreachableReport,
     peak_scratch_bytes: usize,
 }
@@ -124,7 +122,10 @@ impl DominatorTree {
         if n == 0 {
             return DominatorTree {
                 idom: Vec::new(),
-                order: Vec::new(),
+                children: DominatedNodes {
+                    start: vec![0],
+                    nodes: Vec::new(),
+                },
                 unreachable: UnreachableReport::new(unreachable),
                 peak_scratch_bytes: 0,
             };
@@ -287,9 +288,17 @@ impl DominatorTree {
                 *slot = vertex[idom[*slot as usize] as usize];
             }
         }
+        drop(idom);
+        // Each node's children, grouped by dominator in preorder: the tree's
+        // index for browsing and for the bottom-up sums, built while the
+        // preorder is at hand so that the tree need not keep it.
+        let (start, nodes) = heapgraph_core::csr::group_by_key(n, || {
+            vertex.iter().skip(1).map(|&v| (pre[v as usize], v))
+        });
+        drop(vertex);
         DominatorTree {
             idom: pre,
-            order: vertex,
+            children: DominatedNodes { start, nodes },
             unreachable: report,
             peak_scratch_bytes,
         }
@@ -324,12 +333,6 @@ impl DominatorTree {
         &self.idom
     }
 
-    /// The nodes in the tree in depth-first preorder of the search (root
-    /// first; every node after its dominator).
-    pub fn preorder(&self) -> &[u32] {
-        &self.order
-    }
-
     /// The nodes not reached from the root.
     pub fn unreachable(&self) -> &UnreachableReport {
         &self.unreachable
@@ -344,43 +347,38 @@ impl DominatorTree {
 
     /// Heap bytes the finished tree holds.
     pub fn heap_bytes(&self) -> usize {
-        self.idom.capacity() * 4 + self.order.capacity() * 4
+        self.idom.capacity() * 4 + self.children.heap_bytes()
     }
 
-    /// Retained sizes from shallow sizes, in one bottom-up sweep: each node
-    /// in decreasing preorder adds its total into its dominator. Nodes
-    /// outside the tree, and unreached nodes kept as retainers, get 0. Sums
-    /// saturate at `u64::MAX`.
+    /// Retained sizes from shallow sizes, in one bottom-up sweep: walking
+    /// the tree depth first, each node adds its total into its dominator
+    /// once its subtree is done. Nodes outside the tree, and unreached nodes
+    /// kept as retainers, get 0. Sums saturate at `u64::MAX`.
     pub fn retained_sizes(&self, shallow: &Sizes) -> Sizes {
-        let mut retained: Vec<u64> = self
-            .idom
-            .iter()
-            .enumerate()
-            .map(|(v, &d)| if d == NONE { 0 } else { shallow.get(v) })
-            .collect();
-        if self.unreachable.rule == UnreachableNodes::KeepAsRetainers {
-            for v in &self.unreachable.nodes {
-                retained[v.index()] = 0;
+        let mut retained = SizeSums::zeroed(self.idom.len());
+        for (v, &d) in self.idom.iter().enumerate() {
+            if d != NONE {
+                retained.set(v, shallow.get(v));
             }
         }
-        for &v in self.order.iter().skip(1).rev() {
-            let v = v as usize;
-            let d = self.idom[v] as usize;
-            retained[d] = retained[d].saturating_add(retained[v]);
+        if self.unreachable.rule == UnreachableNodes::KeepAsRetainers {
+            for v in &self.unreachable.nodes {
+                retained.set(v.index(), 0);
+            }
         }
-        // Summed in 8 bytes per node, kept in 4.
-        Sizes::from(retained)
+        let root = NodeIndex::new(0);
+        self.children.walk(root, |node, entering| {
+            if !entering && node != root {
+                let v = node.index();
+                retained.add(self.idom[v] as usize, retained.get(v));
+            }
+        });
+        retained.finish()
     }
 
     /// The children of every node in the tree, for browsing it.
-    pub fn children(&self) -> DominatedNodes {
-        let (start, nodes) = heapgraph_core::csr::group_by_key(self.idom.len(), || {
-            self.order
-                .iter()
-                .skip(1)
-                .map(|&v| (self.idom[v as usize], v))
-        });
-        DominatedNodes { start, nodes }
+    pub fn children(&self) -> &DominatedNodes {
+        &self.children
     }
 }
 
@@ -418,6 +416,11 @@ impl DominatedNodes {
                 visit(node, false);
             }
         }
+    }
+
+    /// Heap bytes the index holds.
+    pub fn heap_bytes(&self) -> usize {
+        self.start.capacity() * 4 + self.nodes.capacity() * 4
     }
 
     /// The nodes `node` immediately dominates.

@@ -21,19 +21,23 @@ where
     for i in 0..groups {
         start[i + 1] += start[i];
     }
-    let mut fill = start.clone();
+    // Fill with `start[k]` as group k's cursor (no second column): once
+    // every item is placed it holds where group k ends, which is where
+    // group k + 1 starts, so shifting by one restores the offsets.
     let mut items = vec![0u32; start[groups] as usize];
     for (key, item) in pairs() {
-        if let Some(slot) = fill
-            .get_mut(key as usize)
-            .filter(|_| (key as usize) < groups)
-        {
+        if (key as usize) < groups {
+            let slot = &mut start[key as usize];
             if let Some(place) = items.get_mut(*slot as usize) {
                 *place = item;
             }
             *slot += 1;
         }
     }
+    for k in (1..=groups).rev() {
+        start[k] = start[k - 1];
+    }
+    start[0] = 0;
     (start, items)
 }
 

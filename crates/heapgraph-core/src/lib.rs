@@ -65,7 +65,7 @@ pub use graph::{
 };
 pub use ids::{EdgeIndex, FrameId, NodeIndex, StackId, StringId};
 pub use kinds::{DomState, EdgeKind, Format, NodeKind, RootKind, V8_NODE_TYPES};
-pub use sizes::Sizes;
+pub use sizes::{SizeSums, Sizes};
 pub use stacks::{Frame, StackTable, StackTableBuilder, TooManyStacks};
 pub use strings::{push_wtf8, StringInterner, StringTable, TooManyStrings};
 
