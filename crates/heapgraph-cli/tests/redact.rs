@@ -453,3 +453,49 @@ fn names_map_and_refusals() {
     assert!(!target.exists());
     assert!(!dir.path().join("cut-out.hprof.partial").exists());
 }
+
+/// A gzip input is decompressed into `--scratch`, like every other command
+/// reads one: a scratch directory that does not exist fails the gzip input
+/// with its path named, and does not matter to a plain one.
+#[test]
+fn gzip_input_goes_through_the_scratch_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-scratch-dir");
+    let plain = repo().join("testdata/tracemalloc/secrets/python-secrets.pickle");
+    let plain_output = dir.path().join("plain.pickle");
+    Command::cargo_bin("heapgraph")
+        .unwrap()
+        .args(["redact", "--quiet", "--salt", "s", "--scratch"])
+        .arg(&missing)
+        .arg(&plain)
+        .arg("-o")
+        .arg(&plain_output)
+        .assert()
+        .success();
+    let input = repo().join("testdata/hprof/secrets/hotspot-jdk17-secrets.hprof.gz");
+    let output = dir.path().join("out.hprof");
+    let failed = Command::cargo_bin("heapgraph")
+        .unwrap()
+        .args(["redact", "--quiet", "--salt", "s", "--scratch"])
+        .arg(&missing)
+        .arg(&input)
+        .arg("-o")
+        .arg(&output)
+        .output()
+        .unwrap();
+    assert!(!failed.status.success());
+    let message = String::from_utf8_lossy(&failed.stderr);
+    assert!(message.contains("no-such-scratch-dir"), "{message}");
+    assert!(!output.exists());
+    // With a scratch directory that exists, the same input redacts.
+    Command::cargo_bin("heapgraph")
+        .unwrap()
+        .args(["redact", "--quiet", "--salt", "s", "--scratch"])
+        .arg(dir.path())
+        .arg(&input)
+        .arg("-o")
+        .arg(&output)
+        .assert()
+        .success();
+    assert!(output.exists());
+}

@@ -68,12 +68,29 @@ pub enum RedactError {
 /// [`RedactError`]: the input cannot be read or is malformed (with the
 /// offset), or the output cannot be written.
 pub fn redact_file(input: &Path, output: &Path, options: &Options) -> Result<Report, RedactError> {
+    redact_file_with(input, output, options, &OpenOptions::default())
+}
+
+/// As [`redact_file`], reading the input under `open`: a gzip input is
+/// decompressed into a scratch file in [`OpenOptions::scratch_dir`] (the
+/// command line's `--scratch`) instead of the system temp directory. Only
+/// how the input is read depends on `open`; the output does not.
+///
+/// # Errors
+///
+/// As [`redact_file`].
+pub fn redact_file_with(
+    input: &Path,
+    output: &Path,
+    options: &Options,
+    open: &OpenOptions,
+) -> Result<Report, RedactError> {
     if let (Ok(a), Ok(b)) = (input.canonicalize(), output.canonicalize()) {
         if a == b {
             return Err(RedactError::SameFile(output.to_path_buf()));
         }
     }
-    let source = Source::open(input, &OpenOptions::default())?;
+    let source = Source::open(input, open)?;
     let bytes = source.bytes();
     let kind = sniff(bytes).ok_or_else(|| Error::UnsupportedFormat {
         start: String::from_utf8_lossy(bytes.get(..16).unwrap_or(bytes))

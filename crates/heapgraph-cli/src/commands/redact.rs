@@ -57,7 +57,14 @@ pub(crate) fn run(
     let report = crate::common::with_progress(
         options,
         format!("redacting {}", args.input.display()),
-        || heapgraph::redact::redact_file(args.input, args.output, &redact_options),
+        || {
+            heapgraph::redact::redact_file_with(
+                args.input,
+                args.output,
+                &redact_options,
+                &crate::common::open_options(options),
+            )
+        },
     )
     .map_err(|e| Failure(format!("{}: {e}", args.input.display())))?;
     if let Some(path) = args.names_map {
