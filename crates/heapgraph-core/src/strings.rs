@@ -9,6 +9,11 @@
 //! bytes:   "" "Object" "length" ...   (concatenated, no separators)
 //! offsets: [0, 0, 6, 12, ...]         (string_count + 1 entries)
 //! ```
+//!
+//! Offsets take 4 bytes each: a table's bytes pass 4 GiB rarely, and where
+//! they do, the few positions at which the offsets wrap are listed aside
+//! (V8 snapshots hold millions of strings, so 8-byte offsets cost tens of
+//! megabytes).
 
 use std::borrow::Cow;
 use std::hash::BuildHasher;
@@ -25,15 +30,68 @@ pub struct StringTable {
     /// All strings, concatenated.
     bytes: Vec<u8>,
     /// `len() + 1` monotone offsets into `bytes`; the last equals `bytes.len()`.
-    offsets: Vec<u64>,
+    offsets: Offsets,
 }
 
 impl Default for StringTable {
     fn default() -> Self {
+        let mut offsets = Offsets::default();
+        offsets.push(0);
+        offsets.push(0);
         StringTable {
             bytes: Vec::new(),
-            offsets: vec![0, 0],
+            offsets,
         }
+    }
+}
+
+/// Monotone byte offsets in 4 bytes each: the low 32 bits, and the indices
+/// at which the high bits step up (one entry per 4 GiB passed, so nearly
+/// always none).
+#[derive(Clone, Debug, Default)]
+struct Offsets {
+    low: Vec<u32>,
+    /// Ascending; the high bits of offset `i` are the number of entries
+    /// `<= i`.
+    wraps: Vec<u32>,
+}
+
+impl Offsets {
+    fn len(&self) -> usize {
+        self.low.len()
+    }
+
+    /// Appends `offset`, which must not be below the last one.
+    fn push(&mut self, offset: u64) {
+        let index = self.low.len() as u32;
+        let high = offset >> 32;
+        while (self.wraps.len() as u64) < high {
+            self.wraps.push(index);
+        }
+        self.low.push(offset as u32);
+    }
+
+    #[inline]
+    fn get(&self, index: usize) -> Option<u64> {
+        let low = u64::from(*self.low.get(index)?);
+        if self.wraps.is_empty() {
+            return Some(low);
+        }
+        let high = self.wraps.partition_point(|&w| w as usize <= index) as u64;
+        Some(high << 32 | low)
+    }
+
+    fn reserve(&mut self, additional: usize) {
+        self.low.reserve(additional);
+    }
+
+    fn shrink_to_fit(&mut self) {
+        self.low.shrink_to_fit();
+        self.wraps.shrink_to_fit();
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.low.capacity() * 4 + self.wraps.capacity() * 4
     }
 }
 
@@ -54,7 +112,7 @@ impl StringTable {
     pub fn bytes(&self, id: StringId) -> &[u8] {
         let i = id.index();
         match (self.offsets.get(i), self.offsets.get(i + 1)) {
-            (Some(&start), Some(&end)) => self
+            (Some(start), Some(end)) => self
                 .bytes
                 .get(start as usize..end as usize)
                 .unwrap_or_default(),
@@ -77,7 +135,7 @@ impl StringTable {
 
     /// Heap bytes held by the table.
     pub fn heap_bytes(&self) -> usize {
-        self.bytes.capacity() + self.offsets.capacity() * 8
+        self.bytes.capacity() + self.offsets.heap_bytes()
     }
 
     /// Looks up a string by content. This is a linear scan; use a
@@ -297,6 +355,31 @@ pub fn push_wtf8(out: &mut Vec<u8>, code_point: u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// 4-byte offsets against a plain `Vec<u64>`, with steps that pass
+        /// one or several 4 GiB boundaries at once.
+        #[test]
+        fn offsets_behave_like_a_vec(steps in prop::collection::vec(
+            prop_oneof![0u64..10, Just(1u64 << 32), Just(3u64 << 32), (1u64 << 31)..(1u64 << 33)],
+            0..40,
+        )) {
+            let mut offsets = Offsets::default();
+            let mut oracle = Vec::new();
+            let mut at = 0u64;
+            for step in steps {
+                at += step;
+                offsets.push(at);
+                oracle.push(at);
+            }
+            prop_assert_eq!(offsets.len(), oracle.len());
+            for (i, &o) in oracle.iter().enumerate() {
+                prop_assert_eq!(offsets.get(i), Some(o));
+            }
+            prop_assert_eq!(offsets.get(oracle.len()), None);
+        }
+    }
 
     #[test]
     fn interning_deduplicates_and_keeps_raw_bytes() {
