@@ -43,8 +43,84 @@ const NO_CLASS: u32 = u32::MAX;
 /// The class of every node.
 #[derive(Clone, Debug)]
 pub struct ClassTable {
-    class_of: Vec<u32>,
+    class_of: ClassColumn,
     names: Vec<String>,
+}
+
+/// Per node class ids: 2 bytes each while fewer than 65 535 classes exist
+/// (every HPROF dump and nearly every snapshot), widened to 4 bytes when
+/// the class that does not fit is added.
+#[derive(Clone, Debug)]
+enum ClassColumn {
+    Narrow(Vec<u16>),
+    Wide(Vec<u32>),
+}
+
+impl ClassColumn {
+    /// `len` nodes without a class.
+    fn new(len: usize) -> ClassColumn {
+        ClassColumn::Narrow(vec![u16::MAX; len])
+    }
+
+    #[inline]
+    fn get(&self, index: usize) -> Option<u32> {
+        match self {
+            ClassColumn::Narrow(column) => match column.get(index) {
+                Some(&c) if c != u16::MAX => Some(u32::from(c)),
+                _ => None,
+            },
+            ClassColumn::Wide(column) => match column.get(index) {
+                Some(&c) if c != NO_CLASS => Some(c),
+                _ => None,
+            },
+        }
+    }
+
+    /// Sets the class of node `index` (`NO_CLASS` for none).
+    #[inline]
+    fn set(&mut self, index: usize, class: u32) {
+        if let ClassColumn::Narrow(column) = self {
+            match u16::try_from(class) {
+                Ok(narrow) if narrow != u16::MAX => {
+                    if let Some(slot) = column.get_mut(index) {
+                        *slot = narrow;
+                    }
+                    return;
+                }
+                _ if class == NO_CLASS => {
+                    if let Some(slot) = column.get_mut(index) {
+                        *slot = u16::MAX;
+                    }
+                    return;
+                }
+                _ => {
+                    let wide = column
+                        .iter()
+                        .map(|&c| {
+                            if c == u16::MAX {
+                                NO_CLASS
+                            } else {
+                                u32::from(c)
+                            }
+                        })
+                        .collect();
+                    *self = ClassColumn::Wide(wide);
+                }
+            }
+        }
+        if let ClassColumn::Wide(column) = self {
+            if let Some(slot) = column.get_mut(index) {
+                *slot = class;
+            }
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        match self {
+            ClassColumn::Narrow(column) => column.capacity() * 2,
+            ClassColumn::Wide(column) => column.capacity() * 4,
+        }
+    }
 }
 
 impl ClassTable {
@@ -75,10 +151,7 @@ impl ClassTable {
 
     /// The class of `node`, if it has one.
     pub fn class_of(&self, node: NodeIndex) -> Option<ClassId> {
-        match self.class_of.get(node.index()) {
-            Some(&c) if c != NO_CLASS => Some(ClassId(c)),
-            _ => None,
-        }
+        self.class_of.get(node.index()).map(ClassId)
     }
 
     /// A class's name.
@@ -132,9 +205,9 @@ impl ClassTable {
             .map(|(i, _)| ClassId(i as u32))
     }
 
-    /// The per-node class column (`u32::MAX` = none).
-    pub fn column(&self) -> &[u32] {
-        &self.class_of
+    /// Heap bytes the table's per-node column holds (2 or 4 per node).
+    pub fn column_heap_bytes(&self) -> usize {
+        self.class_of.heap_bytes()
     }
 }
 
@@ -182,13 +255,13 @@ fn named_classes(
 ) -> ClassTable {
     let mut by_string: HashMap<u32, u32> = HashMap::new();
     let mut interner = Interner::new();
-    let mut class_of = vec![NO_CLASS; graph.node_count()];
+    let mut class_of = ClassColumn::new(graph.node_count());
     for node in graph.nodes() {
         if is_root_like(graph, node) {
             continue;
         }
         let kind = graph.kind(node);
-        class_of[node.index()] = match special(kind) {
+        let class = match special(kind) {
             // One class per name: HotSpot writes the primitive types'
             // mirrors (`int.class`, ...) as plain instances of
             // `java.lang.Class`, which belong with the class objects.
@@ -200,6 +273,7 @@ fn named_classes(
                     .or_insert_with(|| interner.intern(&graph.strings().get(name), false))
             }
         };
+        class_of.set(node.index(), class);
     }
     ClassTable {
         class_of,
@@ -297,7 +371,7 @@ fn devtools_classes(graph: &HeapGraph, detachedness: Option<&[DomState]>) -> Cla
     // Every other kind: one class per kind, interned on first sight (in
     // node order, so class ids come out as if interned per node).
     let mut by_kind = [NO_CLASS; 256];
-    let mut class_of = vec![NO_CLASS; graph.node_count()];
+    let mut class_of = ClassColumn::new(graph.node_count());
     let detached = detachedness.map(|d| detached_nodes(graph, d));
     let kinds = graph.kinds();
     let names = graph.names();
@@ -308,10 +382,10 @@ fn devtools_classes(graph: &HeapGraph, detachedness: Option<&[DomState]>) -> Cla
                 Some(short) => short,
                 None => name,
             };
-            class_of[index] = interner.intern(&class, true);
+            class_of.set(index, interner.intern(&class, true));
             continue;
         }
-        class_of[index] = match kind {
+        let class = match kind {
             NodeKind::Object | NodeKind::Native => {
                 let (class, named_object) = *by_name.entry(name_id.as_u32()).or_insert_with(|| {
                     let bytes = graph.strings().bytes(name_id);
@@ -342,6 +416,7 @@ fn devtools_classes(graph: &HeapGraph, detachedness: Option<&[DomState]>) -> Cla
                 *slot
             }
         };
+        class_of.set(index, class);
     }
     apply_interfaces(graph, &plain_objects, &mut class_of, &mut interner);
     ClassTable {
@@ -477,7 +552,7 @@ fn better(a: (usize, usize), b: Option<(usize, usize)>) -> (usize, usize) {
 fn apply_interfaces(
     graph: &HeapGraph,
     plain_objects: &[u32],
-    class_of: &mut [u32],
+    class_of: &mut ClassColumn,
     interner: &mut Interner,
 ) {
     let definitions = infer_interfaces(graph, plain_objects);
@@ -553,7 +628,7 @@ fn apply_interfaces(
         }
         if best != fallback {
             let name = &definitions[best.1].name;
-            class_of[node.index()] = interner.intern(name, true);
+            class_of.set(node.index(), interner.intern(name, true));
         }
     }
 }
@@ -571,6 +646,55 @@ mod tests {
             Some("Detached <span>")
         );
         assert_eq!(shorten_tag("Object"), None);
+    }
+
+    /// Past 65 534 classes the column widens to 4 bytes and keeps every
+    /// class already set; none and every class read back as set.
+    #[test]
+    fn class_column_widens_when_classes_outgrow_two_bytes() {
+        let mut column = ClassColumn::new(70_010);
+        for i in 0..70_000u32 {
+            column.set(i as usize, i);
+        }
+        column.set(70_005, NO_CLASS);
+        assert!(matches!(column, ClassColumn::Wide(_)));
+        for i in 0..70_000u32 {
+            assert_eq!(column.get(i as usize), Some(i));
+        }
+        assert_eq!(column.get(70_005), None);
+        assert_eq!(column.get(70_009), None);
+        assert_eq!(column.get(70_010), None);
+
+        let mut narrow = ClassColumn::new(3);
+        narrow.set(0, 65_534);
+        narrow.set(1, 7);
+        narrow.set(1, NO_CLASS);
+        assert!(matches!(narrow, ClassColumn::Narrow(_)));
+        assert_eq!(
+            (narrow.get(0), narrow.get(1), narrow.get(2)),
+            (Some(65_534), None, None)
+        );
+    }
+
+    /// A graph with more distinct names than two bytes can number gets
+    /// every node's class right.
+    #[test]
+    fn many_classes() {
+        let mut b = heapgraph_core::GraphBuilder::new(Format::Synthetic);
+        for i in 0..70_000u64 {
+            let name = b.intern(format!("C{i}").as_bytes()).unwrap();
+            b.add_node(NodeKind::Object, name, i + 1, 8).unwrap();
+        }
+        let graph = b.finish().unwrap();
+        let table = ClassTable::for_graph(&graph);
+        let last = graph.node_count() as u32 - 1;
+        assert!(last >= 69_999);
+        for node in [1u32, 2, 65_534, 65_535, 65_536, 69_998, last] {
+            let node = NodeIndex::new(node);
+            let class = table.class_of(node).unwrap();
+            assert_eq!(table.name(class), graph.strings().get(graph.name(node)));
+        }
+        assert_eq!(table.column_heap_bytes(), graph.node_count() * 4);
     }
 
     #[test]
