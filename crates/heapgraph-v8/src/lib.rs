@@ -131,12 +131,24 @@ pub struct ParseOptions {
     /// (see [`parse`]); a `.heapprofile` is small and reports none.
     /// Default: no hook.
     pub on_consumed: heapgraph_core::OnConsumed,
+    /// Leave a snapshot's `locations` section (closure source positions)
+    /// unread, so that [`V8Snapshot::locations`] stays empty: no analysis
+    /// reads it, and it holds 24 bytes per closure (38 MiB for the 1.65 M
+    /// closures of a 546 MB Node snapshot). The section is still located
+    /// and skipped over. Default: false (read).
+    pub skip_locations: bool,
 }
 
 impl ParseOptions {
     /// These options with `limits`.
     pub fn with_limits(mut self, limits: heapgraph_core::Limits) -> Self {
         self.limits = limits;
+        self
+    }
+
+    /// These options with [`ParseOptions::skip_locations`] set to `skip`.
+    pub fn with_skip_locations(mut self, skip: bool) -> Self {
+        self.skip_locations = skip;
         self
     }
 

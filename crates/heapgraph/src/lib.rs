@@ -281,6 +281,11 @@ pub struct OpenOptions {
     /// `heapgraph_tracemalloc::ParseOptions::innermost_frame_only`). Other
     /// formats ignore it.
     pub innermost_frame_only: bool,
+    /// V8 snapshots: read the `locations` section (closure source
+    /// positions) into [`heapgraph_v8::V8Snapshot::locations`] (default
+    /// false). Nothing in heapgraph's analysis or output reads them, and
+    /// they cost 24 bytes per closure, so they are skipped unless asked for.
+    pub v8_locations: bool,
 }
 
 /// When big allocations go to scratch files (see [`OpenOptions::spill`]).
@@ -326,6 +331,7 @@ impl Default for OpenOptions {
             memory_check: true,
             spill: Spill::Auto,
             innermost_frame_only: false,
+            v8_locations: false,
         }
     }
 }
@@ -822,6 +828,7 @@ fn parse_in_pool(source: std::sync::Arc<Source>, options: &OpenOptions) -> Resul
             // the mapped JSON is not resident next to the finished graph.
             let v8 = heapgraph_v8::ParseOptions::default()
                 .with_limits(options.limits)
+                .with_skip_locations(!options.v8_locations)
                 .with_on_consumed(Source::on_consumed(&source));
             Parsed::V8Snapshot(Box::new(heapgraph_v8::parse(bytes, &v8)?))
         }

@@ -231,3 +231,31 @@ fn gzip_files_are_decompressed_to_a_mapped_scratch_file() {
     assert!(matches!(err, Error::Scratch { .. }), "{err}");
     assert!(err.to_string().contains("missing"), "{err}");
 }
+
+/// A V8 snapshot's closure locations are read only when asked for; the
+/// graph does not depend on it, and what is read equals the V8 reader's own.
+#[cfg(feature = "v8")]
+#[test]
+fn v8_locations_are_read_when_asked_for() {
+    let path = testdata("v8/node20-planted.heapsnapshot.gz");
+    let skipped = heapgraph::open(&path).unwrap();
+    let mut options = OpenOptions::default();
+    options.v8_locations = true;
+    let read = heapgraph::open_with(&path, &options).unwrap();
+    let (skipped, read) = (skipped.v8_snapshot().unwrap(), read.v8_snapshot().unwrap());
+    assert!(skipped.locations.is_empty());
+    assert!(read.locations.len() > 1000, "{}", read.locations.len());
+    assert_eq!(skipped.graph.edge_targets(), read.graph.edge_targets());
+    assert_eq!(skipped.graph.self_sizes(), read.graph.self_sizes());
+
+    let bytes = {
+        use std::io::Read;
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(std::fs::File::open(&path).unwrap())
+            .read_to_end(&mut out)
+            .unwrap();
+        out
+    };
+    let direct = heapgraph::v8::parse(&bytes, &heapgraph::v8::ParseOptions::default()).unwrap();
+    assert_eq!(direct.locations, read.locations);
+}

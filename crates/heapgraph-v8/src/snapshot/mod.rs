@@ -126,6 +126,8 @@ struct Reader<'a> {
     split: Split,
     /// Told of the byte ranges the parse has finished reading.
     release: &'a dyn Fn(std::ops::Range<usize>),
+    /// Leave the `locations` section unread ([`ParseOptions::skip_locations`]).
+    skip_locations: bool,
 }
 
 fn section_error(section: &'static str) -> V8ErrorKind {
@@ -155,6 +157,7 @@ impl<'a> Reader<'a> {
             string_reserve: (0, 0),
             split: Split::default(),
             release,
+            skip_locations: options.skip_locations,
         }
     }
 
@@ -222,8 +225,8 @@ impl<'a> Reader<'a> {
         self.read_edges(edges_pos, sections.edges_end, &meta, &header, &nodes)?;
 
         let locations = match sections.locations {
-            Some(pos) => self.read_locations(pos, &meta, &nodes)?,
-            None => Vec::new(),
+            Some(pos) if !self.skip_locations => self.read_locations(pos, &meta, &nodes)?,
+            _ => Vec::new(),
         };
         let samples = match sections.samples {
             Some(pos) => self.read_samples(pos, &meta)?,
