@@ -22,12 +22,17 @@
 //! receive the finished semidominators) plus 4 bytes per counted edge that
 //! points to a node numbered lower than its source (predecessors numbered
 //! lower are folded into the initial semidominator), plus one bit per edge
-//! for the edge set. The finished tree keeps 8 bytes per node; retained
+//! for the edge set. At the end the preorder → node column comes back for
+//! as long as it takes to group every node's children by dominator; the
+//! finished tree keeps 12 bytes per node (the dominator column and that
+//! children index, from which retained sizes are summed bottom-up); retained
 //! sizes add 4 more, also while they are summed.
 //!
 //! Time: on a synthetic 10^7-node / 3·10^7-edge graph with random edges
-//! (`benches/dominators.rs`) about 10 s of CPU on the development VM, whose
-//! dependent DRAM access costs 255 ns (17.8 s before the prefetching below).
+//! (`benches/dominators.rs`) 7–12 s of CPU on the development VM depending
+//! on the host's load (its dependent DRAM access costs 255 ns; 17.8 s
+//! before the prefetching below): about 4 s for the search, 1.5 s for the
+//! predecessor lists, 2–3 s for the semidominators.
 //! The search is a chain of cache misses (a node's edge offsets, then its
 //! targets, then their numbers); the loops that follow are not, and ask for
 //! the memory they will read `PREFETCH_DISTANCE` steps ahead, so that many
