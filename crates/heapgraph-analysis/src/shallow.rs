@@ -12,7 +12,7 @@
 
 use std::borrow::Cow;
 
-use heapgraph_core::{EdgeKind, HeapGraph, NodeIndex, NodeKind, Sizes};
+use heapgraph_core::{EdgeKind, HeapGraph, NodeIndex, NodeKind, SizeSums, Sizes};
 
 use crate::policy::{is_devtools_user_root, is_v8_synthetic, Semantics};
 
@@ -43,7 +43,8 @@ pub fn devtools_shallow_sizes(graph: &HeapGraph) -> Sizes {
     if !has_devtools_user_roots(graph) {
         return graph.self_sizes().clone();
     }
-    let mut sizes = graph.self_sizes().clone();
+    // Summed with O(1) writes however many sizes pass 4 GiB.
+    let mut sizes = SizeSums::from_sizes(graph.self_sizes());
     let n = graph.node_count();
     let kinds = graph.kinds();
     let mut owners = vec![UNVISITED; n];
@@ -91,8 +92,7 @@ pub fn devtools_shallow_sizes(graph: &HeapGraph) -> Sizes {
         }
         let moved = sizes.get(i);
         sizes.set(i, 0);
-        let owner = owner as usize;
-        sizes.set(owner, sizes.get(owner).saturating_add(moved));
+        sizes.add(owner as usize, moved);
     }
-    sizes
+    sizes.finish()
 }

@@ -141,6 +141,14 @@ impl SizeSums {
         }
     }
 
+    /// Starts from the entries of `sizes`.
+    pub fn from_sizes(sizes: &Sizes) -> SizeSums {
+        SizeSums {
+            small: sizes.small.clone(),
+            large: sizes.large.iter().copied().collect(),
+        }
+    }
+
     /// The entry at `index` (0 past the end).
     #[inline]
     pub fn get(&self, index: usize) -> u64 {
@@ -252,8 +260,9 @@ mod tests {
             len in 0usize..30,
             ops in prop::collection::vec((0usize..35, size(), any::<bool>()), 0..60),
         ) {
-            let mut sums = SizeSums::zeroed(len);
-            let mut oracle = vec![0u64; len];
+            let start: Vec<u64> = (0..len as u64).map(|i| if i % 3 == 0 { u64::from(u32::MAX) + i } else { i }).collect();
+            let mut sums = SizeSums::from_sizes(&start.iter().copied().collect());
+            let mut oracle = start;
             for (i, v, add) in ops {
                 if add {
                     sums.add(i, v);
