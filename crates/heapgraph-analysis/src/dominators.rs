@@ -14,29 +14,36 @@
 //! fine.
 //!
 //! Memory: the search keeps dense `u32` columns only. The depth-first
-//! search holds 16 bytes per node (node → preorder number, preorder →
-//! node, parent, edge cursor). Then the preorder → node column is freed
-//! (it is rebuilt from the other at the end) and the semidominator phase
+//! search holds 8 bytes per node (node → preorder number, parent), 12 per
+//! node on its current path (the path's edge cursors), and 4 per edge: each
+//! edge's target's first edge, so that reaching a node tells where its edges
+//! are without first reading its offsets. The semidominator phase then
 //! holds 20 bytes per node (node → number, parent, an 8-byte link of
 //! ancestor and smallest semidominator, predecessor offsets, which also
 //! receive the finished semidominators) plus 4 bytes per counted edge that
 //! points to a node numbered lower than its source (predecessors numbered
 //! lower are folded into the initial semidominator), plus one bit per edge
-//! for the edge set. At the end the preorder → node column comes back for
-//! as long as it takes to group every node's children by dominator; the
-//! finished tree keeps 12 bytes per node (the dominator column and that
-//! children index, from which retained sizes are summed bottom-up); retained
-//! sizes add 4 more, also while they are summed.
+//! for the edge set. On heap dumps (a shallow search path, about two edges
+//! per node) the second phase is the peak. At the end the preorder → node
+//! column is built from the node → number column for as long as it takes to
+//! group every node's children by dominator; the finished tree keeps 12
+//! bytes per node (the dominator column and that children index, from which
+//! retained sizes are summed bottom-up); retained sizes add 4 more, and 4
+//! more while they are summed (the tree's breadth-first order).
 //!
 //! Time: on a synthetic 10^7-node / 3·10^7-edge graph with random edges
-//! (`benches/dominators.rs`) 7–12 s of CPU on the development VM depending
+//! (`benches/dominators.rs`) 6–8 s of CPU on the development VM depending
 //! on the host's load (its dependent DRAM access costs 255 ns; 17.8 s
-//! before the prefetching below): about 4 s for the search, 1.5 s for the
+//! before the prefetching below, 7–9 s before the search read its targets'
+//! first edges from its own column): about 3 s for the search, 1.5 s for the
 //! predecessor lists, 2–3 s for the semidominators.
-//! The search is a chain of cache misses (a node's edge offsets, then its
-//! targets, then their numbers); the loops that follow are not, and ask for
-//! the memory they will read `PREFETCH_DISTANCE` steps ahead, so that many
-//! misses are in flight at once.
+//! The search is a chain of cache misses: which node comes next depends on
+//! the numbers of the current node's targets. Each node's targets, their
+//! numbers and their edges are asked for together as soon as the node is
+//! numbered, so the chain waits for about one access per node. The loops
+//! that follow are not chains, and ask for the memory they will read
+//! `PREFETCH_DISTANCE` steps ahead, so that many misses are in flight at
+//! once.
 //!
 //! Unreachable nodes follow [`UnreachableNodes`]: Chrome DevTools' rule
 //! (orphans start their own search under the root, leftover cycles become
@@ -135,23 +142,16 @@ impl DominatorTree {
                 peak_scratch_bytes: 0,
             };
         }
-        let starts = graph.edge_starts();
-        let targets = graph.edge_targets();
-
         // Iterative depth-first search in edge order.
-        let mut search = Search {
-            pre: vec![NONE; n],
-            vertex: Vec::with_capacity(n),
-            parent: Vec::with_capacity(n),
-            cursor: Vec::with_capacity(n),
-        };
-        search.run(0, 0, starts, targets, edges);
+        let walk = SearchEdges::new(graph, edges);
+        let mut search = Search::new(n);
+        search.run(0, 0, &walk);
         for &x in extra_roots {
             if x.index() < n && search.pre[x.index()] == NONE {
-                search.run(x.as_u32(), 0, starts, targets, edges);
+                search.run(x.as_u32(), 0, &walk);
             }
         }
-        let reached_from_root = search.vertex.len();
+        let reached_from_root = search.numbered as usize;
         let mut report = UnreachableReport::new(unreachable);
         let mut leftover_start = usize::MAX;
         if reached_from_root < n {
@@ -164,21 +164,21 @@ impl DominatorTree {
                 for v in 0..n {
                     if search.pre[v] == NONE && !retained.contains(v as u32) {
                         report.search_starts.push(NodeIndex::new(v as u32));
-                        search.run(v as u32, 0, starts, targets, edges);
+                        search.run(v as u32, 0, &walk);
                     }
                 }
-                leftover_start = search.vertex.len();
+                leftover_start = search.numbered as usize;
                 for v in 0..n {
                     if search.pre[v] == NONE {
                         report.leftovers.push(NodeIndex::new(v as u32));
-                        search.number(v as u32, 0, 0);
+                        search.number(v as u32, 0);
                     }
                 }
             } else if unreachable == UnreachableNodes::KeepAsRetainers {
                 for v in 0..n {
                     if search.pre[v] == NONE {
                         report.search_starts.push(NodeIndex::new(v as u32));
-                        search.run(v as u32, 0, starts, targets, edges);
+                        search.run(v as u32, 0, &walk);
                     }
                 }
             }
@@ -188,17 +188,16 @@ impl DominatorTree {
                 report.nodes = unreached_over(graph, reach, extra_roots);
             }
         }
+        let search_peak_bytes = search.heap_bytes() + walk.heap_bytes() + edges.heap_bytes();
+        drop(walk);
         let Search {
             mut pre,
-            vertex,
             parent,
-            cursor,
+            numbered,
+            path,
         } = search;
-        let count = vertex.len();
-        // The number → node column is not needed again until the end, where
-        // `pre` gives it back: freeing it now takes 4 bytes per node off the
-        // peak below.
-        drop(vertex);
+        drop(path);
+        let count = numbered as usize;
 
         // Semi-NCA, in preorder-number space. Before a node is processed its
         // `best` holds the smallest predecessor numbered below it (its
@@ -229,13 +228,15 @@ impl DominatorTree {
         }
         let mut idom = parent;
         let (mut pred_start, pred_source) =
-            later_predecessors(graph, edges, &pre, leftover_start, &mut info, cursor);
-        let peak_scratch_bytes = pre.capacity() * 4
-            + info.capacity() * std::mem::size_of::<Link>()
-            + idom.capacity() * 4
-            + pred_start.capacity() * 4
-            + pred_source.capacity() * 4
-            + edges.heap_bytes();
+            later_predecessors(graph, edges, &pre, leftover_start, &mut info);
+        let peak_scratch_bytes = search_peak_bytes.max(
+            pre.capacity() * 4
+                + info.capacity() * std::mem::size_of::<Link>()
+                + idom.capacity() * 4
+                + pred_start.capacity() * 4
+                + pred_source.capacity() * 4
+                + edges.heap_bytes(),
+        );
         // Nodes in decreasing preorder: node `i`'s semidominator is the
         // smallest `best` that `eval` finds above its later predecessors.
         // It goes into `pred_start[i + 1]`, which nothing reads once `i`'s
@@ -355,9 +356,9 @@ impl DominatorTree {
         self.idom.capacity() * 4 + self.children.heap_bytes()
     }
 
-    /// Retained sizes from shallow sizes, in one bottom-up sweep: walking
-    /// the tree depth first, each node adds its total into its dominator
-    /// once its subtree is done. Nodes outside the tree, and unreached nodes
+    /// Retained sizes from shallow sizes, in one bottom-up sweep: in
+    /// reverse breadth-first order, each node adds its total into its
+    /// dominator once its subtree is done. Nodes outside the tree, and unreached nodes
     /// kept as retainers, get 0. Sums saturate at `u64::MAX`.
     pub fn retained_sizes(&self, shallow: &Sizes) -> Sizes {
         let mut retained = SizeSums::zeroed(self.idom.len());
@@ -371,13 +372,18 @@ impl DominatorTree {
                 retained.set(v.index(), 0);
             }
         }
-        let root = NodeIndex::new(0);
-        self.children.walk(root, |node, entering| {
-            if !entering && node != root {
-                let v = node.index();
-                retained.add(self.idom[v] as usize, retained.get(v));
+        // Each node after its dominator in breadth-first order, so walking
+        // that order backwards finishes every subtree before its dominator
+        // reads it. Unlike a depth-first walk, the nodes to come are known
+        // ahead, so their dominators can be asked for early.
+        let order = self.children.breadth_first_order();
+        for j in (1..order.len()).rev() {
+            if let Some(&ahead) = order.get(j.wrapping_sub(PREFETCH_DISTANCE)) {
+                prefetch(&self.idom, ahead as usize);
             }
-        });
+            let v = order[j] as usize;
+            retained.add(self.idom[v] as usize, retained.get(v));
+        }
         retained.finish()
     }
 
@@ -428,6 +434,35 @@ impl DominatedNodes {
         self.start.capacity() * 4 + self.nodes.capacity() * 4
     }
 
+    /// The tree's nodes in breadth-first order from the root (node 0), each
+    /// node's children in preorder. The queue is the order itself, so the
+    /// nodes whose children come next are known ahead and their offsets and
+    /// children are asked for before they are read.
+    fn breadth_first_order(&self) -> Vec<u32> {
+        if self.start.len() < 2 {
+            return Vec::new();
+        }
+        let mut order: Vec<u32> = Vec::with_capacity(self.nodes.len() + 1);
+        order.push(0);
+        let mut i = 0;
+        while let Some(&v) = order.get(i) {
+            if let Some(&ahead) = order.get(i + 2 * PREFETCH_DISTANCE) {
+                prefetch(&self.start, ahead as usize);
+            }
+            if let Some(&ahead) = order.get(i + PREFETCH_DISTANCE) {
+                if let Some(&first) = self.start.get(ahead as usize) {
+                    prefetch(&self.nodes, first as usize);
+                }
+            }
+            let v = v as usize;
+            if let (Some(&a), Some(&b)) = (self.start.get(v), self.start.get(v + 1)) {
+                order.extend_from_slice(self.nodes.get(a as usize..b as usize).unwrap_or(&[]));
+            }
+            i += 1;
+        }
+        order
+    }
+
     /// The nodes `node` immediately dominates.
     pub fn of(&self, node: NodeIndex) -> impl ExactSizeIterator<Item = NodeIndex> + '_ {
         let i = node.index();
@@ -443,77 +478,153 @@ impl DominatedNodes {
 struct Search {
     /// Node → preorder number (`NONE` = unvisited).
     pre: Vec<u32>,
-    /// Preorder number → node.
-    vertex: Vec<u32>,
     /// Preorder number → the parent's preorder number.
     parent: Vec<u32>,
-    /// Preorder number → the next edge to look at.
-    cursor: Vec<u32>,
+    /// The nodes numbered so far.
+    numbered: u32,
+    /// The path from the search's start to the current node. Only nodes on
+    /// the path need to know how far through their edges the search is, so
+    /// that lives here rather than in a column per node.
+    path: Vec<PathStep>,
+}
+
+/// A node on the search's path.
+#[derive(Clone, Copy)]
+struct PathStep {
+    /// Its preorder number.
+    number: u32,
+    /// The next of its edges to look at.
+    cursor: u32,
+    /// The end of its edges.
+    end: u32,
 }
 
 impl Search {
-    fn number(&mut self, node: u32, parent: u32, cursor: u32) -> u32 {
-        let k = self.vertex.len() as u32;
+    fn new(n: usize) -> Self {
+        Search {
+            pre: vec![NONE; n],
+            parent: Vec::with_capacity(n),
+            numbered: 0,
+            path: Vec::new(),
+        }
+    }
+
+    /// Gives `node` the next number, as a child of number `parent`.
+    fn number(&mut self, node: u32, parent: u32) -> u32 {
+        let k = self.numbered;
         self.pre[node as usize] = k;
-        self.vertex.push(node);
         self.parent.push(parent);
-        self.cursor.push(cursor);
+        self.numbered += 1;
         k
     }
 
     /// Searches from `start`, which becomes a child of number `parent`.
-    fn run(
-        &mut self,
-        start: u32,
-        parent: u32,
-        starts: &[u32],
-        targets: &[NodeIndex],
-        edges: &EdgeSet,
-    ) {
-        let first = self.number(start, parent, starts[start as usize]);
-        let mut current = first;
-        loop {
-            let c = current as usize;
-            let v = self.vertex[c] as usize;
-            let end = starts[v + 1];
-            let mut e = self.cursor[c];
+    fn run(&mut self, start: u32, parent: u32, walk: &SearchEdges<'_>) {
+        let number = self.number(start, parent);
+        let cursor = walk.starts[start as usize];
+        walk.prefetch_targets(&self.pre, cursor, start);
+        self.path.clear();
+        self.path.push(PathStep {
+            number,
+            cursor,
+            end: walk.starts[start as usize + 1],
+        });
+        while let Some(step) = self.path.last_mut() {
+            let mut e = step.cursor;
             let mut next = NONE;
-            while e < end {
-                let edge = e;
+            let mut next_cursor = 0;
+            while e < step.end {
+                let edge = e as usize;
                 e += 1;
-                if !edges.contains(edge) {
+                if !walk.edges.contains(edge as u32) {
                     continue;
                 }
-                let w = targets[edge as usize].as_u32();
+                let w = walk.targets[edge].as_u32();
                 if self.pre[w as usize] == NONE {
                     next = w;
+                    next_cursor = walk.target_starts[edge];
                     break;
                 }
             }
-            self.cursor[c] = e;
-            if next != NONE {
-                current = self.number(next, current, starts[next as usize]);
-                self.prefetch_targets(next, starts, targets);
-            } else if current == first {
-                break;
-            } else {
-                current = self.parent[c];
+            step.cursor = e;
+            let current = step.number;
+            if next == NONE {
+                self.path.pop();
+                continue;
             }
+            let number = self.number(next, current);
+            let end = walk.prefetch_targets(&self.pre, next_cursor, next);
+            self.path.push(PathStep {
+                number,
+                cursor: next_cursor,
+                end,
+            });
         }
     }
 
-    /// Asks for the memory that looking at `node`'s targets will read (their
-    /// numbers and edge offsets) all at once, instead of one miss at a time
-    /// as the search reaches each.
-    fn prefetch_targets(&self, node: u32, starts: &[u32], targets: &[NodeIndex]) {
-        let (Some(&a), Some(&b)) = (starts.get(node as usize), starts.get(node as usize + 1))
-        else {
-            return;
-        };
-        for target in targets.get(a as usize..b as usize).unwrap_or(&[]) {
-            prefetch(&self.pre, target.index());
-            prefetch(starts, target.index());
+    /// Heap bytes this holds.
+    fn heap_bytes(&self) -> usize {
+        4 * (self.pre.capacity() + self.parent.capacity())
+            + self.path.capacity() * std::mem::size_of::<PathStep>()
+    }
+}
+
+/// The graph's edges as the depth-first search reads them: beside each
+/// edge's target, the target's first edge. Reaching a node through an edge
+/// then tells where its edges are at once, so that looking at a node's
+/// targets can ask for their edges too (and not only for their numbers):
+/// the search waits for one memory access per node instead of two.
+struct SearchEdges<'a> {
+    starts: &'a [u32],
+    targets: &'a [NodeIndex],
+    /// Per edge: `starts[target]`.
+    target_starts: Vec<u32>,
+    edges: &'a EdgeSet,
+}
+
+impl<'a> SearchEdges<'a> {
+    fn new(graph: &'a HeapGraph, edges: &'a EdgeSet) -> Self {
+        let starts = graph.edge_starts();
+        let targets = graph.edge_targets();
+        let target_starts = (0..targets.len())
+            .map(|e| {
+                if let Some(ahead) = targets.get(e + PREFETCH_DISTANCE) {
+                    prefetch(starts, ahead.index());
+                }
+                starts.get(targets[e].index()).copied().unwrap_or(0)
+            })
+            .collect();
+        SearchEdges {
+            starts,
+            targets,
+            target_starts,
+            edges,
         }
+    }
+
+    /// Heap bytes this holds.
+    fn heap_bytes(&self) -> usize {
+        self.target_starts.capacity() * 4
+    }
+
+    /// Asks for the memory that looking at `node`'s targets will read (their
+    /// numbers, their edges and where those end) all at once, instead of one
+    /// miss at a time as the search reaches each. `first_edge` is `node`'s;
+    /// returns the end of `node`'s edges.
+    fn prefetch_targets(&self, pre: &[u32], first_edge: u32, node: u32) -> u32 {
+        let end = self.starts.get(node as usize + 1).copied().unwrap_or(0);
+        for e in first_edge as usize..end as usize {
+            let (Some(target), Some(&target_first)) =
+                (self.targets.get(e), self.target_starts.get(e))
+            else {
+                break;
+            };
+            prefetch(pre, target.index());
+            prefetch(self.starts, target.index() + 1);
+            prefetch(self.targets, target_first as usize);
+            prefetch(&self.target_starts, target_first as usize);
+        }
+        end
     }
 }
 
@@ -567,21 +678,18 @@ fn unreached_with_retainers(graph: &HeapGraph, edges: &EdgeSet, pre: &[u32]) -> 
 /// Predecessor lists in preorder-number space (CSR), keeping only
 /// predecessors numbered above their target. Predecessors numbered below
 /// lower the target's initial `semi` instead. Edges from or into leftovers
-/// are skipped (DevTools ignores them). `start` is a spare column of
-/// `count` entries reused for the offsets.
+/// are skipped (DevTools ignores them).
 fn later_predecessors(
     graph: &HeapGraph,
     edges: &EdgeSet,
     pre: &[u32],
     leftover_start: usize,
     info: &mut [Link],
-    mut start: Vec<u32>,
 ) -> (Vec<u32>, Vec<u32>) {
     let count = info.len();
     let limit = leftover_start.min(count) as u32;
     let targets = graph.edge_targets();
-    start.clear();
-    start.resize(count + 1, 0);
+    let mut start = vec![0u32; count + 1];
     for v in graph.nodes() {
         let js = pre[v.index()];
         if js >= limit {
