@@ -9,9 +9,10 @@ use crate::InputKind;
 /// Peak resident memory of a full analysis (`summary`: graph, dominator
 /// tree, retained sizes, class histogram) per byte of input, as measured on
 /// real dumps (README, "How big"; `benches/README.md`): HotSpot HPROF 0.77×
-/// (a 1.91 GB dump, 22.7 M objects; 0.93× for a 5.73 GB one, 68 M, before
-/// the analysis columns shrank), Node.js snapshots 0.98× (546 MB) and 0.93×
-/// (2.5 GB). Rounded up, so the estimate errs on the side of enough.
+/// (a 1.91 GB dump, 22.7 M objects) and 0.76× (a 5.73 GB one, 68 M), Node.js
+/// snapshots 0.98× (546 MB) and 0.93× (2.5 GB). Rounded up, so the estimate
+/// errs on the side of enough; HPROF more so, since a dump with 4-byte ids
+/// stores a reference in 4 bytes where the graph keeps 9.
 const HPROF_PEAK_PER_INPUT_BYTE: f64 = 1.0;
 const V8_SNAPSHOT_PEAK_PER_INPUT_BYTE: f64 = 1.1;
 
