@@ -281,27 +281,30 @@ impl DominatorTree {
         }
         drop(pred_start);
 
-        // Back to node space: the number → node column again, from `pre`,
-        // then `pre` itself becomes the node → dominator column.
+        // Back to node space: the number → node column again, from `pre`;
+        // `idom` turns into dominator nodes in number order (it is read in
+        // order, and a dominator is numbered below, usually near, its
+        // node), then `pre` becomes the node → dominator column.
         let mut vertex = vec![0u32; count];
         for (v, &j) in pre.iter().enumerate() {
             if let Some(slot) = vertex.get_mut(j as usize) {
                 *slot = v as u32;
             }
         }
-        for slot in pre.iter_mut() {
-            if *slot != NONE {
-                *slot = vertex[idom[*slot as usize] as usize];
-            }
+        for d in idom.iter_mut() {
+            *d = vertex[*d as usize];
         }
-        drop(idom);
+        for (&v, &d) in vertex.iter().zip(&idom) {
+            pre[v as usize] = d;
+        }
         // Each node's children, grouped by dominator in preorder: the tree's
         // index for browsing and for the bottom-up sums, built while the
         // preorder is at hand so that the tree need not keep it.
         let (start, nodes) = heapgraph_core::csr::group_by_key(n, || {
-            vertex.iter().skip(1).map(|&v| (pre[v as usize], v))
+            idom.iter().zip(&vertex).skip(1).map(|(&d, &v)| (d, v))
         });
         drop(vertex);
+        drop(idom);
         DominatorTree {
             idom: pre,
             children: DominatedNodes { start, nodes },
@@ -726,6 +729,13 @@ fn later_predecessors(
         }
         for e in graph.edge_range(v) {
             ask_ahead(e as usize, targets, pre, |jt| prefetch(&start, jt));
+            // A third stage: where the list slot of the target half as far
+            // ahead (its offset asked for above) will be written.
+            if let Some(t) = targets.get(e as usize + PREFETCH_DISTANCE / 2) {
+                if let Some(&slot) = pre.get(t.index()).and_then(|&jt| start.get(jt as usize)) {
+                    prefetch(&source, slot as usize);
+                }
+            }
             if !edges.contains(e) {
                 continue;
             }
