@@ -92,6 +92,8 @@ pub(crate) fn diff(
 /// Leaks from three snapshots (see `heapgraph.leaks`).
 #[pyfunction]
 #[pyo3(signature = (baseline, target, final_, top = 0, all_objects = false, ignore = Vec::new(), builtin_ignores = true, members = false))]
+// The arguments are the Python function's keyword arguments, one for one.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn leaks(
     py: Python<'_>,
     baseline: PyRef<'_, Snapshot>,
