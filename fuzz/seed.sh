@@ -87,7 +87,9 @@ for t in "$corpus"/*/; do
 done
 
 # The redact target starts from every parser's seeds (plain files only:
-# redaction reads gzip through a scratch file, not from memory).
+# redaction reads gzip through a scratch file, not from memory), not from
+# what fuzzing added to their corpora (files named by a 40-digit hash).
 for t in parse_v8 parse_v8_heapprofile parse_hprof parse_tracemalloc; do
-  cp "$corpus/$t"/* "$corpus/redact/" 2>/dev/null || true
+  find "$corpus/$t" -maxdepth 1 -type f -regextype posix-extended -not -regex '.*/[0-9a-f]{40}' \
+    -exec cp {} "$corpus/redact/" \;
 done
