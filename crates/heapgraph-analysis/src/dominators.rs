@@ -32,11 +32,12 @@
 //! more while they are summed (the tree's breadth-first order).
 //!
 //! Time: on a synthetic 10^7-node / 3·10^7-edge graph with random edges
-//! (`benches/dominators.rs`) 6–8 s of CPU on the development VM depending
-//! on the host's load (its dependent DRAM access costs 255 ns; 17.8 s
-//! before the prefetching below, 7–9 s before the search read its targets'
-//! first edges from its own column): about 3 s for the search, 1.5 s for the
-//! predecessor lists, 2–3 s for the semidominators.
+//! (`benches/dominators.rs`) 6.6–8.9 s of CPU on the development VM
+//! depending on the host (its dependent DRAM access costs 255 ns; 17.8 s
+//! before the prefetching below, 9–13 s before the search read its
+//! targets' first edges from a column of its own): about 2.5 s for the
+//! search, 1.5 s for the predecessor lists, 1.8 s for the semidominators,
+//! 0.4 s for retained sizes.
 //! The search is a chain of cache misses: which node comes next depends on
 //! the numbers of the current node's targets. Each node's targets, their
 //! numbers and their edges are asked for together as soon as the node is
