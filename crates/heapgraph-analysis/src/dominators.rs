@@ -14,7 +14,7 @@
 //! fine.
 //!
 //! Memory: the search keeps dense `u32` columns only. The depth-first
-//! search holds 8 bytes per node (node → preorder number, parent), 12 per
+//! search holds 8 bytes per node (node → preorder number, parent), 8 per
 //! node on its current path (the path's edge cursors), and 4 per edge: each
 //! edge's target's first edge, so that reaching a node tells where its edges
 //! are without first reading its offsets. The semidominator phase then
@@ -492,11 +492,13 @@ struct Search {
     path: Vec<PathStep>,
 }
 
-/// A node on the search's path.
+/// A node on the search's path: how far through its edges the search is.
+/// Its number is not kept: the top's is at hand, and each node below it is
+/// the parent of the one above (8 bytes per step, so a path as long as the
+/// graph, a linked list of millions, costs what the per-node columns it
+/// replaces did).
 #[derive(Clone, Copy)]
 struct PathStep {
-    /// Its preorder number.
-    number: u32,
     /// The next of its edges to look at.
     cursor: u32,
     /// The end of its edges.
@@ -524,12 +526,12 @@ impl Search {
 
     /// Searches from `start`, which becomes a child of number `parent`.
     fn run(&mut self, start: u32, parent: u32, walk: &SearchEdges<'_>) {
-        let number = self.number(start, parent);
+        // The number of the node on top of the path.
+        let mut current = self.number(start, parent);
         let cursor = walk.starts[start as usize];
         walk.prefetch_targets(&self.pre, cursor, start);
         self.path.clear();
         self.path.push(PathStep {
-            number,
             cursor,
             end: walk.starts[start as usize + 1],
         });
@@ -551,15 +553,14 @@ impl Search {
                 }
             }
             step.cursor = e;
-            let current = step.number;
             if next == NONE {
                 self.path.pop();
+                current = self.parent[current as usize];
                 continue;
             }
-            let number = self.number(next, current);
+            current = self.number(next, current);
             let end = walk.prefetch_targets(&self.pre, next_cursor, next);
             self.path.push(PathStep {
-                number,
                 cursor: next_cursor,
                 end,
             });
