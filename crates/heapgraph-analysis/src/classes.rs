@@ -62,51 +62,41 @@ impl ClassColumn {
         ClassColumn::Narrow(vec![u16::MAX; len])
     }
 
+    /// A 2-byte entry as a class id: `u16::MAX` is the narrow `NO_CLASS`.
+    fn widen(narrow: u16) -> u32 {
+        if narrow == u16::MAX {
+            NO_CLASS
+        } else {
+            u32::from(narrow)
+        }
+    }
+
     #[inline]
     fn get(&self, index: usize) -> Option<u32> {
-        match self {
-            ClassColumn::Narrow(column) => match column.get(index) {
-                Some(&c) if c != u16::MAX => Some(u32::from(c)),
-                _ => None,
-            },
-            ClassColumn::Wide(column) => match column.get(index) {
-                Some(&c) if c != NO_CLASS => Some(c),
-                _ => None,
-            },
-        }
+        let class = match self {
+            ClassColumn::Narrow(column) => Self::widen(*column.get(index)?),
+            ClassColumn::Wide(column) => *column.get(index)?,
+        };
+        (class != NO_CLASS).then_some(class)
     }
 
     /// Sets the class of node `index` (`NO_CLASS` for none).
     #[inline]
     fn set(&mut self, index: usize, class: u32) {
         if let ClassColumn::Narrow(column) = self {
-            match u16::try_from(class) {
-                Ok(narrow) if narrow != u16::MAX => {
-                    if let Some(slot) = column.get_mut(index) {
-                        *slot = narrow;
-                    }
-                    return;
+            let narrow = if class == NO_CLASS {
+                Some(u16::MAX)
+            } else {
+                u16::try_from(class).ok().filter(|&c| c != u16::MAX)
+            };
+            if let Some(narrow) = narrow {
+                if let Some(slot) = column.get_mut(index) {
+                    *slot = narrow;
                 }
-                _ if class == NO_CLASS => {
-                    if let Some(slot) = column.get_mut(index) {
-                        *slot = u16::MAX;
-                    }
-                    return;
-                }
-                _ => {
-                    let wide = column
-                        .iter()
-                        .map(|&c| {
-                            if c == u16::MAX {
-                                NO_CLASS
-                            } else {
-                                u32::from(c)
-                            }
-                        })
-                        .collect();
-                    *self = ClassColumn::Wide(wide);
-                }
+                return;
             }
+            // A class that needs more than 2 bytes: widen, then set below.
+            *self = ClassColumn::Wide(column.iter().map(|&c| Self::widen(c)).collect());
         }
         if let ClassColumn::Wide(column) = self {
             if let Some(slot) = column.get_mut(index) {
