@@ -593,7 +593,7 @@ impl<'a> SearchEdges<'a> {
         let targets = graph.edge_targets();
         let mut target_starts = huge_pages::with_capacity(targets.len());
         target_starts.extend((0..targets.len()).map(|e| {
-            if let Some(ahead) = targets.get(e + PREFETCH_DISTANCE) {
+            if let Some(ahead) = targets.get(e + GATHER_PREFETCH_DISTANCE) {
                 prefetch(starts, ahead.index());
             }
             starts.get(targets[e].index()).copied().unwrap_or(0)
@@ -761,6 +761,13 @@ fn later_predecessors(
 /// will read at random: far enough to cover a DRAM access, near enough that
 /// the lines are still in L1 when used.
 const PREFETCH_DISTANCE: usize = 16;
+
+/// How far ahead a loop that only gathers (one random read per step, no
+/// other work) asks for memory: its steps are so short that
+/// `PREFETCH_DISTANCE` of them do not cover a DRAM access. Building the
+/// search's edge column with 64 instead of 16 took it from 0.18–0.5 s to
+/// 0.15 s on the random 10^7-node graph, 0.12 to 0.074 s on the local one.
+const GATHER_PREFETCH_DISTANCE: usize = 64;
 
 /// For a loop over edges in order: prefetches the preorder number of the
 /// target `2 · PREFETCH_DISTANCE` edges ahead, and hands the number of the
