@@ -9,6 +9,9 @@
 # Environment:
 #   SCALE               default | full | huge (full, but a 2.5 GB V8 snapshot and no JS tools) | ram | small (a smoke test of the script itself)
 #   RAM_LIMIT           the memory cgroup's limit for SCALE=ram (default 2G)
+#   RAM_BIG             SCALE=ram: 0 leaves out the ≈ 6 GB dump (default 1)
+#   RAM_PEERS           SCALE=ram: 1 also runs hprof-analyzer on the ≈ 2 GB dump, unconstrained and
+#                       in the same cgroup (default 0)
 #   HEAPGRAPH_BENCH_DIR scratch dir for tools, dumps and results (default ~/.cache/heapgraph/bench);
 #                       nothing is written into the repository
 #   ONLY                formats to run, comma separated: v8,hprof,tm (default all three)
@@ -133,6 +136,9 @@ if step install; then
   if has hprof && [[ "$SCALE" != ram ]]; then
     cargo_tool hprof-analyzer "$HPROF_ANALYZER_VERSION"
     cargo_tool hprof-slurp "$HPROF_SLURP_VERSION"
+  fi
+  if [[ "$SCALE" == ram && "${RAM_PEERS:-0}" == 1 ]]; then
+    cargo_tool hprof-analyzer "$HPROF_ANALYZER_VERSION"
   fi
   if has v8; then
     install_devtools
@@ -287,7 +293,9 @@ memory_cgroup() {
   echo "$group"
 }
 if [[ "$SCALE" == ram ]]; then
-  for file in "$HP_FILE" "$HP_BIG_FILE"; do
+  ram_files=("$HP_FILE")
+  [[ "${RAM_BIG:-1}" == 0 ]] || ram_files+=("$HP_BIG_FILE")
+  for file in "${ram_files[@]}"; do
     measure "$file" "full analysis" heapgraph 2 -- "$HG" --quiet summary "$file"
     cp "$RESULTS/logs/$(printf '%02d' "$RUN")-"*.out "$RESULTS/unconstrained.out"
     group=$(memory_cgroup)
@@ -300,6 +308,15 @@ if [[ "$SCALE" == ram ]]; then
       log "  output differs from the unconstrained run (or the run failed)"
     fi
   done
+  if [[ "${RAM_PEERS:-0}" == 1 ]]; then
+    [[ -x "$TOOLS/bin/hprof-analyzer" ]] || log "hprof-analyzer is not installed: its rows will fail"
+    measure "$HP_FILE" "full analysis" "hprof-analyzer" 1 -- \
+      "$TOOLS/bin/hprof-analyzer" "$HP_FILE" "$RESULTS/logs/hprof-analyzer.report.json"
+    group=$(memory_cgroup)
+    measure "$HP_FILE" "full analysis" "hprof-analyzer, $RAM_LIMIT cgroup" 1 -- \
+      bash -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$group" \
+      "$TOOLS/bin/hprof-analyzer" "$HP_FILE" "$RESULTS/logs/hprof-analyzer.limited.report.json"
+  fi
 elif has hprof; then
   heapgraph_runs "$HP_FILE" "full analysis" -- summary "$HP_FILE"
   [[ -x "$TOOLS/bin/hprof-analyzer" ]] || log "hprof-analyzer is not installed: its rows will fail"
