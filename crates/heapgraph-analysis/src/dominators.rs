@@ -37,16 +37,13 @@
 //! before the prefetching below, 9–13 s before the search read its
 //! targets' first edges from a column of its own): about 2.5 s for the
 //! search, 1.5 s for the predecessor lists, 1.8 s for the semidominators,
-//! 0.4 s for retained sizes. Its columns, and the graph's edge columns,
-//! are asked to be on 2 MiB pages ([`heapgraph_core::huge_pages`]), which
-//! took 7–12 % off the random graph and 15–19 % off the local one; `eval`
-//! compressing by halving in one walk (instead of a walk up and a walk
-//! down) about 9 % more, and marking the edges not followed in the
-//! search's own edge column (instead of asking the edge set, a miss per
-//! node) 0.3–0.85 s more, and asking for the first four links each `eval`
-//! reads (not two) about 1 s more: 4.9–5.2 s on the random graph, 3.9 s on
-//! the local one, against 7.2–7.7 s and 5.2–6.1 s for the same runs of
-//! the code before these changes.
+//! 0.4 s for retained sizes. Then `eval` compressing by halving in one
+//! walk (instead of a walk up and a walk down), the edges not followed
+//! marked in the search's own edge column (instead of asking the edge set,
+//! a miss per node), the first four links each `eval` reads asked for (not
+//! two) and longer prefetch distances for the loops that only gather:
+//! 5.6 s on the random graph and 4.0–4.2 s on the local one, against
+//! 7.5–8.1 s and 5.6–6.1 s for interleaved runs of the code before them.
 //! The search is a chain of cache misses: which node comes next depends on
 //! the numbers of the current node's targets. Each node's targets, their
 //! numbers and their edges are asked for together as soon as the node is
@@ -61,7 +58,7 @@
 //! size, but still retainers of what they reference). Whatever the rule,
 //! they are listed in [`DominatorTree::unreachable`].
 
-use heapgraph_core::{huge_pages, HeapGraph, NodeIndex, SizeSums, Sizes};
+use heapgraph_core::{HeapGraph, NodeIndex, SizeSums, Sizes};
 
 use crate::policy::{EdgeSet, UnreachableNodes};
 
@@ -214,7 +211,7 @@ impl DominatorTree {
         // parent at worst): such predecessors are semidominator candidates
         // as they are, so only predecessors numbered above a node go into
         // its list.
-        let mut info: Vec<Link> = huge_pages::with_capacity(parent.len());
+        let mut info: Vec<Link> = Vec::with_capacity(parent.len());
         info.extend(parent.iter().map(|&p| Link {
             ancestor: p,
             best: p,
@@ -313,7 +310,7 @@ impl DominatorTree {
         // `idom` turns into dominator nodes in number order (it is read in
         // order, and a dominator is numbered below, usually near, its
         // node), then `pre` becomes the node → dominator column.
-        let mut vertex = huge_pages::filled(count, 0u32);
+        let mut vertex = vec![0u32; count];
         for (v, &j) in pre.iter().enumerate() {
             if let Some(slot) = vertex.get_mut(j as usize) {
                 *slot = v as u32;
@@ -473,7 +470,7 @@ impl DominatedNodes {
         if self.start.len() < 2 {
             return Vec::new();
         }
-        let mut order: Vec<u32> = huge_pages::with_capacity(self.nodes.len() + 1);
+        let mut order: Vec<u32> = Vec::with_capacity(self.nodes.len() + 1);
         order.push(0);
         let mut i = 0;
         while let Some(&v) = order.get(i) {
@@ -535,8 +532,8 @@ struct PathStep {
 impl Search {
     fn new(n: usize) -> Self {
         Search {
-            pre: huge_pages::filled(n, NONE),
-            parent: huge_pages::with_capacity(n),
+            pre: vec![NONE; n],
+            parent: Vec::with_capacity(n),
             numbered: 0,
             path: Vec::new(),
         }
@@ -622,7 +619,7 @@ impl<'a> SearchEdges<'a> {
     fn new(graph: &'a HeapGraph, edges: &EdgeSet) -> Self {
         let starts = graph.edge_starts();
         let targets = graph.edge_targets();
-        let mut target_starts = huge_pages::with_capacity(targets.len());
+        let mut target_starts = Vec::with_capacity(targets.len());
         target_starts.extend((0..targets.len()).map(|e| {
             if let Some(ahead) = targets.get(e + GATHER_PREFETCH_DISTANCE) {
                 prefetch(starts, ahead.index());
@@ -730,7 +727,7 @@ fn later_predecessors(
     let count = info.len();
     let limit = leftover_start.min(count) as u32;
     let targets = graph.edge_targets();
-    let mut start = huge_pages::filled(count + 1, 0u32);
+    let mut start = vec![0u32; count + 1];
     for v in graph.nodes() {
         let js = pre[v.index()];
         if js >= limit {
@@ -759,7 +756,7 @@ fn later_predecessors(
     for i in 0..count {
         start[i + 1] += start[i];
     }
-    let mut source = huge_pages::filled(start[count] as usize, 0u32);
+    let mut source = vec![0u32; start[count] as usize];
     for v in graph.nodes() {
         let js = pre[v.index()];
         if js >= limit {

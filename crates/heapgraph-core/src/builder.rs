@@ -411,11 +411,6 @@ impl GraphBuilder {
         kind.shrink_to_fit();
         name.shrink_to_fit();
         self_size.shrink_to_fit();
-        // The columns the dominator search and the retained-size sums read
-        // at random, onto huge pages now that they are final.
-        crate::huge_pages::collapse(&edge_start);
-        crate::huge_pages::collapse(&edge_target);
-        self_size.collapse_into_huge_pages();
 
         Ok(HeapGraph {
             info: self.info,

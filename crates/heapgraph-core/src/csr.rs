@@ -12,7 +12,7 @@ pub fn group_by_key<I>(groups: usize, pairs: impl Fn() -> I) -> (Vec<u32>, Vec<u
 where
     I: Iterator<Item = (u32, u32)>,
 {
-    let mut start = crate::huge_pages::filled(groups + 1, 0u32);
+    let mut start = vec![0u32; groups + 1];
     for (key, _) in pairs() {
         if let Some(count) = start.get_mut(key as usize + 1) {
             *count += 1;
@@ -24,7 +24,7 @@ where
     // Fill with `start[k]` as group k's cursor (no second column): once
     // every item is placed it holds where group k ends, which is where
     // group k + 1 starts, so shifting by one restores the offsets.
-    let mut items = crate::huge_pages::filled(start[groups] as usize, 0u32);
+    let mut items = vec![0u32; start[groups] as usize];
     for (key, item) in pairs() {
         if (key as usize) < groups {
             let slot = &mut start[key as usize];

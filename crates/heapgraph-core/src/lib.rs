@@ -51,7 +51,6 @@ mod builder;
 mod consumed;
 pub mod csr;
 mod graph;
-pub mod huge_pages;
 mod ids;
 mod kinds;
 mod object_ids;

@@ -114,12 +114,6 @@ impl Sizes {
         self.large.shrink_to_fit();
     }
 
-    /// Moves the column onto huge pages where the kernel allows
-    /// ([`crate::huge_pages::collapse`]).
-    pub(crate) fn collapse_into_huge_pages(&self) {
-        crate::huge_pages::collapse(&self.small);
-    }
-
     /// Heap bytes held.
     pub fn heap_bytes(&self) -> usize {
         self.small.capacity() * 4 + self.large.capacity() * std::mem::size_of::<(u32, u64)>()
@@ -142,7 +136,7 @@ impl SizeSums {
     /// `len` entries of 0.
     pub fn zeroed(len: usize) -> SizeSums {
         SizeSums {
-            small: crate::huge_pages::filled(len, 0),
+            small: vec![0; len],
             large: hashbrown::HashMap::new(),
         }
     }
