@@ -211,11 +211,13 @@ impl DominatorTree {
         // parent at worst): such predecessors are semidominator candidates
         // as they are, so only predecessors numbered above a node go into
         // its list.
-        let mut info: Vec<Link> = Vec::with_capacity(parent.len());
-        info.extend(parent.iter().map(|&p| Link {
-            ancestor: p,
-            best: p,
-        }));
+        let mut info: Vec<Link> = parent
+            .iter()
+            .map(|&p| Link {
+                ancestor: p,
+                best: p,
+            })
+            .collect();
         if unreachable == UnreachableNodes::KeepAsRetainers {
             // The root points to every unreached node.
             for v in &report.nodes {
@@ -619,17 +621,18 @@ impl<'a> SearchEdges<'a> {
     fn new(graph: &'a HeapGraph, edges: &EdgeSet) -> Self {
         let starts = graph.edge_starts();
         let targets = graph.edge_targets();
-        let mut target_starts = Vec::with_capacity(targets.len());
-        target_starts.extend((0..targets.len()).map(|e| {
-            if let Some(ahead) = targets.get(e + GATHER_PREFETCH_DISTANCE) {
-                prefetch(starts, ahead.index());
-            }
-            if edges.contains(e as u32) {
-                starts.get(targets[e].index()).copied().unwrap_or(0)
-            } else {
-                NONE
-            }
-        }));
+        let target_starts = (0..targets.len())
+            .map(|e| {
+                if let Some(ahead) = targets.get(e + GATHER_PREFETCH_DISTANCE) {
+                    prefetch(starts, ahead.index());
+                }
+                if edges.contains(e as u32) {
+                    starts.get(targets[e].index()).copied().unwrap_or(0)
+                } else {
+                    NONE
+                }
+            })
+            .collect();
         SearchEdges {
             starts,
             targets,
