@@ -42,8 +42,9 @@
 //! marked in the search's own edge column (instead of asking the edge set,
 //! a miss per node), the first four links each `eval` reads asked for (not
 //! two) and longer prefetch distances for the loops that only gather:
-//! 5.6 s on the random graph and 4.0–4.2 s on the local one, against
-//! 7.5–8.1 s and 5.6–6.1 s for interleaved runs of the code before them.
+//! 5.4–6.2 s on the random graph and 4.0–4.8 s on the local one, against
+//! 7.4–9.5 s and 5.4–7.5 s for interleaved runs of the code before them
+//! (the VM's speed varies by that much within an hour).
 //! The search is a chain of cache misses: which node comes next depends on
 //! the numbers of the current node's targets. Each node's targets, their
 //! numbers and their edges are asked for together as soon as the node is
@@ -405,11 +406,18 @@ impl DominatorTree {
         // Each node after its dominator in breadth-first order, so walking
         // that order backwards finishes every subtree before its dominator
         // reads it. Unlike a depth-first walk, the nodes to come are known
-        // ahead, so their dominators can be asked for early.
+        // ahead, so their dominators, their sums and their dominators' sums
+        // can be asked for early.
         let order = self.children.breadth_first_order();
         for j in (1..order.len()).rev() {
-            if let Some(&ahead) = order.get(j.wrapping_sub(PREFETCH_DISTANCE)) {
+            if let Some(&ahead) = order.get(j.wrapping_sub(2 * PREFETCH_DISTANCE)) {
                 prefetch(&self.idom, ahead as usize);
+                prefetch(retained.narrow_entries(), ahead as usize);
+            }
+            if let Some(&ahead) = order.get(j.wrapping_sub(PREFETCH_DISTANCE)) {
+                if let Some(&d) = self.idom.get(ahead as usize) {
+                    prefetch(retained.narrow_entries(), d as usize);
+                }
             }
             let v = order[j] as usize;
             retained.add(self.idom[v] as usize, retained.get(v));

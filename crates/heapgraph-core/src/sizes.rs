@@ -179,6 +179,12 @@ impl SizeSums {
         }
     }
 
+    /// The 4-byte entries, `u32::MAX` where the value is in the side table:
+    /// for a caller that wants to ask for them ahead of a random walk.
+    pub fn narrow_entries(&self) -> &[u32] {
+        &self.small
+    }
+
     /// Adds `size` to the entry at `index`, saturating at `u64::MAX`.
     #[inline]
     pub fn add(&mut self, index: usize, size: u64) {
