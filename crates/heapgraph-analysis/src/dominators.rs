@@ -260,35 +260,16 @@ impl DominatorTree {
             let mut s = info[i].best;
             for k in (pred_start[i] as usize..pred_start[i + 1] as usize).rev() {
                 // Four stages, walking down the lists (each list too, so
-                // that `k - d` is always the predecessor `d` steps on): a
-                // predecessor's link first, then the ancestor it names once
-                // the link has had time to arrive, then that ancestor's
-                // (where `eval`, halving, goes next), then the one above
-                // it: the first four links `eval` reads, each asked for
-                // when the one naming it should be in cache.
-                if let Some(&ahead) = pred_source.get(k.wrapping_sub(3 * PREFETCH_DISTANCE)) {
-                    prefetch(&info, ahead as usize);
-                }
-                if let Some(&ahead) = pred_source.get(k.wrapping_sub(2 * PREFETCH_DISTANCE)) {
-                    if let Some(link) = info.get(ahead as usize) {
-                        prefetch(&info, link.ancestor as usize);
-                    }
-                }
-                if let Some(&ahead) = pred_source.get(k.wrapping_sub(PREFETCH_DISTANCE)) {
-                    if let Some(up) = info
-                        .get(ahead as usize)
-                        .and_then(|link| info.get(link.ancestor as usize))
+                // that `k - d` is always the predecessor `d` steps on): the
+                // first four links `eval` reads (a predecessor's, then each
+                // ancestor's in turn, where halving goes), each asked for
+                // when the link naming it should be in cache.
+                for (distance, steps) in EVAL_PREFETCH_STAGES {
+                    if let Some(x) = pred_source
+                        .get(k.wrapping_sub(distance))
+                        .and_then(|&p| link_above(&info, p, steps))
                     {
-                        prefetch(&info, up.ancestor as usize);
-                    }
-                }
-                if let Some(&ahead) = pred_source.get(k.wrapping_sub(PREFETCH_DISTANCE / 2)) {
-                    if let Some(up) = info
-                        .get(ahead as usize)
-                        .and_then(|link| info.get(link.ancestor as usize))
-                        .and_then(|link| info.get(link.ancestor as usize))
-                    {
-                        prefetch(&info, up.ancestor as usize);
+                        prefetch(&info, x as usize);
                     }
                 }
                 s = s.min(eval(pred_source[k], i as u32 + 1, &mut info));
@@ -873,6 +854,26 @@ struct Link {
     /// at first). Keeping the value rather than the node that has it (the
     /// textbook's `label`) saves `eval` a second random read per step.
     best: u32,
+}
+
+/// The semidominator loop's prefetch stages: how many predecessors ahead,
+/// and how many links up from that predecessor the node asked for is.
+const EVAL_PREFETCH_STAGES: [(usize, usize); 4] = [
+    (3 * PREFETCH_DISTANCE, 0),
+    (2 * PREFETCH_DISTANCE, 1),
+    (PREFETCH_DISTANCE, 2),
+    (PREFETCH_DISTANCE / 2, 3),
+];
+
+/// The node `steps` links above `node` in the forest as it stands now
+/// (`None` where a link leads out of `info`).
+#[inline(always)]
+fn link_above(info: &[Link], node: u32, steps: usize) -> Option<u32> {
+    let mut x = node;
+    for _ in 0..steps {
+        x = info.get(x as usize)?.ancestor;
+    }
+    Some(x)
 }
 
 /// Semi-NCA's `eval`: the smallest semidominator on the path from `v` up
