@@ -118,7 +118,7 @@ impl<'g> HeapAnalysis<'g> {
             let reach = policy.reach_edges(graph);
             DominatorTree::compute_with_roots(
                 graph,
-                &edges,
+                edges,
                 policy.unreachable,
                 &extra_roots,
                 reach.as_ref(),

@@ -13,23 +13,33 @@
 //! immediate dominator. Nothing recurses, so chains of millions of nodes are
 //! fine.
 //!
-//! Memory: the search keeps dense `u32` columns only. The depth-first
-//! search holds 8 bytes per node (node → preorder number, parent), 8 per
-//! node on its current path (the path's edge cursors), and 4 per edge: each
-//! edge's target's first edge, so that reaching a node tells where its edges
-//! are without first reading its offsets. The semidominator phase then
-//! holds 20 bytes per node (node → number, parent, an 8-byte link of
-//! ancestor and smallest semidominator, predecessor offsets, which also
-//! receive the finished semidominators) plus 4 bytes per counted edge that
-//! points to a node numbered lower than its source (predecessors numbered
-//! lower are folded into the initial semidominator), plus one bit per edge
-//! for the edge set. On heap dumps (a shallow search path, about two edges
-//! per node) the second phase is the peak. At the end the preorder → node
-//! column is built from the node → number column for as long as it takes to
-//! group every node's children by dominator; the finished tree keeps 12
-//! bytes per node (the dominator column and that children index, from which
-//! retained sizes are summed bottom-up); retained sizes add 4 more, and 4
-//! more while they are summed (the tree's breadth-first order).
+//! Memory: dense columns only. The depth-first search holds 12 bytes per
+//! node (node → preorder number, and the 8-byte link Semi-NCA starts from:
+//! the parent, as ancestor and as first smallest semidominator), 8 per node
+//! on its current path (the path's edge cursors), and 4 per edge: each
+//! edge's target's first edge, so that reaching a node tells where its
+//! edges are without first reading its offsets. As the search looks at an
+//! edge it overwrites that with the target's number (`NONE` for its tree
+//! edges and the edges it does not follow), so the predecessors are read
+//! from this column in order instead of by looking every target's number up
+//! again. A first pass folds each predecessor numbered below its target
+//! into the target's initial semidominator, counts the ones numbered above
+//! (a byte per node, a side table past 255) and moves their targets'
+//! numbers to the front of the column, which is then cut to them: 13 bytes
+//! per node and the column. A second pass files them into lists (CSR in
+//! number space, 4 bytes per node of offsets, which later also receive the
+//! finished semidominators): 16 bytes per node plus 8 per listed
+//! predecessor while the moved numbers and the lists are both there, then
+//! 20 plus 4 per listed predecessor (a dominator column copied from the
+//! parents) for the semidominators. Heap dumps have about two edges and one
+//! listed predecessor per node, where the last two phases are the peak
+//! (before, one phase of 20 bytes per node plus 4 per listed predecessor
+//! was; the moved numbers cost the difference). At the end the preorder →
+//! node column is built from the node → number column for as long as it
+//! takes to group every node's children by dominator; the finished tree
+//! keeps 12 bytes per node (the dominator column and that children index,
+//! from which retained sizes are summed bottom-up); retained sizes add 4
+//! more, and 4 more while they are summed (the tree's breadth-first order).
 //!
 //! Time: on a synthetic 10^7-node / 3·10^7-edge graph with random edges
 //! (`benches/dominators.rs`) 6.6–8.9 s of CPU on the development VM
@@ -44,7 +54,10 @@
 //! two) and longer prefetch distances for the loops that only gather:
 //! 5.4–6.2 s on the random graph and 4.0–4.8 s on the local one, against
 //! 7.4–9.5 s and 5.4–7.5 s for interleaved runs of the code before them
-//! (the VM's speed varies by that much within an hour).
+//! (the VM's speed varies by that much within an hour). Reading the
+//! predecessors from the search's column (which held only first edges
+//! before) took their two passes from 1.8–2.3 s to 0.8–1.0 s on the random
+//! graph (0.9–1.5 s to 0.6–0.8 s on the local one) in interleaved runs.
 //! The search is a chain of cache misses: which node comes next depends on
 //! the numbers of the current node's targets. Each node's targets, their
 //! numbers and their edges are asked for together as soon as the node is
@@ -58,6 +71,9 @@
 //! children of the root), MAT's (no dominator) or NetBeans' (no retained
 //! size, but still retainers of what they reference). Whatever the rule,
 //! they are listed in [`DominatorTree::unreachable`].
+
+use std::borrow::Cow;
+use std::collections::HashMap;
 
 use heapgraph_core::{HeapGraph, NodeIndex, SizeSums, Sizes};
 
@@ -122,7 +138,7 @@ impl DominatorTree {
         edges: &EdgeSet,
         unreachable: UnreachableNodes,
     ) -> DominatorTree {
-        DominatorTree::compute_with_roots(graph, edges, unreachable, &[], None)
+        DominatorTree::compute_from(graph, Cow::Borrowed(edges), unreachable, &[], None)
     }
 
     /// As [`compute`](Self::compute), with `extra_roots` held directly by
@@ -130,10 +146,28 @@ impl DominatorTree {
     /// [`UnreachableNodes::KeepAsRetainers`], `reach_edges` (when given)
     /// decides which nodes count as reachable, instead of `edges`: NetBeans
     /// decides liveness without `Finalizer.referent` but counts it as a
-    /// retainer.
+    /// retainer. `edges` is taken so that its bit per edge is freed as soon
+    /// as the search is done with it, before the predecessor lists are
+    /// built.
     pub fn compute_with_roots(
         graph: &HeapGraph,
-        edges: &EdgeSet,
+        edges: EdgeSet,
+        unreachable: UnreachableNodes,
+        extra_roots: &[NodeIndex],
+        reach_edges: Option<&EdgeSet>,
+    ) -> DominatorTree {
+        DominatorTree::compute_from(
+            graph,
+            Cow::Owned(edges),
+            unreachable,
+            extra_roots,
+            reach_edges,
+        )
+    }
+
+    fn compute_from(
+        graph: &HeapGraph,
+        edges: Cow<'_, EdgeSet>,
         unreachable: UnreachableNodes,
         extra_roots: &[NodeIndex],
         reach_edges: Option<&EdgeSet>,
@@ -151,12 +185,12 @@ impl DominatorTree {
             };
         }
         // Iterative depth-first search in edge order.
-        let walk = SearchEdges::new(graph, edges);
+        let mut walk = SearchEdges::new(graph, &edges);
         let mut search = Search::new(n);
-        search.run(0, 0, &walk);
+        search.run(0, 0, &mut walk);
         for &x in extra_roots {
             if x.index() < n && search.pre[x.index()] == NONE {
-                search.run(x.as_u32(), 0, &walk);
+                search.run(x.as_u32(), 0, &mut walk);
             }
         }
         let reached_from_root = search.numbered as usize;
@@ -168,11 +202,11 @@ impl DominatorTree {
                 .map(NodeIndex::new)
                 .collect();
             if unreachable == UnreachableNodes::AttachToRoot {
-                let retained = unreached_with_retainers(graph, edges, &search.pre);
+                let retained = unreached_with_retainers(graph, &edges, &search.pre);
                 for v in 0..n {
                     if search.pre[v] == NONE && !retained.contains(v as u32) {
                         report.search_starts.push(NodeIndex::new(v as u32));
-                        search.run(v as u32, 0, &walk);
+                        search.run(v as u32, 0, &mut walk);
                     }
                 }
                 leftover_start = search.numbered as usize;
@@ -186,7 +220,7 @@ impl DominatorTree {
                 for v in 0..n {
                     if search.pre[v] == NONE {
                         report.search_starts.push(NodeIndex::new(v as u32));
-                        search.run(v as u32, 0, &walk);
+                        search.run(v as u32, 0, &mut walk);
                     }
                 }
             }
@@ -197,28 +231,25 @@ impl DominatorTree {
             }
         }
         let search_peak_bytes = search.heap_bytes() + walk.heap_bytes() + edges.heap_bytes();
-        drop(walk);
+        // The search's column says which edges it followed from here on.
+        drop(edges);
         let Search {
             mut pre,
-            parent,
+            mut info,
             numbered,
             path,
         } = search;
         drop(path);
         let count = numbered as usize;
+        let limit = leftover_start.min(count) as u32;
 
         // Semi-NCA, in preorder-number space. Before a node is processed its
         // `best` holds the smallest predecessor numbered below it (its
         // parent at worst): such predecessors are semidominator candidates
         // as they are, so only predecessors numbered above a node go into
-        // its list.
-        let mut info: Vec<Link> = parent
-            .iter()
-            .map(|&p| Link {
-                ancestor: p,
-                best: p,
-            })
-            .collect();
+        // its list. The parents are in `info` only until the lists are
+        // built (then the dominator column is copied from there), so that
+        // the lists take the place of a parent column.
         if unreachable == UnreachableNodes::KeepAsRetainers {
             // The root points to every unreached node.
             for v in &report.nodes {
@@ -234,16 +265,30 @@ impl DominatorTree {
                 }
             }
         }
-        let mut idom = parent;
-        let (mut pred_start, pred_source) =
-            later_predecessors(graph, edges, &pre, leftover_start, &mut info);
-        let peak_scratch_bytes = search_peak_bytes.max(
+        let SearchEdges {
+            target_starts: numbers,
+            ..
+        } = walk;
+        let column_bytes = numbers.capacity() * 4;
+        let (mut pred_start, later) = count_predecessors(graph, &pre, numbers, limit, &mut info);
+        let node_columns_bytes = 4 * pre.capacity() + info.capacity() * std::mem::size_of::<Link>();
+        // The pass itself (a byte per count), then the lists being filled.
+        let count_peak_bytes = search_peak_bytes
+            .max(node_columns_bytes + info.len() + column_bytes + later.marked.heap_bytes())
+            .max(
+                node_columns_bytes
+                    + 4 * pred_start.capacity()
+                    + later.heap_bytes()
+                    + later.targets.capacity() * 4,
+            );
+        let pred_source = later.fill(graph, &pre, limit, &mut pred_start);
+        let mut idom: Vec<u32> = info.iter().map(|link| link.ancestor).collect();
+        let peak_scratch_bytes = count_peak_bytes.max(
             pre.capacity() * 4
                 + info.capacity() * std::mem::size_of::<Link>()
                 + idom.capacity() * 4
                 + pred_start.capacity() * 4
-                + pred_source.capacity() * 4
-                + edges.heap_bytes(),
+                + pred_source.capacity() * 4,
         );
         // Nodes in decreasing preorder: node `i`'s semidominator is the
         // smallest `best` that `eval` finds above its later predecessors.
@@ -497,8 +542,11 @@ impl DominatedNodes {
 struct Search {
     /// Node → preorder number (`NONE` = unvisited).
     pre: Vec<u32>,
-    /// Preorder number → the parent's preorder number.
-    parent: Vec<u32>,
+    /// Preorder number → Semi-NCA's link: the parent's preorder number, as
+    /// the ancestor and as the first `best`. Pushed here rather than
+    /// converted from a parent column later, when the search's edge column
+    /// is still there.
+    info: Vec<Link>,
     /// The nodes numbered so far.
     numbered: u32,
     /// The path from the search's start to the current node. Only nodes on
@@ -524,7 +572,7 @@ impl Search {
     fn new(n: usize) -> Self {
         Search {
             pre: vec![NONE; n],
-            parent: Vec::with_capacity(n),
+            info: Vec::with_capacity(n),
             numbered: 0,
             path: Vec::new(),
         }
@@ -534,13 +582,16 @@ impl Search {
     fn number(&mut self, node: u32, parent: u32) -> u32 {
         let k = self.numbered;
         self.pre[node as usize] = k;
-        self.parent.push(parent);
+        self.info.push(Link {
+            ancestor: parent,
+            best: parent,
+        });
         self.numbered += 1;
         k
     }
 
     /// Searches from `start`, which becomes a child of number `parent`.
-    fn run(&mut self, start: u32, parent: u32, walk: &SearchEdges<'_>) {
+    fn run(&mut self, start: u32, parent: u32, walk: &mut SearchEdges<'_>) {
         // The number of the node on top of the path.
         let mut current = self.number(start, parent);
         let cursor = walk.starts[start as usize];
@@ -562,16 +613,20 @@ impl Search {
                     continue; // not followed
                 }
                 let w = walk.targets[edge].as_u32();
-                if self.pre[w as usize] == NONE {
+                let number = self.pre[w as usize];
+                if number == NONE {
+                    // The tree edge: `w`'s parent is known without it.
+                    walk.target_starts[edge] = NONE;
                     next = w;
                     next_cursor = target_first;
                     break;
                 }
+                walk.target_starts[edge] = number;
             }
             step.cursor = e;
             if next == NONE {
                 self.path.pop();
-                current = self.parent[current as usize];
+                current = self.info[current as usize].ancestor;
                 continue;
             }
             current = self.number(next, current);
@@ -585,7 +640,8 @@ impl Search {
 
     /// Heap bytes this holds.
     fn heap_bytes(&self) -> usize {
-        4 * (self.pre.capacity() + self.parent.capacity())
+        4 * self.pre.capacity()
+            + self.info.capacity() * std::mem::size_of::<Link>()
             + self.path.capacity() * std::mem::size_of::<PathStep>()
     }
 }
@@ -705,35 +761,50 @@ fn unreached_with_retainers(graph: &HeapGraph, edges: &EdgeSet, pre: &[u32]) -> 
     retained
 }
 
-/// Predecessor lists in preorder-number space (CSR), keeping only
-/// predecessors numbered above their target. Predecessors numbered below
-/// lower the target's initial `semi` instead. Edges from or into leftovers
-/// are skipped (DevTools ignores them).
-fn later_predecessors(
+/// The first pass of the predecessor lists, over the numbers the search
+/// left in its edge column (read in order, so the only random accesses are
+/// the counts and `best`s they index): each predecessor numbered below its
+/// target (other than the parent, whose tree edge the search left out)
+/// lowers the target's `best`; each one numbered above is counted and kept
+/// for the second pass, its edge marked and its target's number moved to
+/// the front of the column, which is then cut to those. Returns where each
+/// list starts (`count + 1` entries, the last one the total). Edges from or
+/// into leftovers (numbered `limit` and above) are skipped (DevTools ignores
+/// them).
+///
+/// The counts are bytes while the column is whole (a count that reaches 255
+/// goes on in a side table), so that this pass holds 1 byte per node for
+/// them instead of the offsets' 4.
+fn count_predecessors(
     graph: &HeapGraph,
-    edges: &EdgeSet,
     pre: &[u32],
-    leftover_start: usize,
+    mut numbers: Vec<u32>,
+    limit: u32,
     info: &mut [Link],
-) -> (Vec<u32>, Vec<u32>) {
+) -> (Vec<u32>, LaterPredecessors) {
     let count = info.len();
-    let limit = leftover_start.min(count) as u32;
-    let targets = graph.edge_targets();
-    let mut start = vec![0u32; count + 1];
+    let mut counts = vec![0u8; count];
+    let mut overflow: HashMap<u32, u32> = HashMap::new();
+    // The target whose count last went past 255, and how many more it has
+    // had since.
+    let mut hot = (NONE, 0u32);
+    let mut marked = EdgeSet::none(numbers.len());
+    let mut kept = 0;
     for v in graph.nodes() {
         let js = pre[v.index()];
         if js >= limit {
             continue;
         }
         for e in graph.edge_range(v) {
-            ask_ahead(e as usize, targets, pre, |jt| {
-                prefetch(info, jt);
-                prefetch(&start, jt + 1);
-            });
-            if !edges.contains(e) {
-                continue;
+            let e = e as usize;
+            if let Some(&ahead) = numbers.get(e + EDGE_PREFETCH_DISTANCE) {
+                prefetch(info, ahead as usize);
+                prefetch(&counts, ahead as usize);
             }
-            let jt = pre[targets[e as usize].index()];
+            // Every edge of a searched node holds its target's number, or
+            // `NONE` for a tree edge or one not followed (`NONE` is above
+            // every `limit`).
+            let jt = numbers[e];
             if jt >= limit || jt == js {
                 continue;
             }
@@ -741,46 +812,100 @@ fn later_predecessors(
                 let best = &mut info[jt as usize].best;
                 *best = (*best).min(js);
             } else {
-                start[jt as usize + 1] += 1;
-            }
-        }
-    }
-    for i in 0..count {
-        start[i + 1] += start[i];
-    }
-    let mut source = vec![0u32; start[count] as usize];
-    for v in graph.nodes() {
-        let js = pre[v.index()];
-        if js >= limit {
-            continue;
-        }
-        for e in graph.edge_range(v) {
-            ask_ahead(e as usize, targets, pre, |jt| prefetch(&start, jt));
-            // A third stage: where the list slot of the target half as far
-            // ahead (its offset asked for above) will be written.
-            if let Some(t) = targets.get(e as usize + EDGE_PREFETCH_DISTANCE / 2) {
-                if let Some(&slot) = pre.get(t.index()).and_then(|&jt| start.get(jt as usize)) {
-                    prefetch(&source, slot as usize);
+                let c = &mut counts[jt as usize];
+                if *c < u8::MAX {
+                    *c += 1;
+                } else if jt == hot.0 {
+                    hot.1 += 1;
+                } else {
+                    // Many predecessors usually come in a row (a class's
+                    // instances), so the side table is asked once per run.
+                    if hot.1 > 0 {
+                        *overflow.entry(hot.0).or_insert(0) += hot.1;
+                    }
+                    hot = (jt, 1);
                 }
+                marked.insert(e as u32);
+                numbers[kept] = jt;
+                kept += 1;
             }
-            if !edges.contains(e) {
-                continue;
-            }
-            let jt = pre[targets[e as usize].index()];
-            if jt >= limit || jt >= js {
-                continue;
-            }
-            let slot = &mut start[jt as usize];
-            source[*slot as usize] = js;
-            *slot += 1;
         }
     }
-    // Each start[t] now holds the end of t's list; shift back.
-    for t in (1..=count).rev() {
-        start[t] = start[t - 1];
+    if hot.1 > 0 {
+        *overflow.entry(hot.0).or_insert(0) += hot.1;
     }
-    start[0] = 0;
-    (start, source)
+    numbers.truncate(kept);
+    numbers.shrink_to_fit();
+    let mut start = Vec::with_capacity(count + 1);
+    let mut total = 0u32;
+    start.push(0);
+    for (t, &c) in counts.iter().enumerate() {
+        total += u32::from(c);
+        if c == u8::MAX {
+            total += overflow.get(&(t as u32)).copied().unwrap_or(0);
+        }
+        start.push(total);
+    }
+    (
+        start,
+        LaterPredecessors {
+            marked,
+            targets: numbers,
+        },
+    )
+}
+
+/// The predecessors numbered above their targets, as the first pass found
+/// them: their edges marked, their targets' numbers in edge order.
+struct LaterPredecessors {
+    marked: EdgeSet,
+    targets: Vec<u32>,
+}
+
+impl LaterPredecessors {
+    fn heap_bytes(&self) -> usize {
+        self.marked.heap_bytes() + self.targets.capacity() * 4
+    }
+
+    /// The second pass: the predecessor lists (CSR in preorder-number
+    /// space; `start` as [`count_predecessors`] left it, each list's start
+    /// again on return), each list in edge order.
+    fn fill(self, graph: &HeapGraph, pre: &[u32], limit: u32, start: &mut [u32]) -> Vec<u32> {
+        let count = start.len() - 1;
+        let targets = self.targets;
+        let mut source = vec![0u32; targets.len()];
+        let mut next = 0;
+        for v in graph.nodes() {
+            let js = pre[v.index()];
+            if js >= limit {
+                continue;
+            }
+            for e in graph.edge_range(v) {
+                if !self.marked.contains(e) {
+                    continue;
+                }
+                if let Some(&ahead) = targets.get(next + 2 * PREFETCH_DISTANCE) {
+                    prefetch(start, ahead as usize);
+                }
+                if let Some(&ahead) = targets.get(next + PREFETCH_DISTANCE) {
+                    if let Some(&slot) = start.get(ahead as usize) {
+                        prefetch(&source, slot as usize);
+                    }
+                }
+                let jt = targets[next];
+                next += 1;
+                let slot = &mut start[jt as usize];
+                source[*slot as usize] = js;
+                *slot += 1;
+            }
+        }
+        // Each start[t] now holds the end of t's list; shift back.
+        for t in (1..=count).rev() {
+            start[t] = start[t - 1];
+        }
+        start[0] = 0;
+        source
+    }
 }
 
 /// How far ahead (in edges or predecessors) the loops ask for memory they
@@ -795,31 +920,12 @@ const PREFETCH_DISTANCE: usize = 16;
 /// 0.15 s on the random 10^7-node graph, 0.12 to 0.074 s on the local one.
 const GATHER_PREFETCH_DISTANCE: usize = 64;
 
-/// How far ahead the predecessor passes over the edges ask for a target's
-/// number (twice this), then for what that number indexes (this). 32
-/// instead of 16 took the passes from 0.81–0.82 s to 0.67 s on the local
-/// 10^7-node graph (the random one stayed at 1.40–1.47 s: its passes are
-/// bound by how many misses can be in flight, not by how early they are
-/// asked for).
+/// How far ahead the counting pass over the search's edge column asks for
+/// the count and the `best` a target's number indexes. (When the passes
+/// still looked each target's number up, asking for it 64 edges ahead and
+/// for what it indexes 32 ahead, rather than 32 and 16, took them from
+/// 0.81–0.82 s to 0.67 s on the local 10^7-node graph.)
 const EDGE_PREFETCH_DISTANCE: usize = 32;
-
-/// For a loop over edges in order: prefetches the preorder number of the
-/// target `2 · EDGE_PREFETCH_DISTANCE` edges ahead, and hands the number of the
-/// target `EDGE_PREFETCH_DISTANCE` ahead (prefetched earlier, so in cache by now)
-/// to `then`, which prefetches what the loop will index with it.
-#[inline(always)]
-fn ask_ahead(e: usize, targets: &[NodeIndex], pre: &[u32], then: impl FnOnce(usize)) {
-    if let Some(t) = targets.get(e + 2 * EDGE_PREFETCH_DISTANCE) {
-        prefetch(pre, t.index());
-    }
-    if let Some(t) = targets.get(e + EDGE_PREFETCH_DISTANCE) {
-        if let Some(&jt) = pre.get(t.index()) {
-            if jt != NONE {
-                then(jt as usize);
-            }
-        }
-    }
-}
 
 /// Hints the CPU to bring `slice[index]` into cache; out of range does
 /// nothing.

@@ -480,3 +480,58 @@ fn million_node_chain_does_not_overflow_the_stack() {
     assert_eq!(paths.len(), 1, "a chain has one simple path");
     assert_eq!(paths[0].len(), (n - 1) as usize);
 }
+
+/// Targets with more than 255 predecessors numbered above them (the
+/// predecessor counts are bytes with a side table past 255), two of them
+/// taking turns so that the side table is switched between runs, and one
+/// whose predecessors come in one long run.
+#[test]
+fn targets_with_hundreds_of_later_predecessors_match_the_oracles() {
+    let n = 900u32;
+    let mut edges = Vec::new();
+    for v in 0..n - 1 {
+        edges.push((v, v + 1, false)); // a chain: everything numbered in order
+    }
+    edges.push((0, 7, false));
+    for v in 10..n {
+        edges.push((v, 5, false));
+        edges.push((v, 7, false));
+        edges.push((v, (v * 37 + 11) % n, false));
+    }
+    for v in 200..n {
+        edges.push((v, 3, v % 3 == 0)); // a long run, some of it weak
+    }
+    let spec = Spec {
+        sizes: (0..u64::from(n)).map(|i| 1 + i % 17).collect(),
+        edges,
+    };
+    let graph = build(&spec);
+    let edges = EdgePolicy::strong_only().dominator_edges(&graph);
+    let succ = successors(&graph, &edges);
+    let expected = dataflow_dominators(&succ);
+    let reach = reachable(&succ, &[0]);
+    let tree = DominatorTree::compute(&graph, &edges, UnreachableNodes::Exclude);
+    for v in graph.nodes() {
+        assert_eq!(
+            tree.immediate_dominator(v).map(NodeIndex::index),
+            expected[v.index()],
+            "idom of {}",
+            v.index()
+        );
+    }
+    let oracle = oracle_retained(&expected, &reach, &graph.self_sizes().to_vec());
+    assert_eq!(tree.retained_sizes(graph.self_sizes()).to_vec(), oracle);
+    // The hubs are not all dominated by the root alone.
+    assert!(expected.iter().flatten().any(|&d| d != 0));
+
+    let tree = DominatorTree::compute(&graph, &edges, UnreachableNodes::AttachToRoot);
+    let devtools = devtools_lengauer_tarjan(&graph, &edges);
+    for v in graph.nodes().skip(1) {
+        assert_eq!(
+            tree.immediate_dominator(v).map(NodeIndex::index),
+            Some(devtools[v.index()]),
+            "idom of {}",
+            v.index()
+        );
+    }
+}
