@@ -658,7 +658,10 @@ struct SearchEdges<'a> {
     /// has at most `u32::MAX - 1` edges) for an edge not in the edge set.
     /// The search then learns whether to follow an edge from the line it
     /// reads anyway, instead of from the edge set's word for it, which for
-    /// each node it reaches was a cache miss of its own.
+    /// each node it reaches was a cache miss of its own. Once the search has
+    /// looked at an edge, its entry holds the target's preorder number
+    /// instead (`NONE` for a tree edge), which is what
+    /// [`count_predecessors`] reads.
     target_starts: Vec<u32>,
 }
 
